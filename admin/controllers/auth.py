@@ -1,0 +1,108 @@
+"""Staff sign-in, sign-out and password change."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromQuery
+from litestar.response import Redirect, Template
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_429_TOO_MANY_REQUESTS,
+)
+
+from okno.admin.forms import LoginForm, PasswordForm
+from okno.platform.app import secure_cookies
+from okno.platform.settings import get_settings
+from okno.platform.staff import passwords
+from okno.platform.staff import service as staff_service
+from okno.platform.web.access import ANY_STAFF, PUBLIC, STAFF_COOKIE, current_staff, staff
+from okno.platform.web.timefmt import msk
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+def _safe_next(target: str) -> str:
+    # Only paths inside the console: never an open redirect to another host.
+    return target if target.startswith("/admin") and not target.startswith("//") else "/admin"
+
+
+class AuthController(Controller):
+    path = "/admin"
+    include_in_schema = False
+
+    @get("/login", opt=PUBLIC)
+    async def login_page(self, next: FromQuery[str] = "/admin") -> Template:
+        return Template("admin/login.html", context={"next": _safe_next(next)})
+
+    @post("/login", opt=PUBLIC)
+    async def login(self, data: Annotated[LoginForm, Form]) -> Template | Redirect:
+        try:
+            user = await staff_service.authenticate(data.login, data.password)
+        except staff_service.LoginFailedError as failure:
+            locked = failure.locked_until is not None
+            message = (
+                "Слишком много неудачных попыток."
+                f" Вход снова возможен после {msk(failure.locked_until)}."
+                if locked
+                else "Неверный логин или пароль."
+            )
+            return Template(
+                "admin/login.html",
+                context={"error": message, "login": data.login, "next": _safe_next(data.next)},
+                status_code=HTTP_429_TOO_MANY_REQUESTS if locked else HTTP_401_UNAUTHORIZED,
+            )
+        token = await staff_service.start_session(user.id)
+        target = "/admin/password" if user.must_change_password else _safe_next(data.next)
+        settings = get_settings()
+        cookie = Cookie(
+            key=STAFF_COOKIE,
+            value=token,
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookies(settings),
+            max_age=settings.session_ttl_minutes * 60,
+            path="/",
+        )
+        return Redirect(target, status_code=303, cookies=[cookie])
+
+    @post("/logout", guards=[staff(*ANY_STAFF)])
+    async def logout(self, request: Request) -> Redirect:
+        await staff_service.end_session(request.cookies[STAFF_COOKIE])
+        response = Redirect("/admin/login", status_code=303)
+        response.delete_cookie(STAFF_COOKIE, path="/")
+        return response
+
+    @get("/password", guards=[staff(*ANY_STAFF)])
+    async def password_page(self, request: Request) -> Template:
+        return Template("admin/password.html", context={"user": await current_staff(request)})
+
+    @post("/password", guards=[staff(*ANY_STAFF)])
+    async def change_password(
+        self, request: Request, data: Annotated[PasswordForm, Form]
+    ) -> Template | Redirect:
+        user = await current_staff(request)
+        assert user is not None
+        error = None
+        if data.new != data.repeat:
+            error = "Новый пароль и повтор не совпадают."
+        else:
+            try:
+                await staff_service.authenticate(user.login, data.current)
+                await staff_service.set_password(user.login, data.new)
+            except staff_service.LoginFailedError:
+                error = "Текущий пароль указан неверно."
+            except passwords.WeakPasswordError as weak:
+                error = f"Новый пароль не подходит: {weak}."
+        if error:
+            return Template(
+                "admin/password.html",
+                context={"user": user, "error": error},
+                status_code=HTTP_400_BAD_REQUEST,
+            )
+        # Changing the password ended every session, this one too: sign in again.
+        return Redirect("/admin/login?changed=1", status_code=303)

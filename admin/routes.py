@@ -1,0 +1,4 @@
+from okno.admin.controllers.auth import AuthController
+from okno.admin.controllers.console import ConsoleController, StaffAccountsController
+
+route_handlers = [AuthController, ConsoleController, StaffAccountsController]

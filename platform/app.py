@@ -1,0 +1,90 @@
+"""The one Litestar app factory: every area's routes, templates, static files and lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from okno.platform import database
+from okno.platform.secret_key import secret_key
+from okno.platform.settings import Settings, get_settings
+from okno.platform.web import errors
+from okno.platform.web.security import security_headers
+from okno.platform.web.timefmt import msk
+
+ROOT = Path(__file__).resolve().parent.parent
+AREAS = ("platform", "admin", "portal")
+
+
+def secure_cookies(settings: Settings) -> bool:
+    public_https = (settings.public_url or "").startswith("https://")
+    return settings.cookie_secure == "always" or (settings.cookie_secure == "auto" and public_https)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    from okno.admin.routes import route_handlers as admin_routes
+    from okno.platform.web.pages import PagesController
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await database.start_pool(settings.db_pool_size)
+        try:
+            yield
+        finally:
+            await database.close_pool()
+
+    def configure_templates(engine: JinjaTemplateEngine) -> None:
+        engine.engine.filters["msk"] = msk
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    return Litestar(
+        route_handlers=[
+            PagesController,
+            *admin_routes,
+            create_static_files_router(
+                path="/static",
+                directories=[ROOT / area / "static" for area in AREAS],
+                opt={"access": "public"},
+                include_in_schema=False,
+            ),
+        ],
+        lifespan=[lifespan],
+        middleware=[security_headers],
+        template_config=TemplateConfig(
+            directory=[ROOT / area / "templates" for area in AREAS],
+            engine=JinjaTemplateEngine,
+            engine_callback=configure_templates,
+        ),
+        csrf_config=CSRFConfig(
+            secret=secret_key(settings),
+            cookie_name="okno_csrf",
+            cookie_secure=secure_cookies(settings),
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            header_name="x-csrf-token",
+        ),
+        # JSON only: the interactive viewers Litestar offers load scripts from a CDN.
+        openapi_config=OpenAPIConfig(
+            title="okno",
+            version="0.1.0",
+            render_plugins=[JsonRenderPlugin(path="/openapi.json")],
+            openapi_router=Router(path="/schema", route_handlers=[], opt={"access": "public"}),
+        ),
+        exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
+        request_max_body_size=settings.max_request_bytes,
+        debug=False,
+    )

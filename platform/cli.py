@@ -1,0 +1,232 @@
+"""The ``okno`` command: serve, migrate, staff accounts, and the processing-log check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from okno.platform.migrate import MigrationError, migrate
+from okno.platform.settings import SettingsError, get_settings
+from okno.platform.staff.passwords import WeakPasswordError
+from okno.platform.staff.service import StaffError
+
+ADMIN_LOGIN = "admin"
+
+
+class CommandError(Exception):
+    """A command that cannot do what was asked; the message is printed and the exit code is 1."""
+
+
+def _use_database() -> Any:
+    """Point okno at its database: DATABASE_URL, or the embedded server in the data folder.
+
+    Returns the embedded server's handle (kept alive for the life of the command) or None.
+    """
+    settings = get_settings()
+    if settings.database_url:
+        return None
+    from okno.platform import embedded_db
+
+    server = embedded_db.start(settings.data_path / "postgres")
+    os.environ["DATABASE_URL"] = embedded_db.url(server)
+    get_settings.cache_clear()
+    return server
+
+
+def _run(work: Callable[[], Awaitable[int | None]]) -> int:
+    from okno.platform import database
+
+    async def with_pool() -> int | None:
+        await database.start_pool(2)
+        try:
+            return await work()
+        finally:
+            await database.close_pool()
+
+    return asyncio.run(with_pool()) or 0
+
+
+def _password(prompt: str) -> str:
+    if password := os.environ.get("OKNO_PASSWORD"):
+        return password
+    if not sys.stdin.isatty():
+        raise CommandError("задайте пароль в OKNO_PASSWORD или запустите команду в терминале")
+    first = getpass.getpass(f"{prompt}: ")
+    if getpass.getpass("Повторите: ") != first:
+        raise CommandError("пароли не совпадают")
+    return first
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+
+    asyncio.run(migrate(get_settings().database_url or ""))
+    print("okno: схема базы данных актуальна")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from okno.platform.staff import service as staff_service
+
+    settings = get_settings()
+    asyncio.run(migrate(settings.database_url or ""))
+    _run(lambda: _ensure_admin(staff_service, settings.admin_password))
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"okno: открыт на http://{host}:{port} (Ctrl-C — остановить)", flush=True)
+    uvicorn.run(
+        "okno.platform.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers or settings.workers,
+        log_level="warning" if settings.log_level == "info" else settings.log_level,
+        proxy_headers=True,
+        ws_max_size=settings.max_request_bytes,
+        server_header=False,
+    )
+    return 0
+
+
+async def _ensure_admin(staff_service: Any, password: str | None) -> None:
+    generated = await staff_service.ensure_admin(ADMIN_LOGIN, password)
+    if generated:
+        print(
+            "okno: создан первый администратор.\n"
+            f"      логин:  {ADMIN_LOGIN}\n"
+            f"      пароль: {generated}\n"
+            "      Пароль одноразовый: при первом входе okno попросит задать свой.",
+            flush=True,
+        )
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from okno.platform.staff import service as staff_service
+    from okno.platform.staff.roles import Role
+
+    password = _password(f"Пароль для {args.login}")
+
+    async def work() -> None:
+        user = await staff_service.create_user(args.login, Role(args.role), password, args.name)
+        print(f"okno: добавлен {user.login} ({user.role}), псевдоним {user.pseudonym}")
+
+    return _run(work)
+
+
+def cmd_user_list(_: argparse.Namespace) -> int:
+    from okno.platform.staff import service as staff_service
+
+    async def work() -> None:
+        for user in await staff_service.list_users():
+            state = "отключён" if user.disabled_at else "активен"
+            print(f"{user.login}\t{user.role}\t{user.display_name}\t{state}")
+
+    return _run(work)
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    from okno.platform.staff import service as staff_service
+
+    async def work() -> None:
+        await staff_service.disable_user(args.login)
+        print(f"okno: {args.login} отключён, его сеансы завершены")
+
+    return _run(work)
+
+
+def cmd_user_reset_password(args: argparse.Namespace) -> int:
+    from okno.platform.staff import service as staff_service
+
+    async def work() -> None:
+        await staff_service.get_user(args.login)
+        password = _password(f"Новый пароль для {args.login}")
+        await staff_service.set_password(args.login, password)
+        print(f"okno: пароль {args.login} изменён, его сеансы завершены")
+
+    return _run(work)
+
+
+def cmd_log_verify(_: argparse.Namespace) -> int:
+    from okno.platform import database
+    from okno.platform.processing_log import service as log_service
+
+    async def work() -> int:
+        async with database.acquire() as conn:
+            result = await log_service.verify(conn)
+        if result.ok:
+            print(f"okno: журнал обработки цел, проверено записей: {result.checked}")
+            return 0
+        print(
+            f"okno: журнал обработки нарушен на записи {result.first_bad_id}: {result.problem}"
+            f" (до неё проверено записей: {result.checked})",
+            file=sys.stderr,
+        )
+        return 3
+
+    return _run(work)
+
+
+def parser() -> argparse.ArgumentParser:
+    from okno.platform.staff.roles import Role
+
+    root = argparse.ArgumentParser(prog="okno", description="okno: чат с клиентами по 152-ФЗ")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="применить миграции и запустить сервер")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="число процессов (по умолчанию OKNO_WORKERS)")
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="применить миграции").set_defaults(handler=cmd_migrate)
+
+    user = commands.add_parser("user", help="учётные записи сотрудников")
+    users = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = users.add_parser("add", help="добавить (пароль из OKNO_PASSWORD или с клавиатуры)")
+    add.add_argument("login")
+    add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument("--name", help="имя для консоли")
+    add.set_defaults(handler=cmd_user_add)
+    users.add_parser("list", help="список").set_defaults(handler=cmd_user_list)
+    disable = users.add_parser("disable", help="отключить и завершить сеансы")
+    disable.add_argument("login")
+    disable.set_defaults(handler=cmd_user_disable)
+    reset = users.add_parser("reset-password", help="задать новый пароль")
+    reset.add_argument("login")
+    reset.set_defaults(handler=cmd_user_reset_password)
+
+    log = commands.add_parser("log", help="журнал обработки ПДн")
+    logs = log.add_subparsers(dest="log_command", required=True, metavar="ACTION")
+    logs.add_parser("verify", help="проверить цепочку хэшей").set_defaults(handler=cmd_log_verify)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        get_settings()
+        server = _use_database()
+        try:
+            return args.handler(args)
+        finally:
+            del server
+    except SettingsError as error:
+        print(f"okno: неверная настройка {error}", file=sys.stderr)
+        return 2
+    except (CommandError, StaffError, WeakPasswordError, MigrationError) as error:
+        print(f"okno: {error}", file=sys.stderr)
+        return 1
+    except (OSError, asyncpg.PostgresError) as error:
+        print(f"okno: база данных недоступна ({type(error).__name__}: {error})", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

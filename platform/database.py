@@ -1,0 +1,103 @@
+"""The database: one Piccolo engine whose asyncpg pool the app's lifespan owns.
+
+Services open a transaction with ``transaction()``; Piccolo queries inside it and raw SQL on
+``connection()`` share it, so an act and its processing-log rows commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+if TYPE_CHECKING:
+    from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+
+os.environ.setdefault("PICCOLO_CONF", "okno.platform.piccolo_conf")
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class NoTransactionError(RuntimeError):
+    """Raised when code that must join the caller's transaction finds none."""
+
+
+def engine() -> PostgresEngine:
+    from okno.platform.piccolo_conf import DB
+
+    return DB
+
+
+def bind(database_url: str) -> None:
+    """Point the engine at ``database_url`` (set before any query)."""
+    engine().config = {"dsn": database_url}
+
+
+async def start_pool(size: int) -> None:
+    from okno.platform.settings import get_settings
+
+    url = get_settings().database_url
+    if not url:
+        raise RuntimeError("DATABASE_URL is not set: okno serve starts the embedded database")
+    bind(url)
+    await engine().start_connection_pool(min_size=1, max_size=size)
+
+
+async def close_pool() -> None:
+    if engine().pool is not None:
+        await engine().close_connection_pool()
+
+
+def transaction() -> PostgresTransaction:
+    """A new transaction, or a savepoint-free join of the one already open."""
+    return engine().transaction()
+
+
+def current_transaction() -> PostgresTransaction:
+    active = engine().current_transaction.get()
+    if active is None:
+        raise NoTransactionError("this call must run inside a database transaction")
+    return active
+
+
+def connection() -> asyncpg.Connection:
+    """The asyncpg connection of the transaction the caller holds."""
+    return current_transaction().connection
+
+
+@asynccontextmanager
+async def acquire() -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection outside any transaction (reads, LISTEN, health)."""
+    pool = engine().pool
+    if pool is None:
+        raise RuntimeError("the connection pool is not started")
+    async with pool.acquire() as conn:
+        yield conn
+
+
+async def execute_script(sql: str) -> None:
+    """Run several SQL statements in the current transaction (used by migrations)."""
+    await connection().execute(sql)
+
+
+def migrations_folder(app_name: str) -> str:
+    return str(MIGRATIONS / app_name)
+
+
+def sql_migration(migration_id: str, app_name: str, description: str, sql: str) -> object:
+    """A Piccolo migration that runs ``sql`` in the migration's transaction."""
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+    manager = MigrationManager(
+        migration_id=migration_id, app_name=app_name, description=description
+    )
+
+    async def run() -> None:
+        await execute_script(sql)
+
+    manager.add_raw(run)
+    return manager

@@ -1,0 +1,15 @@
+"""Piccolo's configuration module (found through PICCOLO_CONF, set by okno.platform.database)."""
+
+from piccolo.conf.apps import AppRegistry
+from piccolo.engine.postgres import PostgresEngine
+
+# The address is bound when okno starts the pool or migrates (okno.platform.database.bind).
+DB = PostgresEngine(config={}, extensions=())
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "okno.platform.processing_log.piccolo_app",
+        "okno.platform.subjects.piccolo_app",
+        "okno.platform.staff.piccolo_app",
+    ]
+)

@@ -1,0 +1,83 @@
+"""Settings read once from the environment into one msgspec Struct.
+
+Every field is an environment variable (see ``ENV``); ``docs/configuration.md`` documents each
+one and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str | None = None
+    data_dir: str = ".data"
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    public_url: str | None = None
+    secret_key: Annotated[str, msgspec.Meta(min_length=32)] | None = None
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
+    session_ttl_minutes: Annotated[int, msgspec.Meta(ge=5, le=7 * 24 * 60)] = 480
+    login_max_failures: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
+    login_lockout_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 15
+    # OWASP's minimum for argon2id is 19 MiB, t=2, p=1; weaker profiles are refused.
+    argon2_memory_kib: Annotated[int, msgspec.Meta(ge=19456, le=4 * 1024 * 1024)] = 19456
+    argon2_time_cost: Annotated[int, msgspec.Meta(ge=2, le=20)] = 2
+    argon2_parallelism: Annotated[int, msgspec.Meta(ge=1, le=16)] = 1
+    admin_password: Annotated[str, msgspec.Meta(min_length=10)] | None = None
+    smtp_host: str | None = None
+    smtp_port: Port = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "okno@localhost"
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+    db_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
+    max_request_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1024 * 1024
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).resolve()
+
+
+ENV: dict[str, str] = {
+    name: name.upper() if name == "database_url" else f"OKNO_{name.upper()}"
+    for name in Settings.__struct_fields__
+}
+
+
+class SettingsError(Exception):
+    """A setting has a value that is not allowed; the message names the variable."""
+
+
+def load_settings(environ: dict[str, str] | os._Environ[str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    raw = {field: environ[var] for field, var in ENV.items() if environ.get(var, "") != ""}
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        raise SettingsError(_explain(str(error))) from None
+
+
+def _explain(message: str) -> str:
+    match = re.search(r"at `\$\.(\w+)`", message)
+    if not match:
+        return f"invalid settings: {message}"
+    field = match.group(1)
+    what = message[: match.start()].strip().rstrip("-").strip()
+    return f"{ENV[field]}: {what}"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return load_settings()

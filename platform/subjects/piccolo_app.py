@@ -1,0 +1,9 @@
+from piccolo.conf.apps import AppConfig
+
+from okno.platform.database import migrations_folder
+
+APP_CONFIG = AppConfig(
+    app_name="subjects",
+    migrations_folder_path=migrations_folder("subjects"),
+    table_classes=[],
+)

@@ -1,0 +1,57 @@
+"""Who may call a route: every handler declares it, and a test walks the route table to check.
+
+A handler is either public (``opt={"access": "public"}``), for the subject's own session
+(``"subject"``), or guarded by ``staff(*roles)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
+
+from okno.platform.staff import service as staff_service
+from okno.platform.staff.roles import Role
+
+STAFF_COOKIE = "okno_staff"
+PUBLIC: dict[str, Any] = {"access": "public"}
+
+Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
+
+
+async def current_staff(connection: ASGIConnection) -> staff_service.StaffUser | None:
+    """The signed-in staff member, looked up once per request."""
+    if "staff_user" not in connection.state:
+        token = connection.cookies.get(STAFF_COOKIE)
+        connection.state.staff_user = await staff_service.session_user(token) if token else None
+    return connection.state.staff_user
+
+
+def staff(*roles: Role) -> Guard:
+    """A guard that admits signed-in staff in one of ``roles``."""
+    allowed = frozenset(roles)
+
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        user = await current_staff(connection)
+        if user is None:
+            raise NotAuthorizedException("войдите как сотрудник")
+        if user.role not in allowed:
+            raise PermissionDeniedException("у вашей роли нет доступа к этому разделу")
+
+    guard.roles = allowed  # type: ignore[attr-defined]
+    return guard
+
+
+ANY_STAFF = tuple(Role)
+
+
+def declared_access(handler: BaseRouteHandler) -> str | frozenset[Role] | None:
+    """What a handler declares: "public", "subject", the staff roles, or None if nothing."""
+    for guard in handler.resolve_guards():
+        roles = getattr(guard, "roles", None)
+        if roles is not None:
+            return roles
+    return handler.opt.get("access")

@@ -1,0 +1,30 @@
+"""The home page and the health check."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, get
+from litestar.response import Template
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+
+from okno.platform import database
+from okno.platform.web.access import PUBLIC
+
+
+class PagesController(Controller):
+    @get("/", opt=PUBLIC, include_in_schema=False)
+    async def home(self) -> Template:
+        """Links to the chat, the subject's portal and the staff login."""
+        return Template("home.html")
+
+    @get("/healthz", opt=PUBLIC, tags=["service"])
+    async def healthz(self) -> Response[dict[str, str]]:
+        """200 when the database answers, 503 when it does not."""
+        try:
+            async with database.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+        except Exception:
+            return Response(
+                {"status": "unavailable", "database": "unreachable"},
+                status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return Response({"status": "ok", "database": "ok"})

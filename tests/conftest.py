@@ -1,0 +1,183 @@
+"""The suite runs against a fresh database and a real okno server process.
+
+With TEST_DATABASE_URL a new database is made on that server (and dropped afterwards);
+otherwise an embedded PostgreSQL is started in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+DATA_DIR = Path(tempfile.mkdtemp(prefix="okno-test-"))
+os.environ.update(
+    OKNO_DATA_DIR=str(DATA_DIR),
+    OKNO_ADMIN_PASSWORD="admin-password-for-tests",
+    OKNO_LOG_LEVEL="warning",
+)
+os.environ.pop("DATABASE_URL", None)
+
+from okno.platform import database, embedded_db  # noqa: E402
+from okno.platform.migrate import migrate  # noqa: E402
+from okno.platform.settings import get_settings  # noqa: E402
+from okno.platform.staff import service as staff_service  # noqa: E402
+from okno.platform.staff.roles import Role  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_PASSWORD = os.environ["OKNO_ADMIN_PASSWORD"]
+STAFF_PASSWORD = "staff-password-123"
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    base = re.sub(r"/[^/]*$", f"/{name}", base)
+    return f"{base}?{query}" if query else base
+
+
+async def _admin_execute(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = None
+    if shared := os.environ.get("TEST_DATABASE_URL"):
+        name = f"okno_test_{secrets.token_hex(4)}"
+        asyncio.run(_admin_execute(shared, f'CREATE DATABASE "{name}"'))
+        url = _with_database(shared, name)
+    else:
+        server = embedded_db.start(tmp_path_factory.mktemp("postgres"), keep=False)
+        url = embedded_db.url(server)
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    asyncio.run(migrate(url))
+    yield url
+    if shared:
+        asyncio.run(_admin_execute(shared, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    del server
+
+
+@pytest.fixture(scope="session")
+async def db(database_url: str) -> AsyncIterator[None]:
+    """okno's pool in the test's own event loop, for calling services directly."""
+    await database.start_pool(10)
+    yield
+    await database.close_pool()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """``okno serve`` in a child process, as a user runs it."""
+
+    def __init__(self, database_url: str, workers: int = 1, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = DATA_DIR / f"server-{self.port}.log"
+        environment = {**os.environ, "DATABASE_URL": database_url, **env}
+        self.output = self.log.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "okno.platform.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ],
+            env=environment,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"okno serve exited: {self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"okno serve did not start: {self.log.read_text()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.output.close()
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str) -> Iterator[ServerProcess]:
+    process = ServerProcess(database_url)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(server: ServerProcess) -> str:
+    return server.url
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "the page carries no CSRF token"
+    return match.group(1)
+
+
+async def staff_client(
+    base_url: str, login: str, password: str = STAFF_PASSWORD
+) -> httpx.AsyncClient:
+    """A browser-like client signed in as ``login``, with its CSRF token in ``.csrf``."""
+    client = httpx.AsyncClient(base_url=base_url, headers={"accept": "text/html"})
+    page = await client.get("/admin/login")
+    response = await client.post(
+        "/admin/login",
+        data={"login": login, "password": password, "_csrf_token": csrf_from(page.text)},
+    )
+    assert response.status_code == 303, response.text
+    client.csrf = csrf_from((await client.get("/admin/password")).text)  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.fixture
+async def make_staff(db: None) -> object:
+    """Creates staff accounts with unique logins: ``await make_staff(Role.DPO)``."""
+
+    async def make(role: Role, password: str = STAFF_PASSWORD) -> staff_service.StaffUser:
+        login = f"{role.value}-{secrets.token_hex(3)}"
+        return await staff_service.create_user(login, role, password)
+
+    return make

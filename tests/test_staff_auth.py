@@ -1,0 +1,195 @@
+"""Staff sign-in: sessions in PostgreSQL behind an HttpOnly cookie, CSRF, lock-out, expiry."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from okno.platform import database
+from okno.platform.staff.roles import Role
+from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, csrf_from, staff_client
+
+
+async def login(client: httpx.AsyncClient, login: str, password: str) -> httpx.Response:
+    page = await client.get("/admin/login")
+    return await client.post(
+        "/admin/login",
+        data={"login": login, "password": password, "_csrf_token": csrf_from(page.text)},
+    )
+
+
+@pytest.fixture
+async def browser(base_url: str) -> httpx.AsyncClient:
+    async with httpx.AsyncClient(base_url=base_url, headers={"accept": "text/html"}) as client:
+        yield client
+
+
+async def test_sign_in_sets_an_httponly_samesite_session_cookie(browser, make_staff) -> None:
+    user = await make_staff(Role.OPERATOR)
+    response = await login(browser, user.login, STAFF_PASSWORD)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin"
+    cookie = next(v for v in response.headers.get_list("set-cookie") if v.startswith("okno_staff="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie.replace("Lax", "lax")
+    assert "Secure" not in cookie  # plain http on 127.0.0.1; OKNO_COOKIE_SECURE=always adds it
+    home = await browser.get("/admin")
+    assert home.status_code == 200
+    assert user.pseudonym in home.text
+
+
+async def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(
+    browser, make_staff
+) -> None:
+    user = await make_staff(Role.OPERATOR)
+    wrong_password = await login(browser, user.login, "not-the-password")
+    unknown_login = await login(browser, "nobody-here", "not-the-password")
+    assert wrong_password.status_code == unknown_login.status_code == 401
+    assert "Неверный логин или пароль" in wrong_password.text
+    assert "Неверный логин или пароль" in unknown_login.text
+
+
+async def test_repeated_failures_lock_the_account_even_for_the_right_password(
+    browser, make_staff
+) -> None:
+    user = await make_staff(Role.OPERATOR)
+    for _ in range(5):
+        await login(browser, user.login, "not-the-password")
+    locked = await login(browser, user.login, STAFF_PASSWORD)
+    assert locked.status_code == 429
+    assert "Слишком много неудачных попыток" in locked.text
+    async with database.acquire() as conn:
+        await conn.execute("UPDATE staff_user SET locked_until = now() WHERE id = $1", user.id)
+    assert (await login(browser, user.login, STAFF_PASSWORD)).status_code == 303
+
+
+async def test_a_form_without_the_csrf_token_is_rejected(browser, make_staff) -> None:
+    user = await make_staff(Role.OPERATOR)
+    await browser.get("/admin/login")
+    response = await browser.post(
+        "/admin/login", data={"login": user.login, "password": STAFF_PASSWORD}
+    )
+    assert response.status_code == 403
+    assert "okno_staff" not in response.headers.get("set-cookie", "")
+
+
+async def test_a_state_changing_request_with_a_forged_token_is_rejected(
+    base_url, make_staff
+) -> None:
+    user = await make_staff(Role.ADMIN)
+    client = await staff_client(base_url, user.login)
+    response = await client.post("/admin/logout", data={"_csrf_token": "forged"})
+    assert response.status_code == 403
+    assert (await client.get("/admin")).status_code == 200
+    await client.aclose()
+
+
+async def test_sign_out_ends_the_session_on_the_server(base_url, make_staff) -> None:
+    user = await make_staff(Role.DPO)
+    client = await staff_client(base_url, user.login)
+    token = client.cookies["okno_staff"]
+    response = await client.post("/admin/logout", data={"_csrf_token": client.csrf})
+    assert response.status_code == 303
+    stolen = httpx.AsyncClient(base_url=base_url, cookies={"okno_staff": token})
+    assert (await stolen.get("/admin", headers={"accept": "application/json"})).status_code == 401
+    await stolen.aclose()
+    await client.aclose()
+
+
+async def test_an_expired_session_is_not_accepted(base_url, make_staff) -> None:
+    user = await make_staff(Role.OPERATOR)
+    client = await staff_client(base_url, user.login)
+    async with database.acquire() as conn:
+        await conn.execute(
+            "UPDATE staff_session SET expires_at = now() WHERE user_id = $1", user.id
+        )
+    response = await client.get("/admin")
+    assert response.status_code == 302
+    assert response.headers["location"].startswith("/admin/login")
+    await client.aclose()
+
+
+async def test_a_disabled_account_loses_its_sessions_and_cannot_sign_in(
+    base_url, make_staff
+) -> None:
+    admin = await make_staff(Role.ADMIN)
+    operator = await make_staff(Role.OPERATOR)
+    operator_client = await staff_client(base_url, operator.login)
+    admin_client = await staff_client(base_url, admin.login)
+    response = await admin_client.post(
+        f"/admin/staff/{operator.login}/disable", data={"_csrf_token": admin_client.csrf}
+    )
+    assert response.status_code == 303
+    assert (await operator_client.get("/admin")).status_code == 302
+    assert (await login(operator_client, operator.login, STAFF_PASSWORD)).status_code == 401
+    await operator_client.aclose()
+    await admin_client.aclose()
+
+
+async def test_the_first_admin_signs_in_and_must_choose_a_new_password(base_url, db) -> None:
+    async with database.acquire() as conn:
+        await conn.execute(
+            "UPDATE staff_user SET must_change_password = true WHERE login = 'admin'"
+        )
+    async with httpx.AsyncClient(base_url=base_url, headers={"accept": "text/html"}) as client:
+        response = await login(client, "admin", ADMIN_PASSWORD)
+        assert response.headers["location"] == "/admin/password"
+        page = await client.get("/admin/password")
+        assert "одноразовым паролем" in page.text
+        short = await client.post(
+            "/admin/password",
+            data={
+                "current": ADMIN_PASSWORD,
+                "new": "short",
+                "repeat": "short",
+                "_csrf_token": csrf_from(page.text),
+            },
+        )
+        assert short.status_code == 400
+        assert "не короче 10" in short.text
+        changed = await client.post(
+            "/admin/password",
+            data={
+                "current": ADMIN_PASSWORD,
+                "new": "a-new-admin-password",
+                "repeat": "a-new-admin-password",
+                "_csrf_token": csrf_from(page.text),
+            },
+        )
+        assert changed.status_code == 303
+        assert (await login(client, "admin", ADMIN_PASSWORD)).status_code == 401
+        assert (await login(client, "admin", "a-new-admin-password")).status_code == 303
+    from okno.platform.staff import service as staff_service
+
+    await staff_service.set_password("admin", ADMIN_PASSWORD)
+
+
+async def test_an_admin_adds_a_staff_account_from_the_console(base_url, make_staff) -> None:
+    admin = await make_staff(Role.ADMIN)
+    client = await staff_client(base_url, admin.login)
+    bad = await client.post(
+        "/admin/staff/",
+        data={
+            "login": "Bad Login",
+            "role": "dpo",
+            "password": STAFF_PASSWORD,
+            "_csrf_token": client.csrf,
+        },
+    )
+    assert bad.status_code == 400
+    assert "логин" in bad.text
+    good_login = f"dpo-{admin.id}"
+    added = await client.post(
+        "/admin/staff/",
+        data={
+            "login": good_login,
+            "role": "dpo",
+            "password": STAFF_PASSWORD,
+            "_csrf_token": client.csrf,
+        },
+    )
+    assert added.status_code == 303
+    new_client = await staff_client(base_url, good_login)
+    assert (await new_client.get("/admin")).status_code == 200
+    await new_client.aclose()
+    await client.aclose()
