@@ -35,14 +35,21 @@ def secure_cookies(settings: Settings) -> bool:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     from okno.admin.routes import route_handlers as admin_routes
+    from okno.platform.chat import controllers as chat_api
+    from okno.platform.chat import sockets
+    from okno.platform.chat.hub import Hub
     from okno.platform.web.pages import PagesController
+    from okno.portal.routes import route_handlers as portal_routes
 
     @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await database.start_pool(settings.db_pool_size)
+        app.state.hub = Hub()
+        await app.state.hub.start()
         try:
             yield
         finally:
+            await app.state.hub.stop()
             await database.close_pool()
 
     def configure_templates(engine: JinjaTemplateEngine) -> None:
@@ -55,6 +62,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             PagesController,
             *admin_routes,
+            *portal_routes,
+            *chat_api.route_handlers,
+            *sockets.route_handlers,
             create_static_files_router(
                 path="/static",
                 directories=[ROOT / area / "static" for area in AREAS],
@@ -85,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             openapi_router=Router(path="/schema", route_handlers=[], opt={"access": "public"}),
         ),
         exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
-        request_max_body_size=settings.max_request_bytes,
+        # Uploads are the largest bodies; everything else is far below either limit.
+        request_max_body_size=max(settings.max_request_bytes, settings.max_upload_bytes + 65536),
         debug=False,
     )

@@ -11,5 +11,6 @@ APP_REGISTRY = AppRegistry(
         "okno.platform.processing_log.piccolo_app",
         "okno.platform.subjects.piccolo_app",
         "okno.platform.staff.piccolo_app",
+        "okno.platform.chat.piccolo_app",
     ]
 )

@@ -43,6 +43,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
     db_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
     max_request_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1024 * 1024
+    max_upload_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1024**3)] = 10 * 1024 * 1024
+    edit_window_seconds: Annotated[int, msgspec.Meta(ge=0, le=7 * 24 * 3600)] = 15 * 60
+    ws_backlog: Annotated[int, msgspec.Meta(ge=8, le=100_000)] = 256
+    ws_rate: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 20
+    widget_origins: str = ""
+    presence_timeout_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 45
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @property

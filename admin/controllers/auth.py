@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
@@ -22,8 +19,6 @@ from okno.platform.staff import passwords
 from okno.platform.staff import service as staff_service
 from okno.platform.web.access import ANY_STAFF, PUBLIC, STAFF_COOKIE, current_staff, staff
 from okno.platform.web.timefmt import msk
-
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
 def _safe_next(target: str) -> str:
@@ -40,7 +35,7 @@ class AuthController(Controller):
         return Template("admin/login.html", context={"next": _safe_next(next)})
 
     @post("/login", opt=PUBLIC)
-    async def login(self, data: Annotated[LoginForm, Form]) -> Template | Redirect:
+    async def login(self, data: URLEncodedBody[LoginForm]) -> Template | Redirect:
         try:
             user = await staff_service.authenticate(data.login, data.password)
         except staff_service.LoginFailedError as failure:
@@ -83,7 +78,7 @@ class AuthController(Controller):
 
     @post("/password", guards=[staff(*ANY_STAFF)])
     async def change_password(
-        self, request: Request, data: Annotated[PasswordForm, Form]
+        self, request: Request, data: URLEncodedBody[PasswordForm]
     ) -> Template | Redirect:
         user = await current_staff(request)
         assert user is not None

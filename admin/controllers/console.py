@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
@@ -15,8 +12,6 @@ from okno.platform.staff import passwords
 from okno.platform.staff import service as staff_service
 from okno.platform.staff.roles import ROLE_LABELS, Role
 from okno.platform.web.access import ANY_STAFF, current_staff, staff
-
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
 class ConsoleController(Controller):
@@ -55,7 +50,7 @@ class StaffAccountsController(Controller):
 
     @post("/")
     async def add(
-        self, request: Request, data: Annotated[NewStaffForm, Form]
+        self, request: Request, data: URLEncodedBody[NewStaffForm]
     ) -> Template | Redirect:
         try:
             await staff_service.create_user(

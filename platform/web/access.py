@@ -1,7 +1,8 @@
 """Who may call a route: every handler declares it, and a test walks the route table to check.
 
-A handler is either public (``opt={"access": "public"}``), for the subject's own session
-(``"subject"``), or guarded by ``staff(*roles)``.
+A handler is public (``opt={"access": "public"}``), for the visiting client's own data
+(the ``visitor`` guard: "subject"), for either that client or staff who may see the
+conversation (``"subject-or-staff"``, checked in the handler), or guarded by ``staff(*roles)``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def staff(*roles: Role) -> Guard:
         if user.role not in allowed:
             raise PermissionDeniedException("у вашей роли нет доступа к этому разделу")
 
-    guard.roles = allowed  # type: ignore[attr-defined]
+    guard.access = allowed  # type: ignore[attr-defined]
     return guard
 
 
@@ -51,7 +52,20 @@ ANY_STAFF = tuple(Role)
 def declared_access(handler: BaseRouteHandler) -> str | frozenset[Role] | None:
     """What a handler declares: "public", "subject", the staff roles, or None if nothing."""
     for guard in handler.resolve_guards():
-        roles = getattr(guard, "roles", None)
-        if roles is not None:
-            return roles
+        access = getattr(guard, "access", None)
+        if access is not None:
+            return access
     return handler.opt.get("access")
+
+
+async def visitor_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Admits a browser that holds a visitor cookie from ``GET /chat``."""
+    from okno.platform.chat import visitors
+
+    visitor = await visitors.find(connection.cookies.get(visitors.VISITOR_COOKIE))
+    if visitor is None:
+        raise NotAuthorizedException("откройте чат заново: сеанс не найден")
+    connection.state.visitor = visitor
+
+
+visitor_guard.access = "subject"  # type: ignore[attr-defined]

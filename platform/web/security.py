@@ -27,7 +27,10 @@ def security_headers(app: ASGIApp) -> ASGIApp:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name for name, _ in message.get("headers", [])}
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                # A response with its own CSP (the widget frame) sets frame-ancestors itself.
+                if b"content-security-policy" in present:
+                    present.add(b"x-frame-options")
                 extra = [(name, value) for name, value in HEADERS if name not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)

@@ -1,0 +1,28 @@
+"""The operator console page; its data come over /ws/staff and /api/staff."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from okno.platform.chat.controllers import CHAT_STAFF
+from okno.platform.settings import get_settings
+from okno.platform.web.access import current_staff, staff
+
+
+class ChatsConsole(Controller):
+    path = "/admin/chats"
+    guards = (staff(*CHAT_STAFF),)
+    include_in_schema = False
+
+    @get("/")
+    async def console(self, request: Request) -> Template:
+        settings = get_settings()
+        return Template(
+            "admin/chats.html",
+            context={
+                "user": await current_staff(request),
+                "max_upload_bytes": settings.max_upload_bytes,
+                "edit_window_seconds": settings.edit_window_seconds,
+            },
+        )

@@ -1,0 +1,842 @@
+// The operator console (/admin/chats): conversation list, the open conversation, the client's
+// profile. One staff WebSocket (/ws/staff); protocol in docs/protocol.md.
+
+import { confirmDialog, el, errorText, formatFull, hueOf, icon, initials, shortWhen, toast, uuid } from "/static/portal/dom.js";
+import { Composer } from "/static/portal/composer.js";
+import { openMenu } from "/static/portal/menu.js";
+import { ChatSocket } from "/static/portal/socket.js";
+import { Thread } from "/static/portal/thread.js";
+import { Canned } from "./canned.js";
+import { renderProfile } from "./profile.js";
+
+const root = document.getElementById("console");
+const me = {
+  id: Number(root.dataset.userId),
+  name: root.dataset.userName,
+  role: root.dataset.role,
+};
+const seesAll = me.role === "supervisor" || me.role === "admin";
+const PAGE_SIZE = 50;
+const TYPING_SHOW_MS = 5000;
+const STATUS_LABELS = { new: "Новый", open: "Открыт", pending: "Ждёт клиента", resolved: "Решён" };
+const BOX_EMPTY = {
+  queue: "Очередь пуста. Новые обращения появятся здесь.",
+  mine: "У вас нет назначенных диалогов.",
+  team: "В диалогах команды пока пусто.",
+  all: "Диалогов пока нет.",
+};
+
+const ui = {
+  tabs: [...root.querySelectorAll(".tab")],
+  search: root.querySelector(".conv-search"),
+  list: root.querySelector(".conv-list"),
+  listEmpty: root.querySelector(".conv-list-empty"),
+  presence: root.querySelector(".presence-toggle"),
+  meAvatar: root.querySelector(".me-avatar"),
+  empty: root.querySelector(".conv-empty"),
+  active: root.querySelector(".conv-active"),
+  title: root.querySelector(".conv-title"),
+  sub: root.querySelector(".conv-sub"),
+  avatar: root.querySelector(".conv-avatar"),
+  take: root.querySelector(".take-button"),
+  transfer: root.querySelector(".transfer-button"),
+  statusButton: root.querySelector(".status-button"),
+  profileButton: root.querySelector(".profile-button"),
+  back: root.querySelector(".back-button"),
+  body: root.querySelector(".conv-body"),
+  msgs: root.querySelector(".conv-body .msgs"),
+  pill: root.querySelector(".new-pill"),
+  toasts: root.querySelector(".toasts"),
+  form: root.querySelector(".composer"),
+  internal: root.querySelector(".internal-toggle"),
+  cannedPopup: root.querySelector(".canned-popup"),
+  profile: root.querySelector(".profile-pane"),
+  profileContent: root.querySelector(".profile-content"),
+  profileClose: root.querySelector(".profile-close"),
+};
+
+for (const node of document.querySelectorAll("[data-icon]")) node.prepend(icon(node.dataset.icon));
+ui.meAvatar.textContent = initials(me.name);
+ui.meAvatar.style.setProperty("--hue", String(hueOf(me.name)));
+
+const state = {
+  box: "mine",
+  q: "",
+  convs: new Map(), // id -> summary
+  listIds: [], // ids shown in the current box
+  current: null, // open conversation id
+  version: 0, // highest version seen in the open conversation
+  synced: false,
+  batch: [],
+  typingUntil: 0,
+  presence: "online",
+  connection: "connecting",
+  directory: null,
+  myClientIds: new Set(),
+  profileOpen: false,
+};
+const baseTitle = document.title;
+
+try {
+  state.profileOpen = localStorage.getItem("okno-profile") !== "0" && window.innerWidth >= 1200;
+  if (localStorage.getItem("okno-presence") === "away") state.presence = "away";
+} catch {
+  // storage blocked
+}
+
+// ---- the thread and the composer -------------------------------------------------------------
+
+function isOwn(msg) {
+  if (msg.author?.kind !== "staff") return false;
+  return state.myClientIds.has(msg.client_id) || msg.author.name === me.name;
+}
+
+function authorLabel(author, msg, forQuote = false) {
+  if (!author) return "";
+  if (author.kind === "subject") return forQuote ? conversationLabel(state.convs.get(state.current)) : "";
+  if (author.kind === "bot") return author.name || "Бот";
+  if (author.kind === "system") return forQuote ? "Система" : "";
+  if (msg ? isOwn(msg) : author.name === me.name) return forQuote ? "Вы" : "";
+  return author.name || "Оператор";
+}
+
+const thread = new Thread(ui.body, ui.msgs, {
+  side: (msg) => {
+    const kind = msg.author?.kind;
+    if (kind === "system") return "center";
+    return kind === "subject" ? "in" : "out";
+  },
+  showTicks: (msg) => msg.author?.kind === "staff" && !msg.internal,
+  isOwn,
+  authorLabel,
+  pill: ui.pill,
+  editWindowSeconds: Number(root.dataset.editWindow) || 0,
+  onReply: (msg) => composer.reply(msg),
+  onEdit: (msg) => composer.edit(msg),
+  onDelete: async (msg) => {
+    if (await confirmDialog("Удалить сообщение? Оно исчезнет и у клиента.", "Удалить", true)) {
+      send({ type: "delete", conversation: state.current, seq: msg.seq });
+    }
+  },
+  onButton: () => toast(ui.toasts, "Кнопки бота нажимает клиент.", "info", 2500),
+  onRetry: (clientId) => {
+    const msg = thread.retryPending(clientId);
+    if (msg) sendMessageFrame(msg);
+  },
+  onLoadOlder: loadOlder,
+  onSeen: (seq) => {
+    if (state.current) send({ type: "read", conversation: state.current, seq });
+  },
+  onMissing: () => toast(ui.toasts, "Исходное сообщение выше: прокрутите историю.", "info", 3000),
+});
+
+const composer = new Composer(ui.form, {
+  maxUploadBytes: Number(root.dataset.maxUpload) || 0,
+  uploadUrl: "/api/staff/attachments",
+  authorLabel,
+  onSend: ({ text, replyTo, attachment }) => {
+    if (!state.current) return false;
+    const msg = {
+      conversation: state.current,
+      seq: 0,
+      version: 0,
+      client_id: uuid(),
+      author: { kind: "staff", name: me.name },
+      text,
+      reply_to: replyTo ? { seq: replyTo.seq, author: replyTo.author, text: replyTo.text } : null,
+      attachment: attachment || null,
+      buttons: [],
+      internal: ui.internal.checked,
+      created_at: new Date().toISOString(),
+      edited_at: null,
+      deleted: false,
+    };
+    state.myClientIds.add(msg.client_id);
+    thread.addPending(msg);
+    sendMessageFrame(msg);
+    return true;
+  },
+  onEdit: (msg, text) => send({ type: "edit", conversation: state.current, seq: msg.seq, text }),
+  onTyping: () => {
+    if (state.current && !ui.internal.checked) send({ type: "typing", conversation: state.current });
+  },
+  onError: (text) => toast(ui.toasts, text),
+  onKeydown: (event) => canned.onKeydown(event),
+  lastOwnMessage: () => {
+    for (let i = thread.order.length - 1; i >= 0; i -= 1) {
+      const msg = thread.get(thread.order[i]);
+      if (thread.canModify(msg) && msg.text) return msg;
+    }
+    return null;
+  },
+});
+
+const canned = new Canned(ui.cannedPopup, composer.input, {
+  canShare: seesAll,
+  onInsert: (text) => {
+    composer.setText(text);
+    composer.focus();
+  },
+  onError: (text) => toast(ui.toasts, text),
+});
+
+ui.internal.addEventListener("change", () => {
+  ui.form.classList.toggle("internal", ui.internal.checked);
+  composer.input.placeholder = ui.internal.checked ? "Заметка для коллег — клиент её не увидит" : "Ответ клиенту…  / — шаблоны";
+  composer.focus();
+});
+
+function sendMessageFrame(msg) {
+  send({
+    type: "send",
+    conversation: msg.conversation,
+    client_id: msg.client_id,
+    text: msg.text,
+    reply_to: msg.reply_to ? msg.reply_to.seq : undefined,
+    attachment: msg.attachment ? msg.attachment.id : undefined,
+    internal: Boolean(msg.internal),
+  });
+}
+
+function send(frame) {
+  return socket.send(frame);
+}
+
+// ---- the socket ------------------------------------------------------------------------------
+
+const socket = new ChatSocket("/ws/staff", {
+  onOpen: () => {
+    send({ type: "presence", status: state.presence });
+    if (state.current) {
+      state.synced = false;
+      state.batch = [];
+      send({ type: "open", conversation: state.current, after: state.version });
+    }
+    loadLists();
+  },
+  onFrame: handleFrame,
+  onState: (connection) => {
+    state.connection = connection;
+    root.classList.toggle("offline", connection !== "open");
+    renderHeader();
+  },
+  onClose: (event) => {
+    if (event.code === 4401) {
+      location.href = `/admin/login?next=${encodeURIComponent(location.pathname)}`;
+      return "stop";
+    }
+    return "retry";
+  },
+});
+
+function handleFrame(frame) {
+  switch (frame.type) {
+    case "conversation":
+      onSummary(frame.conversation && typeof frame.conversation === "object" ? frame.conversation : frame);
+      break;
+    case "message":
+      onMessage(frame.message || frame);
+      break;
+    case "synced":
+      if (frame.conversation && frame.conversation !== state.current) break;
+      onSynced(frame);
+      break;
+    case "ack":
+      if (frame.conversation === state.current) thread.ackPending(frame.client_id, frame.seq);
+      break;
+    case "read":
+      if (frame.side === "client" && (!frame.conversation || frame.conversation === state.current)) {
+        thread.setOtherRead(frame.seq);
+      }
+      break;
+    case "typing":
+      if (frame.side === "client" && (!frame.conversation || frame.conversation === state.current)) {
+        state.typingUntil = Date.now() + TYPING_SHOW_MS;
+        renderHeader();
+        setTimeout(renderHeader, TYPING_SHOW_MS + 50);
+      }
+      break;
+    case "error":
+      onError(frame);
+      break;
+    default:
+      break;
+  }
+}
+
+function onMessage(msg) {
+  if (msg.conversation !== state.current || typeof msg.seq !== "number") return;
+  if (msg.version > state.version) state.version = msg.version;
+  if (msg.author?.kind === "subject") state.typingUntil = 0;
+  if (state.synced) {
+    thread.upsert(msg, { live: true });
+    renderHeader();
+  } else {
+    state.batch.push(msg);
+  }
+}
+
+function onSynced(frame) {
+  if (typeof frame.version === "number" && frame.version > state.version) state.version = frame.version;
+  const first = thread.order.length === 0;
+  const batch = state.batch;
+  state.batch = [];
+  state.synced = true;
+  thread.upsertMany(batch, { live: !first });
+  if (first) {
+    thread.hasMore = thread.order.length > 0;
+    thread.scrollToBottom(false);
+  }
+  for (const msg of thread.unacked()) sendMessageFrame(msg);
+  ui.body.classList.remove("loading");
+}
+
+function onError(frame) {
+  const text = errorText(frame);
+  if (frame.client_id) thread.failPending(frame.client_id, text);
+  toast(ui.toasts, text);
+}
+
+// ---- conversation list -----------------------------------------------------------------------
+
+function inBox(conv, box) {
+  if (!conv) return false;
+  switch (box) {
+    case "queue":
+      return !conv.assignee && conv.status !== "resolved";
+    case "mine":
+      return conv.assignee?.id === me.id;
+    default:
+      return true;
+  }
+}
+
+function sortKey(conv) {
+  return new Date(conv.last_message?.at || conv.updated_at || conv.created_at).getTime() || 0;
+}
+
+function sortIds(ids) {
+  const factor = state.box === "queue" ? 1 : -1; // the queue: the longest waiting first
+  return ids.sort((a, b) => factor * (sortKey(state.convs.get(a)) - sortKey(state.convs.get(b))));
+}
+
+async function fetchBox(box, q = "") {
+  const params = new URLSearchParams({ box });
+  if (q) params.set("q", q);
+  const response = await fetch(`/api/staff/conversations?${params}`, { headers: { accept: "application/json" } });
+  if (response.status === 401) {
+    location.href = `/admin/login?next=${encodeURIComponent(location.pathname)}`;
+    return [];
+  }
+  if (!response.ok) throw new Error(String(response.status));
+  const data = await response.json();
+  return Array.isArray(data) ? data : data.conversations || data.items || [];
+}
+
+let listRequest = 0;
+async function loadList() {
+  const request = ++listRequest;
+  root.classList.add("list-loading");
+  try {
+    const convs = await fetchBox(state.box, state.q);
+    if (request !== listRequest) return;
+    for (const conv of convs) state.convs.set(conv.id, conv);
+    state.listIds = sortIds(convs.map((c) => c.id));
+    renderList();
+  } catch {
+    if (request === listRequest) toast(ui.toasts, "Не удалось загрузить список диалогов.");
+  } finally {
+    if (request === listRequest) root.classList.remove("list-loading");
+  }
+}
+
+async function loadLists() {
+  await loadList();
+  // the other boxes' counters
+  for (const box of ["queue", "mine"]) {
+    if (box === state.box) continue;
+    try {
+      for (const conv of await fetchBox(box)) if (!state.convs.has(conv.id)) state.convs.set(conv.id, conv);
+    } catch {
+      // counters only
+    }
+  }
+  renderCounts();
+}
+
+function onSummary(conv) {
+  if (!conv || typeof conv.id !== "number") return;
+  const old = state.convs.get(conv.id);
+  state.convs.set(conv.id, conv);
+  const shown = state.listIds.includes(conv.id);
+  const belongs = inBox(conv, state.box);
+  if (shown && !belongs) {
+    state.listIds = state.listIds.filter((id) => id !== conv.id);
+  } else if (!shown && belongs && !state.q) {
+    state.listIds.push(conv.id);
+  }
+  sortIds(state.listIds);
+  renderList();
+  if (conv.id === state.current) {
+    renderHeader();
+    if (state.profileOpen) renderProfilePane();
+    if (old && old.assignee?.id !== conv.assignee?.id && conv.assignee && conv.assignee.id !== me.id) {
+      toast(ui.toasts, `Диалог теперь ведёт ${conv.assignee.name}.`, "info", 3500);
+    }
+  } else if (!old && inBox(conv, "queue")) {
+    notifyNew(conv);
+  }
+}
+
+function conversationLabel(conv) {
+  return conv?.client?.label || (conv ? `Клиент #${conv.id}` : "Клиент");
+}
+
+function renderList() {
+  const items = state.listIds.map((id) => state.convs.get(id)).filter(Boolean);
+  ui.list.replaceChildren(...items.map(listItem));
+  ui.listEmpty.hidden = items.length > 0;
+  ui.listEmpty.textContent = state.q ? "Ничего не найдено." : BOX_EMPTY[state.box];
+  renderCounts();
+}
+
+function listItem(conv) {
+  const selected = conv.id === state.current;
+  const last = conv.last_message;
+  let preview = last?.preview || "Нет сообщений";
+  const prefix = last?.author_kind === "staff" ? "Вы: " : last?.author_kind === "bot" ? "Бот: " : "";
+  if (last?.author_kind === "staff" && conv.assignee && conv.assignee.id !== me.id) preview = `${conv.assignee.name}: ${preview}`;
+  else preview = prefix + preview;
+  const label = conversationLabel(conv);
+  const meta = [];
+  if (conv.topic) meta.push(el("span", { class: "chip" }, conv.topic.title));
+  meta.push(el("span", { class: `chip status-${conv.status}` }, STATUS_LABELS[conv.status] || conv.status));
+  if (conv.assignee && state.box !== "mine") meta.push(el("span", { class: "chip chip-plain" }, conv.assignee.name));
+  const li = el(
+    "li",
+    {
+      role: "option",
+      class: `conv-item${selected ? " selected" : ""}${conv.unread ? " has-unread" : ""}`,
+      "aria-selected": selected ? "true" : "false",
+      tabindex: selected || (!state.current && conv.id === state.listIds[0]) ? "0" : "-1",
+      dataset: { id: String(conv.id) },
+      onclick: () => openConversation(conv.id),
+      onkeydown: (event) => listKeydown(event, conv.id),
+    },
+    avatarFor(label),
+    el(
+      "div",
+      { class: "conv-item-body" },
+      el(
+        "div",
+        { class: "conv-item-top" },
+        el("strong", { class: "conv-item-name" }, label),
+        el("time", { class: "conv-item-when", datetime: last?.at || conv.updated_at || "" }, shortWhen(last?.at || conv.updated_at || conv.created_at)),
+      ),
+      el(
+        "div",
+        { class: "conv-item-bottom" },
+        el("span", { class: "conv-item-preview" }, preview),
+        conv.unread ? el("span", { class: "unread-badge", "aria-label": `непрочитанных: ${conv.unread}` }, String(conv.unread)) : null,
+      ),
+      el("div", { class: "conv-item-meta" }, meta),
+    ),
+  );
+  return li;
+}
+
+function listKeydown(event, id) {
+  const items = [...ui.list.querySelectorAll(".conv-item")];
+  const index = items.findIndex((node) => node.dataset.id === String(id));
+  let next = null;
+  if (event.key === "ArrowDown") next = items[index + 1];
+  else if (event.key === "ArrowUp") next = items[index - 1];
+  else if (event.key === "Home") next = items[0];
+  else if (event.key === "End") next = items[items.length - 1];
+  else if (event.key === "Enter" || event.key === " ") {
+    event.preventDefault();
+    openConversation(id);
+    composer.focus();
+    return;
+  } else return;
+  event.preventDefault();
+  if (next) {
+    for (const node of items) node.tabIndex = -1;
+    next.tabIndex = 0;
+    next.focus();
+  }
+}
+
+function avatarFor(label) {
+  const node = el("div", { class: "avatar", "aria-hidden": "true" }, initials(label.replace(/#\d+/, "").trim() || "К"));
+  node.style.setProperty("--hue", String(hueOf(label)));
+  return node;
+}
+
+function renderCounts() {
+  const all = [...state.convs.values()];
+  const queue = all.filter((c) => inBox(c, "queue")).length;
+  const mineUnread = all.filter((c) => inBox(c, "mine")).reduce((sum, c) => sum + (c.unread || 0), 0);
+  for (const tab of ui.tabs) {
+    const count = tab.querySelector(".tab-count");
+    const value = tab.dataset.box === "queue" ? queue : tab.dataset.box === "mine" ? mineUnread : 0;
+    count.hidden = !value;
+    count.textContent = String(value);
+  }
+  const total = queue + mineUnread;
+  document.title = total ? `(${total}) ${baseTitle}` : baseTitle;
+}
+
+function notifyNew(conv) {
+  if (document.visibilityState === "visible") return;
+  if ("Notification" in window && Notification.permission === "granted") {
+    // eslint-disable-next-line no-new
+    new Notification("Новое обращение", { body: conversationLabel(conv), tag: `okno-${conv.id}` });
+  }
+}
+
+for (const tab of ui.tabs) {
+  tab.addEventListener("click", () => selectBox(tab.dataset.box));
+  tab.addEventListener("keydown", (event) => {
+    const index = ui.tabs.indexOf(tab);
+    let next = null;
+    if (event.key === "ArrowRight") next = ui.tabs[(index + 1) % ui.tabs.length];
+    else if (event.key === "ArrowLeft") next = ui.tabs[(index - 1 + ui.tabs.length) % ui.tabs.length];
+    if (next) {
+      event.preventDefault();
+      next.focus();
+      selectBox(next.dataset.box);
+    }
+  });
+}
+
+function selectBox(box) {
+  state.box = box;
+  for (const tab of ui.tabs) {
+    const selected = tab.dataset.box === box;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+  }
+  try {
+    localStorage.setItem("okno-box", box);
+  } catch {
+    // storage blocked
+  }
+  state.listIds = sortIds([...state.convs.values()].filter((c) => inBox(c, box) && !state.q).map((c) => c.id));
+  renderList();
+  loadList();
+}
+
+let searchTimer = null;
+ui.search.addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => {
+    state.q = ui.search.value.trim();
+    loadList();
+  }, 250);
+});
+ui.search.addEventListener("keydown", (event) => {
+  if (event.key === "ArrowDown") {
+    event.preventDefault();
+    ui.list.querySelector(".conv-item")?.focus();
+  }
+});
+
+// ---- the open conversation -------------------------------------------------------------------
+
+function openConversation(id) {
+  if (state.current === id) {
+    setView("conv");
+    return;
+  }
+  if (state.current) send({ type: "leave", conversation: state.current });
+  state.current = id;
+  state.version = 0;
+  state.synced = false;
+  state.batch = [];
+  state.typingUntil = 0;
+  thread.clear();
+  composer.cancel();
+  composer.setText("");
+  ui.internal.checked = false;
+  ui.form.classList.remove("internal");
+  ui.body.classList.add("loading");
+  ui.empty.hidden = true;
+  ui.active.hidden = false;
+  send({ type: "open", conversation: id, after: 0 });
+  history.replaceState(null, "", `#${id}`);
+  setView("conv");
+  renderList();
+  renderHeader();
+  if (state.profileOpen) renderProfilePane(true);
+}
+
+async function loadOlder(beforeSeq) {
+  const id = state.current;
+  const response = await fetch(`/api/staff/conversations/${id}/messages?before=${beforeSeq}&limit=${PAGE_SIZE}`, {
+    headers: { accept: "application/json" },
+  });
+  if (!response.ok) throw new Error(String(response.status));
+  const data = await response.json();
+  if (id !== state.current) return false;
+  const messages = Array.isArray(data) ? data : data.messages || [];
+  thread.upsertMany(messages, { prepend: true });
+  return messages.length >= PAGE_SIZE;
+}
+
+function renderHeader() {
+  const conv = state.convs.get(state.current);
+  if (!state.current) return;
+  const label = conversationLabel(conv);
+  ui.title.textContent = label;
+  ui.avatar.textContent = initials(label.replace(/#\d+/, "").trim() || "К");
+  ui.avatar.style.setProperty("--hue", String(hueOf(label)));
+  let sub;
+  let cls = "";
+  if (state.connection !== "open") {
+    sub = "соединение…";
+    cls = "is-offline";
+  } else if (state.typingUntil > Date.now()) {
+    sub = "печатает…";
+    cls = "is-typing";
+  } else if (conv) {
+    const parts = [STATUS_LABELS[conv.status] || conv.status];
+    if (conv.topic) parts.push(conv.topic.title);
+    parts.push(conv.assignee ? (conv.assignee.id === me.id ? "ведёте вы" : `ведёт ${conv.assignee.name}`) : "не назначен");
+    if (conv.team) parts.push(conv.team.name);
+    sub = parts.join(" · ");
+  } else {
+    sub = "";
+  }
+  ui.sub.textContent = sub;
+  ui.sub.className = `chat-status conv-sub ${cls}`.trim();
+  if (cls === "is-typing") ui.sub.append(el("span", { class: "typing-dots", "aria-hidden": "true" }, el("i"), el("i"), el("i")));
+
+  const mine = conv?.assignee?.id === me.id;
+  ui.take.hidden = !conv || mine || (conv.assignee && !seesAll);
+  ui.take.textContent = conv?.assignee ? "Взять себе" : "Взять";
+  ui.transfer.hidden = !conv;
+  ui.statusButton.hidden = !conv;
+  ui.statusButton.textContent = "";
+  ui.statusButton.append(
+    el("span", { class: `status-dot status-${conv?.status || "new"}`, "aria-hidden": "true" }),
+    STATUS_LABELS[conv?.status] || "Статус",
+    icon("down"),
+  );
+  ui.statusButton.setAttribute("aria-label", `Статус: ${STATUS_LABELS[conv?.status] || "—"}. Изменить`);
+}
+
+ui.take.addEventListener("click", () => {
+  if (state.current) send({ type: "take", conversation: state.current });
+});
+
+ui.statusButton.addEventListener("click", () => {
+  const conv = state.convs.get(state.current);
+  if (!conv) return;
+  const items = [];
+  if (conv.status !== "open" && conv.status !== "new") {
+    items.push({ label: "Открыть снова", icon: "retry", action: () => setStatus("open") });
+  }
+  if (conv.status !== "pending") {
+    items.push({ label: "Ждёт ответа клиента", icon: "clock", action: () => setStatus("pending") });
+  }
+  if (conv.status !== "resolved") {
+    items.push({ label: "Решён — закрыть", icon: "check", action: () => setStatus("resolved") });
+  }
+  openMenu(items, ui.statusButton);
+});
+
+function setStatus(status) {
+  send({ type: "status", conversation: state.current, status });
+}
+
+ui.transfer.addEventListener("click", () => openTransfer());
+
+async function loadDirectory() {
+  const response = await fetch("/api/staff/directory", { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error(String(response.status));
+  state.directory = await response.json();
+  return state.directory;
+}
+
+async function openTransfer() {
+  const conversation = state.current;
+  let directory;
+  try {
+    directory = await loadDirectory();
+  } catch {
+    toast(ui.toasts, "Не удалось загрузить список сотрудников.");
+    return;
+  }
+  const teamsById = new Map((directory.teams || []).map((t) => [t.id, t.name]));
+  const close = el("button", { type: "button", class: "icon-button", "aria-label": "Закрыть", onclick: () => dialog.close() }, icon("close"));
+  const choose = (frame, label) => {
+    send({ type: "transfer", conversation, ...frame });
+    dialog.close();
+    toast(ui.toasts, `Диалог передан: ${label}.`, "info", 3000);
+  };
+  const teamButtons = (directory.teams || []).map((team) =>
+    el(
+      "li",
+      {},
+      el(
+        "button",
+        { type: "button", class: "pick", onclick: () => choose({ to_team: team.id }, team.name) },
+        el("span", { class: "avatar avatar-team", "aria-hidden": "true" }, initials(team.name)),
+        el("span", { class: "pick-body" }, el("strong", {}, team.name), el("span", { class: "muted" }, "в очередь команды")),
+      ),
+    ),
+  );
+  const staffButtons = (directory.staff || [])
+    .filter((s) => s.id !== me.id)
+    .sort((a, b) => (a.presence === "online" ? 0 : 1) - (b.presence === "online" ? 0 : 1) || a.name.localeCompare(b.name))
+    .map((person) => {
+      const avatar = el("span", { class: `avatar${person.presence === "online" ? " online" : ""}`, "aria-hidden": "true" }, initials(person.name));
+      avatar.style.setProperty("--hue", String(hueOf(person.name)));
+      const teams = (person.teams || []).map((id) => teamsById.get(id)).filter(Boolean).join(", ");
+      const presence = person.presence === "online" ? "в сети" : person.presence === "away" ? "отошёл" : "не в сети";
+      return el(
+        "li",
+        {},
+        el(
+          "button",
+          { type: "button", class: "pick", onclick: () => choose({ to_staff: person.id }, person.name) },
+          avatar,
+          el("span", { class: "pick-body" }, el("strong", {}, person.name), el("span", { class: "muted" }, [presence, teams].filter(Boolean).join(" · "))),
+        ),
+      );
+    });
+  const dialog = el(
+    "dialog",
+    { class: "okno-dialog transfer-dialog", "aria-labelledby": "transfer-title" },
+    el("header", { class: "dialog-head" }, el("h2", { id: "transfer-title" }, "Передать диалог"), close),
+    teamButtons.length ? el("h3", {}, "Команде") : null,
+    teamButtons.length ? el("ul", { class: "pick-list" }, teamButtons) : null,
+    el("h3", {}, "Сотруднику"),
+    staffButtons.length ? el("ul", { class: "pick-list" }, staffButtons) : el("p", { class: "muted" }, "Других сотрудников нет."),
+  );
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  dialog.querySelector(".pick")?.focus();
+}
+
+// ---- the profile pane ------------------------------------------------------------------------
+
+let profileRequest = 0;
+async function renderProfilePane(fetchProfile = false) {
+  ui.profile.hidden = !state.profileOpen || !state.current;
+  ui.profileButton.setAttribute("aria-pressed", String(state.profileOpen));
+  root.classList.toggle("with-profile", state.profileOpen && Boolean(state.current));
+  if (!state.profileOpen || !state.current) return;
+  const conv = state.convs.get(state.current);
+  if (!fetchProfile && ui.profileContent.dataset.id === String(state.current)) {
+    renderProfile(ui.profileContent, conv, state.profileData, STATUS_LABELS);
+    return;
+  }
+  const request = ++profileRequest;
+  const id = state.current;
+  ui.profileContent.dataset.id = String(id);
+  state.profileData = null;
+  renderProfile(ui.profileContent, conv, null, STATUS_LABELS);
+  try {
+    const response = await fetch(`/api/staff/conversations/${id}/profile`, { headers: { accept: "application/json" } });
+    if (request !== profileRequest) return;
+    state.profileData = response.ok ? await response.json() : { error: response.status };
+  } catch {
+    state.profileData = { error: 0 };
+  }
+  if (request === profileRequest) renderProfile(ui.profileContent, state.convs.get(id), state.profileData, STATUS_LABELS);
+}
+
+function toggleProfile(open) {
+  state.profileOpen = open;
+  try {
+    localStorage.setItem("okno-profile", open ? "1" : "0");
+  } catch {
+    // storage blocked
+  }
+  renderProfilePane(open && ui.profileContent.dataset.id !== String(state.current));
+  if (open) setView("profile");
+  else setView("conv");
+}
+
+ui.profileButton.addEventListener("click", () => toggleProfile(!state.profileOpen));
+ui.profileClose.addEventListener("click", () => {
+  toggleProfile(false);
+  ui.profileButton.focus();
+});
+
+// ---- presence, views, keys -------------------------------------------------------------------
+
+function renderPresence() {
+  const online = state.presence === "online";
+  ui.presence.setAttribute("aria-pressed", String(online));
+  ui.presence.classList.toggle("away", !online);
+  ui.presence.querySelector(".presence-label").textContent = online ? "В сети" : "Отошёл";
+  ui.presence.setAttribute("aria-label", online ? "Мой статус: в сети. Нажмите, чтобы отойти" : "Мой статус: отошёл. Нажмите, чтобы вернуться");
+  ui.meAvatar.classList.toggle("online", online);
+}
+
+ui.presence.addEventListener("click", () => {
+  state.presence = state.presence === "online" ? "away" : "online";
+  try {
+    localStorage.setItem("okno-presence", state.presence);
+  } catch {
+    // storage blocked
+  }
+  send({ type: "presence", status: state.presence });
+  renderPresence();
+});
+
+root.querySelector(".canned-manage").addEventListener("click", async () => {
+  await canned.load();
+  canned.manage();
+});
+
+/** On narrow screens one pane shows at a time: the list, the conversation, or the profile. */
+function setView(view) {
+  root.dataset.view = view;
+}
+
+ui.back.addEventListener("click", () => {
+  setView("list");
+  ui.list.querySelector(".conv-item.selected")?.focus();
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && root.dataset.view === "profile" && window.innerWidth < 1200) {
+    toggleProfile(false);
+  }
+  if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "k") {
+    event.preventDefault();
+    setView("list");
+    ui.search.focus();
+  }
+});
+
+setInterval(() => {
+  renderHeader();
+  renderList();
+}, 60000);
+
+window.okno = { socket, thread, state };
+
+// ---- start -----------------------------------------------------------------------------------
+
+try {
+  const saved = localStorage.getItem("okno-box");
+  if (saved && ui.tabs.some((t) => t.dataset.box === saved)) state.box = saved;
+} catch {
+  // storage blocked
+}
+for (const tab of ui.tabs) {
+  const selected = tab.dataset.box === state.box;
+  tab.setAttribute("aria-selected", String(selected));
+  tab.tabIndex = selected ? 0 : -1;
+}
+renderPresence();
+canned.load();
+const fromHash = Number(location.hash.slice(1));
+if (fromHash > 0) openConversation(fromHash); // the open frame goes out when the socket opens
+socket.connect();

@@ -1,0 +1,153 @@
+"""Attachments: files in the data folder under random names, typed by their bytes, never trusted.
+
+Only PNG, JPEG, GIF and WebP whose bytes match are shown inline as images; everything else is
+served as a download. The name the uploader gave is kept for display only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import unicodedata
+from pathlib import Path
+
+import asyncpg
+import msgspec
+
+from okno.platform import database
+from okno.platform.chat.errors import ChatError
+from okno.platform.settings import get_settings
+
+IMAGE_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+ALLOWED_DOCUMENTS = {
+    ".pdf": "application/pdf",
+    ".txt": "text/plain",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".csv": "text/csv",
+    ".zip": "application/zip",
+}
+
+
+class Attachment(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    size: int
+    type: str
+    image: bool
+    url: str
+
+
+def folder() -> Path:
+    path = get_settings().data_path / "attachments"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sniff(head: bytes) -> str | None:
+    for signature, content_type in IMAGE_SIGNATURES.items():
+        if head.startswith(signature):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def clean_name(name: str) -> str:
+    """A display name with no path, no control characters, at most 120 characters."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    return name[:120] or "файл"
+
+
+async def store(data: bytes, name: str, uploader_kind: str, uploader_id: str) -> Attachment:
+    if not data:
+        raise ChatError("invalid_frame", "файл пуст")
+    if len(data) > get_settings().max_upload_bytes:
+        raise ChatError("too_large", "файл больше допустимого размера")
+    name = clean_name(name)
+    image_type = sniff(data[:16])
+    suffix = os.path.splitext(name)[1].lower()
+    if image_type is None and suffix not in ALLOWED_DOCUMENTS:
+        raise ChatError("invalid_frame", "такой тип файла не принимается")
+    content_type = image_type or ALLOWED_DOCUMENTS[suffix]
+    attachment_id = secrets.token_urlsafe(24)
+    path = folder() / attachment_id
+    path.write_bytes(data)
+    async with database.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO attachment"
+            " (id, uploader_kind, uploader_id, name, content_type, size, image, path)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            attachment_id,
+            uploader_kind,
+            uploader_id,
+            name,
+            content_type,
+            len(data),
+            image_type is not None,
+            path.name,
+        )
+    return Attachment(
+        attachment_id,
+        name,
+        len(data),
+        content_type,
+        image_type is not None,
+        f"/attachments/{attachment_id}/{name}",
+    )
+
+
+async def claim(
+    conn: asyncpg.Connection,
+    attachment_id: str,
+    conversation_id: int,
+    uploader_kind: str,
+    uploader_id: str,
+) -> None:
+    """Attach an uploaded, not yet sent file of this uploader to a message of the conversation."""
+    claimed = await conn.fetchval(
+        "UPDATE attachment SET conversation_id = $2 WHERE id = $1 AND conversation_id IS NULL"
+        " AND uploader_kind = $3 AND uploader_id = $4 AND path IS NOT NULL RETURNING id",
+        attachment_id,
+        conversation_id,
+        uploader_kind,
+        uploader_id,
+    )
+    if claimed is None:
+        raise ChatError("not_found", "вложение не найдено: загрузите файл ещё раз")
+
+
+async def erase(conn: asyncpg.Connection, attachment_id: str) -> None:
+    """Remove the file's bytes and name; the row stays as a count and a size."""
+    path = await conn.fetchval(
+        "SELECT path FROM attachment WHERE id = $1 FOR UPDATE", attachment_id
+    )
+    await conn.execute("UPDATE attachment SET path = NULL, name = '' WHERE id = $1", attachment_id)
+    if path:
+        with contextlib.suppress(FileNotFoundError):
+            (folder() / path).unlink()
+
+
+async def readable_file(attachment_id: str) -> tuple[asyncpg.Record, Path] | None:
+    async with database.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT a.id, a.name, a.content_type, a.image, a.path, a.conversation_id,"
+            " a.uploader_kind, a.uploader_id, c.subject_id, c.team_id, c.assignee_id"
+            " FROM attachment a LEFT JOIN conversation c ON c.id = a.conversation_id"
+            " WHERE a.id = $1 AND a.path IS NOT NULL",
+            attachment_id,
+        )
+    if row is None:
+        return None
+    return row, folder() / row["path"]

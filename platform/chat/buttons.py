@@ -1,0 +1,35 @@
+"""Inline buttons of bot messages: a press is routed by the button id's prefix to its flow."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import msgspec
+
+from okno.platform import database
+from okno.platform.chat.errors import ChatError
+from okno.platform.chat.visitors import Visitor
+
+Handler = Callable[[Visitor, int, int, str], Awaitable[None]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def register(prefix: str, handler: Handler) -> None:
+    HANDLERS[prefix] = handler
+
+
+async def press(visitor: Visitor, conversation: int, seq: int, button: str) -> None:
+    """Check that the button is on a bot message of this conversation, then run its flow."""
+    async with database.acquire() as conn:
+        offered = await conn.fetchval(
+            "SELECT buttons FROM message WHERE conversation_id = $1 AND seq = $2"
+            " AND author_kind = 'bot' AND deleted_at IS NULL",
+            conversation,
+            seq,
+        )
+    if offered is None or button not in {item["id"] for item in msgspec.json.decode(offered)}:
+        raise ChatError("not_found", "эта кнопка больше не действует")
+    handler = HANDLERS.get(button.split(":", 1)[0])
+    if handler is None:
+        raise ChatError("not_found", "эта кнопка больше не действует")
+    await handler(visitor, conversation, seq, button)

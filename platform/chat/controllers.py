@@ -1,0 +1,343 @@
+"""The chat's HTTP API: history pages, uploads, conversation lists, profiles, canned replies."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from litestar.response import File
+
+from okno.platform import database
+from okno.platform.chat import attachments, messages, service, summaries
+from okno.platform.chat.compliance import Actor, entries
+from okno.platform.chat.errors import ChatError
+from okno.platform.chat.visitors import VISITOR_COOKIE, Visitor
+from okno.platform.chat.visitors import find as find_visitor
+from okno.platform.processing_log import service as processing_log
+from okno.platform.processing_log.actions import Action
+from okno.platform.staff.roles import Role
+from okno.platform.subjects.fields import FIELDS
+from okno.platform.web.access import current_staff, staff, visitor_guard
+
+CHAT_STAFF = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
+
+
+class Upload(msgspec.Struct):
+    file: UploadFile
+
+
+class CannedReplyIn(msgspec.Struct, forbid_unknown_fields=True):
+    shortcut: Annotated[str, msgspec.Meta(pattern=r"^[a-zа-яё0-9_-]{1,30}$")]
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    shared: bool = False
+
+
+def _refuse(error: ChatError) -> ClientException:
+    status = {"not_found": 404, "forbidden": 403, "too_large": 413, "conflict": 409}.get(
+        error.code, 400
+    )
+    exception = NotFoundException if status == 404 else ClientException
+    return exception(detail=str(error), status_code=status)
+
+
+async def _upload(data: Upload, uploader_kind: str, uploader_id: str) -> attachments.Attachment:
+    try:
+        return await attachments.store(
+            await data.file.read(), data.file.filename, uploader_kind, uploader_id
+        )
+    except ChatError as refused:
+        raise _refuse(refused) from None
+
+
+class ClientChatApi(Controller):
+    path = "/api/chat"
+    guards = (visitor_guard,)
+    tags = ("client chat",)
+
+    @get("/messages")
+    async def history(
+        self, request: Request, before: FromQuery[int | None] = None, limit: FromQuery[Limit] = 50
+    ) -> dict[str, Any]:
+        """Older messages of the client's own conversation, oldest first."""
+        visitor: Visitor = request.state.visitor
+        conversation = await service.client_conversation(visitor)
+        if conversation is None:
+            return {"messages": []}
+        async with database.acquire() as conn:
+            rows = await messages.page_before(conn, conversation, before, limit, for_client=True)
+        return {"messages": [messages.wire(row, for_client=True) for row in rows]}
+
+    @post("/attachments", status_code=201)
+    async def upload(self, request: Request, data: MultipartBody[Upload]) -> attachments.Attachment:
+        """Store a file to send with the next message."""
+        visitor: Visitor = request.state.visitor
+        return await _upload(data, "subject", visitor.token_hash.hex())
+
+
+class StaffChatApi(Controller):
+    path = "/api/staff"
+    guards = (staff(*CHAT_STAFF),)
+    tags = ("operator console",)
+
+    async def _scope(self, request: Request) -> service.Scope:
+        user = await current_staff(request)
+        assert user is not None
+        return await service.scope_of(user)
+
+    @get("/conversations")
+    async def conversations(
+        self, request: Request, box: FromQuery[str] = "mine", q: FromQuery[str | None] = None
+    ) -> dict[str, Any]:
+        """Conversations in one box (queue, mine, team, all), optionally matching a search."""
+        scope = await self._scope(request)
+        where, args = _box(scope, box)
+        if q:
+            if len(q) > 200:
+                raise ClientException("слишком длинный запрос поиска")
+            number = re.fullmatch(r"#?(\d{1,12})", q.strip())
+            if number:
+                where += f" AND c.id = ${len(args) + 2}"
+                args.append(int(number.group(1)))
+            else:
+                where += (
+                    f" AND EXISTS (SELECT 1 FROM message sm WHERE sm.conversation_id = c.id"
+                    f" AND sm.deleted_at IS NULL AND sm.body ILIKE ${len(args) + 2})"
+                )
+                args.append(
+                    "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                )
+        async with database.acquire() as conn:
+            rows = await summaries.fetch(
+                conn, f"{where} ORDER BY c.status = 'resolved', c.updated_at DESC LIMIT 200", *args
+            )
+        return {"conversations": [summaries.for_staff(row) for row in rows]}
+
+    @get("/conversations/{conversation_id:int}/messages")
+    async def history(
+        self,
+        request: Request,
+        conversation_id: FromPath[int],
+        before: FromQuery[int | None] = None,
+        limit: FromQuery[Limit] = 50,
+    ) -> dict[str, Any]:
+        """Older messages of a conversation the caller may see, oldest first."""
+        scope = await self._scope(request)
+        try:
+            await service.visible_conversation(scope, conversation_id)
+        except ChatError as refused:
+            raise _refuse(refused) from None
+        async with database.acquire() as conn:
+            rows = await messages.page_before(
+                conn, conversation_id, before, limit, for_client=False
+            )
+        return {"messages": [messages.wire(row, for_client=False) for row in rows]}
+
+    @get("/conversations/{conversation_id:int}/profile")
+    async def profile(self, request: Request, conversation_id: FromPath[int]) -> dict[str, Any]:
+        """The client's profile panel; showing PD fields to the operator is logged as access."""
+        scope = await self._scope(request)
+        try:
+            conversation = await service.visible_conversation(scope, conversation_id)
+        except ChatError as refused:
+            raise _refuse(refused) from None
+        subject_id = conversation["subject_id"]
+        async with database.transaction():
+            conn = database.connection()
+            subject = await conn.fetchrow(
+                "SELECT created_at FROM subject WHERE id = $1", subject_id
+            )
+            rows = await conn.fetch(
+                "SELECT field, value FROM subject_field"
+                " WHERE subject_id = $1 AND blocked_at IS NULL"
+                " ORDER BY field",
+                subject_id,
+            )
+            shown = tuple(row["field"] for row in rows)
+            if shown:
+                await processing_log.record(
+                    *entries(Actor.staff(scope.staff_id), subject_id, (Action.ACCESS,), shown)
+                )
+        return {
+            "subject_id": str(subject_id),
+            "label": f"Клиент #{conversation_id}",
+            "created_at": subject["created_at"],
+            "fields": [
+                {
+                    "name": row["field"],
+                    "label": FIELDS[row["field"]].label,
+                    "value": row["value"],
+                    "category": FIELDS[row["field"]].category.value,
+                }
+                for row in rows
+            ],
+            "conversations": 1,
+        }
+
+    @get("/directory")
+    async def directory(self) -> dict[str, Any]:
+        """Colleagues and teams a conversation can be transferred to."""
+        async with database.acquire() as conn:
+            people = await conn.fetch(
+                "SELECT u.id, u.display_name,"
+                " CASE WHEN p.status IS NULL OR p.seen_at < now() - make_interval(secs => $1)"
+                "  THEN 'offline' ELSE p.status END AS presence,"
+                " coalesce(array_agg(tm.team_id) FILTER (WHERE tm.team_id IS NOT NULL), '{}')"
+                " AS teams"
+                " FROM staff_user u LEFT JOIN staff_presence p ON p.staff_id = u.id"
+                " LEFT JOIN team_member tm ON tm.staff_id = u.id"
+                " WHERE u.disabled_at IS NULL AND u.role IN ('operator', 'supervisor', 'admin')"
+                " GROUP BY u.id, p.status, p.seen_at ORDER BY u.display_name",
+                summaries.get_settings().presence_timeout_seconds,
+            )
+            teams = await conn.fetch("SELECT id, name FROM team ORDER BY name")
+        return {
+            "staff": [
+                {
+                    "id": p["id"],
+                    "name": p["display_name"],
+                    "presence": p["presence"],
+                    "teams": list(p["teams"]),
+                }
+                for p in people
+            ],
+            "teams": [{"id": t["id"], "name": t["name"]} for t in teams],
+        }
+
+    @get("/canned")
+    async def canned(self, request: Request) -> list[dict[str, Any]]:
+        """Shared canned replies and the caller's own."""
+        user = await current_staff(request)
+        assert user is not None
+        async with database.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT id, shortcut, body, shared, owner_id FROM canned_reply"
+                " WHERE shared OR owner_id = $1 ORDER BY shortcut",
+                user.id,
+            )
+        return [
+            {
+                "id": r["id"],
+                "shortcut": r["shortcut"],
+                "text": r["body"],
+                "shared": r["shared"],
+                "mine": r["owner_id"] == user.id,
+            }
+            for r in rows
+        ]
+
+    @post("/canned", status_code=201)
+    async def add_canned(self, request: Request, data: JSONBody[CannedReplyIn]) -> dict[str, Any]:
+        """Add a canned reply; shared ones are for supervisors and admins to add."""
+        user = await current_staff(request)
+        assert user is not None
+        if data.shared and user.role == Role.OPERATOR:
+            raise PermissionDeniedException(
+                "общие шаблоны добавляют старшие операторы и администраторы"
+            )
+        async with database.acquire() as conn:
+            reply_id = await conn.fetchval(
+                "INSERT INTO canned_reply (owner_id, shortcut, body, shared)"
+                " VALUES ($1, $2, $3, $4) RETURNING id",
+                user.id,
+                data.shortcut,
+                data.text,
+                data.shared,
+            )
+        return {
+            "id": reply_id,
+            "shortcut": data.shortcut,
+            "text": data.text,
+            "shared": data.shared,
+            "mine": True,
+        }
+
+    @delete("/canned/{reply_id:int}", status_code=204)
+    async def remove_canned(self, request: Request, reply_id: FromPath[int]) -> None:
+        """Remove one's own canned reply, or (supervisor, admin) a shared one."""
+        user = await current_staff(request)
+        assert user is not None
+        async with database.acquire() as conn:
+            removed = await conn.fetchval(
+                "DELETE FROM canned_reply WHERE id = $1 AND (owner_id = $2 OR (shared AND $3))"
+                " RETURNING id",
+                reply_id,
+                user.id,
+                user.role in (Role.SUPERVISOR, Role.ADMIN),
+            )
+        if removed is None:
+            raise NotFoundException("нет такого шаблона среди ваших")
+
+    @post("/attachments", status_code=201)
+    async def upload(self, request: Request, data: MultipartBody[Upload]) -> attachments.Attachment:
+        """Store a file to send with the next message."""
+        user = await current_staff(request)
+        assert user is not None
+        return await _upload(data, "staff", str(user.id))
+
+
+def _box(scope: service.Scope, box: str) -> tuple[str, list[Any]]:
+    teams = list(scope.team_ids)
+    visible = "true" if scope.sees_all else "(c.team_id = ANY($2::int[]) OR c.assignee_id = $3)"
+    args: list[Any] = [] if scope.sees_all else [teams, scope.staff_id]
+    me = f"${len(args) + 2}"
+    if box == "queue":
+        return f"{visible} AND c.assignee_id IS NULL AND c.status <> 'resolved'", args
+    if box == "mine":
+        return f"{visible} AND c.assignee_id = {me}", [*args, scope.staff_id]
+    if box == "team":
+        return f"{visible} AND c.team_id = ANY({me}::int[])", [*args, teams]
+    if box == "all":
+        if not scope.sees_all:
+            raise PermissionDeniedException("все диалоги видят старшие операторы и администраторы")
+        return "true", args
+    raise ClientException("box: queue, mine, team или all")
+
+
+class AttachmentFiles(Controller):
+    path = "/attachments"
+    include_in_schema = False
+
+    @get("/{attachment_id:str}/{name:str}", opt={"access": "subject-or-staff"})
+    async def download(
+        self, request: Request, attachment_id: FromPath[str], name: FromPath[str]
+    ) -> Response[Any]:
+        """The file, for the conversation's client or staff who may see the conversation."""
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", attachment_id):
+            raise NotFoundException("нет такого файла")
+        found = await attachments.readable_file(attachment_id)
+        if found is None or not await _may_read(request, found[0]):
+            raise NotFoundException("нет такого файла")
+        row, path = found
+        response = File(
+            path,
+            filename=row["name"],
+            media_type=row["content_type"],
+            content_disposition_type="inline" if row["image"] else "attachment",
+        )
+        response.headers["content-security-policy"] = "default-src 'none'; sandbox"
+        response.headers["cache-control"] = "private, max-age=3600"
+        return response
+
+
+async def _may_read(request: Request, row: Any) -> bool:
+    user = await current_staff(request)
+    if user is not None:
+        if row["conversation_id"] is None:
+            return row["uploader_kind"] == "staff" and row["uploader_id"] == str(user.id)
+        scope = await service.scope_of(user)
+        return scope.admits(row["team_id"], row["assignee_id"])
+    visitor = await find_visitor(request.cookies.get(VISITOR_COOKIE))
+    if visitor is None:
+        return False
+    if row["conversation_id"] is None:
+        return row["uploader_kind"] == "subject" and row["uploader_id"] == visitor.token_hash.hex()
+    return visitor.subject_id is not None and row["subject_id"] == visitor.subject_id
+
+
+route_handlers = [ClientChatApi, StaffChatApi, AttachmentFiles]

@@ -1,0 +1,166 @@
+"""WebSocket frames (docs/protocol.md): msgspec tagged unions with limits, one per direction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+
+MAX_FRAME_BYTES = 64 * 1024
+MAX_TEXT = 4000
+
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
+Seq = Annotated[int, msgspec.Meta(ge=1)]
+Version = Annotated[int, msgspec.Meta(ge=0)]
+ConversationId = Annotated[int, msgspec.Meta(ge=1)]
+AttachmentId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+ButtonId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_:.-]{1,64}$")]
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9-]{1,40}$")]
+
+
+class Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
+    pass
+
+
+# Frames a client sends.
+class Resume(Frame, tag="resume"):
+    after: Version = 0
+
+
+class ChooseTopic(Frame, tag="topic"):
+    slug: Slug
+
+
+class ClientSend(Frame, tag="send"):
+    client_id: uuid.UUID
+    text: Text = ""
+    reply_to: Seq | None = None
+    attachment: AttachmentId | None = None
+
+
+class ClientEdit(Frame, tag="edit"):
+    seq: Seq
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
+
+
+class ClientDelete(Frame, tag="delete"):
+    seq: Seq
+
+
+class ClientRead(Frame, tag="read"):
+    seq: Seq
+
+
+class ClientTyping(Frame, tag="typing"):
+    pass
+
+
+class PressButton(Frame, tag="button"):
+    seq: Seq
+    button: ButtonId
+
+
+class Ping(Frame, tag="ping"):
+    pass
+
+
+ClientFrame = (
+    Resume
+    | ChooseTopic
+    | ClientSend
+    | ClientEdit
+    | ClientDelete
+    | ClientRead
+    | ClientTyping
+    | PressButton
+    | Ping
+)
+
+
+# Frames staff send.
+class Open(Frame, tag="open"):
+    conversation: ConversationId
+    after: Version = 0
+
+
+class Leave(Frame, tag="leave"):
+    conversation: ConversationId
+
+
+class StaffSend(Frame, tag="send"):
+    conversation: ConversationId
+    client_id: uuid.UUID
+    text: Text = ""
+    reply_to: Seq | None = None
+    attachment: AttachmentId | None = None
+    internal: bool = False
+
+
+class StaffEdit(Frame, tag="edit"):
+    conversation: ConversationId
+    seq: Seq
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
+
+
+class StaffDelete(Frame, tag="delete"):
+    conversation: ConversationId
+    seq: Seq
+
+
+class StaffRead(Frame, tag="read"):
+    conversation: ConversationId
+    seq: Seq
+
+
+class StaffTyping(Frame, tag="typing"):
+    conversation: ConversationId
+
+
+class Take(Frame, tag="take"):
+    conversation: ConversationId
+
+
+class Transfer(Frame, tag="transfer"):
+    conversation: ConversationId
+    to_staff: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    to_team: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
+class SetStatus(Frame, tag="status"):
+    conversation: ConversationId
+    status: Literal["open", "pending", "resolved"]
+
+
+class Presence(Frame, tag="presence"):
+    status: Literal["online", "away"]
+
+
+StaffFrame = (
+    Open
+    | Leave
+    | StaffSend
+    | StaffEdit
+    | StaffDelete
+    | StaffRead
+    | StaffTyping
+    | Take
+    | Transfer
+    | SetStatus
+    | Presence
+    | Ping
+)
+
+CLIENT_FRAME_TYPES = tuple(frame.__struct_config__.tag for frame in ClientFrame.__args__)
+STAFF_FRAME_TYPES = tuple(frame.__struct_config__.tag for frame in StaffFrame.__args__)
+
+client_decoder = msgspec.json.Decoder(ClientFrame)
+staff_decoder = msgspec.json.Decoder(StaffFrame)
+encoder = msgspec.json.Encoder()
+
+
+def error(code: str, message: str, client_id: uuid.UUID | None = None) -> bytes:
+    frame: dict[str, object] = {"type": "error", "code": code, "message": message}
+    if client_id is not None:
+        frame["client_id"] = str(client_id)
+    return encoder.encode(frame)

@@ -1,0 +1,348 @@
+"""Fan-out inside one worker, fed by PostgreSQL LISTEN/NOTIFY from every worker.
+
+A notification carries only ids. The hub reads the changed rows once per conversation and hands
+the encoded frames to each subscribed socket's bounded queue. When the LISTEN connection comes
+back after a loss, and every few seconds as a safety net for a notification lost with a crashed
+sender, subscribed conversations are re-read from the table by version, so nothing is missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from okno.platform import database
+from okno.platform.chat import messages, notify, routing, summaries
+from okno.platform.chat.service import Scope
+from okno.platform.settings import get_settings
+
+logger = logging.getLogger("okno.chat.hub")
+encode = msgspec.json.Encoder().encode
+
+CLOSE_BACKLOG = 4008
+
+
+class Watch:
+    """A socket's view of one conversation: what it has been sent, and a buffer while resyncing."""
+
+    __slots__ = ("buffer", "high_water")
+
+    def __init__(self) -> None:
+        self.high_water = 0
+        self.buffer: list[tuple[int, bytes]] | None = []
+
+
+class Peer:
+    """One WebSocket: frames go through a bounded queue drained by the socket's writer task."""
+
+    def __init__(self, kind: str, close: Callable[[int, str], Any], backlog: int) -> None:
+        self.kind = kind  # "client" or "staff"
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue(backlog)
+        self.watching: dict[int, Watch] = {}
+        self.closed = False
+        self._close = close
+        self.scope: Scope | None = None
+        self.conversation: int | None = None  # a client's own conversation
+        self.name: str | None = None  # a staff member's display name, for typing
+
+    def send(self, frame: bytes) -> None:
+        if self.closed:
+            return
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            # It stopped reading: drop it rather than slow anyone else. It resumes on reconnect.
+            self.closed = True
+            asyncio.get_running_loop().create_task(self._close(CLOSE_BACKLOG, "backlog"))
+
+    def deliver(self, conversation: int, version: int, frame: bytes) -> None:
+        watch = self.watching.get(conversation)
+        if watch is None:
+            return
+        if watch.buffer is not None:
+            watch.buffer.append((version, frame))
+        elif version > watch.high_water:
+            watch.high_water = version
+            self.send(frame)
+
+    def synced(self, conversation: int, version: int) -> None:
+        """Resync sent everything up to ``version``: flush newer live frames, then go live."""
+        watch = self.watching[conversation]
+        watch.high_water = max(watch.high_water, version)
+        buffered, watch.buffer = watch.buffer or [], None
+        for buffered_version, frame in sorted(buffered, key=lambda item: item[0]):
+            if buffered_version > watch.high_water:
+                watch.high_water = buffered_version
+                self.send(frame)
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.watchers: dict[int, set[Peer]] = defaultdict(set)
+        self.staff: set[Peer] = set()
+        # Client sockets of visitors who have not written yet, by visitor hash: their first
+        # message (from any tab, on any worker) starts the conversation they then watch.
+        self.lobby: dict[bytes, set[Peer]] = {}
+        self.delivered: dict[int, int] = {}
+        self.summary_cache: dict[int, tuple[Any, ...]] = {}
+        self._listener: asyncpg.Connection | None = None
+        self._refreshing: set[int] = set()
+        self._dirty: set[int] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._maintenance: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        await self._listen()
+        self._maintenance = asyncio.get_running_loop().create_task(self._maintain())
+
+    async def stop(self) -> None:
+        if self._maintenance:
+            self._maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._maintenance
+        for task in list(self._tasks):
+            task.cancel()
+        if self._listener is not None and not self._listener.is_closed():
+            await self._listener.close()
+
+    async def _listen(self) -> None:
+        self._listener = await asyncpg.connect(get_settings().database_url)
+        await self._listener.add_listener(notify.CHANNEL, self._on_notify)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            logger.warning("hub task failed: %s", type(error).__name__)
+
+    async def _maintain(self) -> None:
+        """Reconnect LISTEN and resync; sweep for lost notifications, stale presence, the queue."""
+        ticks = 0
+        while True:
+            await asyncio.sleep(1)
+            ticks += 1
+            try:
+                if self._listener is None or self._listener.is_closed():
+                    await self._listen()
+                    logger.warning("LISTEN connection restored; resyncing")
+                    await self.resync_all()
+                elif ticks % 3 == 0:
+                    await self._catch_up()
+                if ticks % 5 == 0:
+                    for staff_id in await routing.sweep_presence():
+                        await notify.publish({"p": staff_id})
+                    await routing.assign_waiting()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                logger.warning("hub maintenance: database unavailable (%s)", type(error).__name__)
+
+    async def resync_all(self) -> None:
+        for conversation in list(self.watchers):
+            await self.refresh(conversation)
+
+    async def _catch_up(self) -> None:
+        if not self.delivered:
+            return
+        async with database.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT id, last_version FROM conversation WHERE id = ANY($1::bigint[])",
+                list(self.delivered),
+            )
+        for row in rows:
+            if row["last_version"] > self.delivered.get(row["id"], row["last_version"]):
+                self._spawn(self.refresh(row["id"]))
+
+    # ------------------------------------------------------------ notifications
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            event = msgspec.json.decode(payload)
+        except msgspec.DecodeError:
+            return
+        if "c" in event:
+            self._spawn(self.refresh(event["c"]))
+        elif "r" in event:
+            self._read(event["r"], event["s"], event["q"])
+        elif "t" in event:
+            self._typing(event["t"], event["s"], event.get("n"))
+        elif "p" in event:
+            self._spawn(self._presence(event["p"]))
+        elif "n" in event:
+            self._spawn(self._conversation_started(bytes.fromhex(event["n"])))
+
+    def _read(self, conversation: int, side: str, seq: int) -> None:
+        frame = encode({"type": "read", "side": side, "seq": seq})
+        for peer in self.watchers.get(conversation, ()):
+            if (peer.kind == "client") != (side == "client"):
+                peer.send(frame)
+        if side == "staff":
+            self._spawn(self.refresh(conversation))
+
+    def _typing(self, conversation: int, side: str, name: str | None) -> None:
+        frame = encode({"type": "typing", "side": side, "name": name})
+        for peer in self.watchers.get(conversation, ()):
+            if (peer.kind == "client") != (side == "client"):
+                peer.send(frame)
+
+    async def _presence(self, staff_id: int) -> None:
+        affected = [c for c, cached in self.summary_cache.items() if cached[1] == staff_id]
+        for conversation in affected:
+            await self._send_client_state(conversation)
+
+    async def _conversation_started(self, visitor_hash: bytes) -> None:
+        peers = self.lobby.pop(visitor_hash, set())
+        if not peers:
+            return
+        async with database.acquire() as conn:
+            conversation = await conn.fetchval(
+                "SELECT c.id FROM visitor v JOIN conversation c ON c.subject_id = v.subject_id"
+                " WHERE v.token_hash = $1",
+                visitor_hash,
+            )
+        if conversation is None:
+            return
+        for peer in peers:
+            if peer.conversation is None:
+                peer.conversation = conversation
+                reached = await self.watch(peer, conversation, 0, for_client=True)
+                peer.send(encode({"type": "synced", "version": reached}))
+
+    async def send_state_to(self, peer: Peer, conversation: int | None) -> None:
+        async with database.acquire() as conn:
+            row = await summaries.one(conn, conversation) if conversation else None
+            peer.send(encode(await summaries.client_state(conn, row)))
+
+    # ------------------------------------------------------------ subscriptions
+
+    async def watch(self, peer: Peer, conversation: int, after: int, *, for_client: bool) -> int:
+        """(Re)subscribe ``peer``; send it every change after ``after``; return the version reached.
+
+        Live changes that arrive meanwhile are buffered and flushed after the resync, so the
+        peer gets each version once, in order.
+        """
+        peer.watching[conversation] = Watch()
+        self.watchers[conversation].add(peer)
+        async with database.acquire() as conn:
+            if conversation not in self.delivered:
+                self.delivered[conversation] = (
+                    await conn.fetchval(
+                        "SELECT last_version FROM conversation WHERE id = $1", conversation
+                    )
+                    or 0
+                )
+            rows = await messages.changed_since(conn, conversation, after, for_client=for_client)
+        for row in rows:
+            peer.send(
+                encode({"type": "message", "message": messages.wire(row, for_client=for_client)})
+            )
+        reached = rows[-1]["version"] if rows else after
+        peer.synced(conversation, reached)
+        if for_client:
+            await self._send_client_state(conversation, cache=True)
+        return reached
+
+    def unwatch(self, peer: Peer, conversation: int) -> None:
+        peer.watching.pop(conversation, None)
+        watchers = self.watchers.get(conversation)
+        if watchers is not None:
+            watchers.discard(peer)
+            if not watchers:
+                del self.watchers[conversation]
+                self.delivered.pop(conversation, None)
+                self.summary_cache.pop(conversation, None)
+
+    def forget(self, peer: Peer) -> None:
+        for conversation in list(peer.watching):
+            self.unwatch(peer, conversation)
+        self.staff.discard(peer)
+        for visitor_hash, peers in list(self.lobby.items()):
+            peers.discard(peer)
+            if not peers:
+                del self.lobby[visitor_hash]
+
+    # ------------------------------------------------------------ delivery
+
+    async def refresh(self, conversation: int) -> None:
+        """Forward what changed in ``conversation``; concurrent calls coalesce into one pass."""
+        if conversation in self._refreshing:
+            self._dirty.add(conversation)
+            return
+        self._refreshing.add(conversation)
+        try:
+            while True:
+                self._dirty.discard(conversation)
+                await self._refresh_once(conversation)
+                if conversation not in self._dirty:
+                    break
+        finally:
+            self._refreshing.discard(conversation)
+
+    async def _refresh_once(self, conversation: int) -> None:
+        watchers = self.watchers.get(conversation)
+        async with database.acquire() as conn:
+            if watchers and conversation in self.delivered:
+                rows = await messages.changed_since(
+                    conn, conversation, self.delivered[conversation], for_client=False
+                )
+                for row in rows:
+                    staff_frame = encode(
+                        {"type": "message", "message": messages.wire(row, for_client=False)}
+                    )
+                    client_frame = None
+                    if not row["internal"]:
+                        client_frame = encode(
+                            {"type": "message", "message": messages.wire(row, for_client=True)}
+                        )
+                    for peer in list(watchers):
+                        frame = staff_frame if peer.kind == "staff" else client_frame
+                        if frame is not None:
+                            peer.deliver(conversation, row["version"], frame)
+                    self.delivered[conversation] = max(self.delivered[conversation], row["version"])
+            if not self.staff and not watchers:
+                return
+            summary = await summaries.one(conn, conversation)
+        if summary is None:
+            return
+        if self.staff:
+            frame = encode(summaries.for_staff(summary))
+            for peer in list(self.staff):
+                if peer.scope is not None and peer.scope.admits(
+                    summary["team_id"], summary["assignee_id"]
+                ):
+                    peer.send(frame)
+        if not watchers:
+            return
+        key = (summary["status"], summary["assignee_id"], summary["team_id"])
+        changed = self.summary_cache.get(conversation) != key
+        self.summary_cache[conversation] = key
+        if changed:
+            await self._send_client_state(conversation)
+            # Someone left or joined a queue: the positions of those waiting behind may move.
+            for other, cached in list(self.summary_cache.items()):
+                if other != conversation and cached[1] is None and cached[2] == summary["team_id"]:
+                    await self._send_client_state(other)
+
+    async def _send_client_state(self, conversation: int, *, cache: bool = False) -> None:
+        clients = [p for p in self.watchers.get(conversation, ()) if p.kind == "client"]
+        if not clients:
+            return
+        async with database.acquire() as conn:
+            row = await summaries.one(conn, conversation)
+            frame = encode(await summaries.client_state(conn, row))
+        if cache and row is not None:
+            self.summary_cache[conversation] = (row["status"], row["assignee_id"], row["team_id"])
+        for peer in clients:
+            peer.send(frame)

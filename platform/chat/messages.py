@@ -1,0 +1,91 @@
+"""Message rows as the wire objects of docs/protocol.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+
+QUOTE_LENGTH = 200
+
+SELECT = """
+SELECT m.conversation_id, m.seq, m.version, m.client_id, m.author_kind,
+       s.display_name AS author_name, m.body, m.reply_to, r.body AS reply_body,
+       r.author_kind AS reply_author_kind,
+       rs.display_name AS reply_author_name, r.internal AS reply_internal,
+       r.deleted_at AS reply_deleted_at, a.id AS attachment_id, a.name AS attachment_name,
+       a.size AS attachment_size, a.content_type AS attachment_type, a.image AS attachment_image,
+       m.buttons, m.internal, m.created_at, m.edited_at, m.deleted_at
+FROM message m
+LEFT JOIN staff_user s ON s.id = m.author_id
+LEFT JOIN message r ON r.conversation_id = m.conversation_id AND r.seq = m.reply_to
+LEFT JOIN staff_user rs ON rs.id = r.author_id
+LEFT JOIN attachment a ON a.id = m.attachment_id AND m.deleted_at IS NULL
+"""
+
+
+def wire(row: asyncpg.Record, *, for_client: bool) -> dict[str, Any]:
+    deleted = row["deleted_at"] is not None
+    reply = None
+    if row["reply_to"] is not None and not (for_client and row["reply_internal"]):
+        reply = {
+            "seq": row["reply_to"],
+            "author": {"kind": row["reply_author_kind"], "name": row["reply_author_name"]},
+            "text": "" if row["reply_deleted_at"] else (row["reply_body"] or "")[:QUOTE_LENGTH],
+        }
+    attachment = None
+    if row["attachment_id"] is not None:
+        attachment = {
+            "id": row["attachment_id"],
+            "name": row["attachment_name"],
+            "size": row["attachment_size"],
+            "type": row["attachment_type"],
+            "image": row["attachment_image"],
+            "url": f"/attachments/{row['attachment_id']}/{row['attachment_name']}",
+        }
+    return {
+        "conversation": row["conversation_id"],
+        "seq": row["seq"],
+        "version": row["version"],
+        "client_id": str(row["client_id"]),
+        "author": {"kind": row["author_kind"], "name": row["author_name"]},
+        "text": "" if deleted else row["body"],
+        "reply_to": reply,
+        "attachment": attachment,
+        "buttons": [] if deleted else msgspec.json.decode(row["buttons"]),
+        "internal": row["internal"],
+        "created_at": row["created_at"],
+        "edited_at": row["edited_at"],
+        "deleted": deleted,
+    }
+
+
+async def changed_since(
+    conn: asyncpg.Connection, conversation_id: int, after_version: int, *, for_client: bool
+) -> list[asyncpg.Record]:
+    visible = "AND NOT m.internal" if for_client else ""
+    return await conn.fetch(
+        f"{SELECT} WHERE m.conversation_id = $1 AND m.version > $2 {visible} ORDER BY m.version",
+        conversation_id,
+        after_version,
+    )
+
+
+async def page_before(
+    conn: asyncpg.Connection,
+    conversation_id: int,
+    before_seq: int | None,
+    limit: int,
+    *,
+    for_client: bool,
+) -> list[asyncpg.Record]:
+    visible = "AND NOT m.internal" if for_client else ""
+    rows = await conn.fetch(
+        f"{SELECT} WHERE m.conversation_id = $1 AND m.seq < $2 {visible}"
+        " ORDER BY m.seq DESC LIMIT $3",
+        conversation_id,
+        before_seq or 2**62,
+        limit,
+    )
+    return rows[::-1]

@@ -1,0 +1,537 @@
+"""Conversations and messages. Every change is one transaction: the row, the conversation's
+counters and the processing-log rows commit together; then the change is announced."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import msgspec
+
+from okno.platform import database
+from okno.platform.chat import attachments, notify
+from okno.platform.chat.compliance import Actor, entries
+from okno.platform.chat.errors import ChatError
+from okno.platform.chat.visitors import Visitor
+from okno.platform.processing_log import service as processing_log
+from okno.platform.processing_log.actions import Action
+from okno.platform.settings import get_settings
+from okno.platform.staff.roles import Role
+from okno.platform.staff.service import StaffUser
+
+STORE = (Action.RECORDING, Action.STORAGE)
+
+
+class Sent(msgspec.Struct, frozen=True):
+    conversation: int
+    seq: int
+    version: int
+
+
+class Author(msgspec.Struct, frozen=True):
+    kind: str  # subject, staff, bot, system
+    staff_id: int | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.staff(self.staff_id) if self.staff_id is not None else Actor.subject()
+
+
+SUBJECT = Author("subject")
+SYSTEM = Author("system")
+BOT = Author("bot")
+
+
+class Scope(msgspec.Struct, frozen=True):
+    """What a staff member may see: everything, or their teams and their own conversations."""
+
+    staff_id: int
+    sees_all: bool
+    team_ids: frozenset[int]
+
+    def admits(self, team_id: int | None, assignee_id: int | None) -> bool:
+        return self.sees_all or assignee_id == self.staff_id or team_id in self.team_ids
+
+
+async def scope_of(user: StaffUser) -> Scope:
+    if user.role not in (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN):
+        return Scope(user.id, False, frozenset())
+    async with database.acquire() as conn:
+        teams = await conn.fetch("SELECT team_id FROM team_member WHERE staff_id = $1", user.id)
+    return Scope(
+        user.id, user.role in (Role.SUPERVISOR, Role.ADMIN), frozenset(t["team_id"] for t in teams)
+    )
+
+
+# ---------------------------------------------------------------- client side
+
+
+async def client_conversation(visitor: Visitor) -> int | None:
+    if visitor.subject_id is None:
+        return None
+    async with database.acquire() as conn:
+        return await conn.fetchval(
+            "SELECT id FROM conversation WHERE subject_id = $1", visitor.subject_id
+        )
+
+
+async def choose_topic(visitor: Visitor, slug: str) -> None:
+    async with database.acquire() as conn:
+        topic_id = await conn.fetchval("SELECT id FROM topic WHERE slug = $1 AND active", slug)
+        if topic_id is None:
+            raise ChatError("not_found", "нет такой темы")
+        await conn.execute(
+            "UPDATE visitor SET topic_id = $2 WHERE token_hash = $1", visitor.token_hash, topic_id
+        )
+
+
+async def client_send(
+    visitor: Visitor,
+    client_id: uuid.UUID,
+    text: str,
+    reply_to: int | None = None,
+    attachment_id: str | None = None,
+) -> Sent:
+    _require_content(text, attachment_id)
+    async with database.transaction():
+        conn = database.connection()
+        row = await conn.fetchrow(
+            "SELECT subject_id, topic_id FROM visitor WHERE token_hash = $1 FOR UPDATE",
+            visitor.token_hash,
+        )
+        if row is None:
+            raise ChatError("forbidden", "сеанс чата не найден, обновите страницу")
+        subject_id, first = row["subject_id"], row["subject_id"] is None
+        if first:
+            subject_id = await _start_conversation(conn, visitor.token_hash, row["topic_id"])
+        conversation = await _lock(conn, "subject_id = $1", subject_id)
+        sent = await _store(
+            conn,
+            conversation,
+            SUBJECT,
+            client_id,
+            text,
+            reply_to=reply_to,
+            attachment_id=attachment_id,
+            uploader=("subject", visitor.token_hash.hex()),
+        )
+        if first:
+            await processing_log.record(
+                *entries(Actor.subject(), subject_id, (Action.COLLECTION,), ("visitor_token",))
+            )
+    await notify.changed(sent.conversation, sent.version)
+    return sent
+
+
+async def _start_conversation(
+    conn: asyncpg.Connection, visitor_hash: bytes, topic_id: int | None
+) -> uuid.UUID:
+    subject_id = uuid.uuid4()
+    await conn.execute("INSERT INTO subject (id) VALUES ($1)", subject_id)
+    await conn.execute(
+        "UPDATE visitor SET subject_id = $2 WHERE token_hash = $1", visitor_hash, subject_id
+    )
+    team_id = await conn.fetchval("SELECT team_id FROM topic WHERE id = $1", topic_id)
+    if team_id is None:
+        team_id = await conn.fetchval("SELECT min(id) FROM team")
+    await conn.execute(
+        "INSERT INTO conversation (subject_id, topic_id, team_id, waiting_since)"
+        " VALUES ($1, $2, $3, now())",
+        subject_id,
+        topic_id,
+        team_id,
+    )
+    return subject_id
+
+
+def _require_content(text: str, attachment_id: str | None) -> None:
+    if not text.strip() and attachment_id is None:
+        raise ChatError("invalid_frame", "пустое сообщение")
+
+
+async def _lock(conn: asyncpg.Connection, where: str, key: object) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "SELECT id, subject_id, status, assignee_id, team_id, last_seq, last_version"
+        f" FROM conversation WHERE {where} FOR UPDATE",
+        key,
+    )
+    if row is None:
+        raise ChatError("not_found", "нет такого диалога")
+    return row
+
+
+async def _store(
+    conn: asyncpg.Connection,
+    conversation: asyncpg.Record,
+    author: Author,
+    client_id: uuid.UUID,
+    text: str,
+    *,
+    reply_to: int | None = None,
+    attachment_id: str | None = None,
+    uploader: tuple[str, str] | None = None,
+    internal: bool = False,
+    buttons: list[dict[str, str]] | None = None,
+) -> Sent:
+    """Store one message in the locked conversation; a repeated ``client_id`` stores nothing."""
+    conversation_id = conversation["id"]
+    existing = await conn.fetchrow(
+        "SELECT seq, version FROM message WHERE conversation_id = $1 AND client_id = $2",
+        conversation_id,
+        client_id,
+    )
+    if existing is not None:
+        return Sent(conversation_id, existing["seq"], existing["version"])
+    if reply_to is not None:
+        target = await conn.fetchrow(
+            "SELECT internal FROM message WHERE conversation_id = $1 AND seq = $2",
+            conversation_id,
+            reply_to,
+        )
+        if target is None:
+            raise ChatError("not_found", "сообщение, на которое вы отвечаете, не найдено")
+        if target["internal"] and not internal:
+            raise ChatError("forbidden", "на внутреннюю заметку можно ответить только заметкой")
+    if attachment_id is not None:
+        assert uploader is not None
+        await attachments.claim(conn, attachment_id, conversation_id, *uploader)
+    status, waiting = _status_after(conversation, author)
+    counters = await conn.fetchrow(
+        "UPDATE conversation SET last_seq = last_seq + 1, last_version = last_version + 1,"
+        " updated_at = now(), status = $2,"
+        " waiting_since = CASE WHEN $3 AND waiting_since IS NULL THEN now()"
+        "  WHEN $3 THEN waiting_since END"
+        " WHERE id = $1 RETURNING last_seq, last_version",
+        conversation_id,
+        status,
+        waiting,
+    )
+    await conn.execute(
+        "INSERT INTO message (conversation_id, seq, version, client_id, author_kind, author_id,"
+        " body, reply_to, attachment_id, buttons, internal)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        conversation_id,
+        counters["last_seq"],
+        counters["last_version"],
+        client_id,
+        author.kind,
+        author.staff_id,
+        text,
+        reply_to,
+        attachment_id,
+        msgspec.json.encode(buttons or []).decode(),
+        internal,
+    )
+    if author.kind in ("subject", "staff"):
+        fields = ("message_text", "attachment") if attachment_id else ("message_text",)
+        await processing_log.record(
+            *entries(author.actor, conversation["subject_id"], STORE, fields)
+        )
+    return Sent(conversation_id, counters["last_seq"], counters["last_version"])
+
+
+def _status_after(conversation: asyncpg.Record, author: Author) -> tuple[str, bool]:
+    """A client writing reopens a pending or resolved conversation; unassigned ones wait."""
+    status = conversation["status"]
+    if author.kind == "subject" and status in ("pending", "resolved"):
+        status = "open" if conversation["assignee_id"] else "new"
+    return status, conversation["assignee_id"] is None and status != "resolved"
+
+
+# ---------------------------------------------------------------- both sides
+
+
+async def client_edit(visitor: Visitor, seq: int, text: str | None) -> Sent:
+    """The client edits (``text``) or deletes (``None``) one of their messages."""
+    conversation_id = await client_conversation(visitor)
+    if conversation_id is None:
+        raise ChatError("not_found", "сообщение не найдено")
+    return await _change_own(SUBJECT, conversation_id, seq, text)
+
+
+async def staff_edit(scope: Scope, conversation_id: int, seq: int, text: str | None) -> Sent:
+    await visible_conversation(scope, conversation_id)
+    return await _change_own(Author("staff", scope.staff_id), conversation_id, seq, text)
+
+
+async def _change_own(author: Author, conversation_id: int, seq: int, text: str | None) -> Sent:
+    """Edit (``text``) or delete (``None``) the author's own message within the edit window."""
+    window = timedelta(seconds=get_settings().edit_window_seconds)
+    async with database.transaction():
+        conn = database.connection()
+        conversation = await _lock(conn, "id = $1", conversation_id)
+        message = await conn.fetchrow(
+            "SELECT author_kind, author_id, created_at, deleted_at, attachment_id FROM message"
+            " WHERE conversation_id = $1 AND seq = $2",
+            conversation_id,
+            seq,
+        )
+        if message is None or message["deleted_at"] is not None:
+            raise ChatError("not_found", "сообщение не найдено")
+        if (message["author_kind"], message["author_id"]) != (author.kind, author.staff_id):
+            raise ChatError("edit_window", "изменять и удалять можно только свои сообщения")
+        if datetime.now(UTC) - message["created_at"] > window:
+            raise ChatError("edit_window", "время на изменение этого сообщения истекло")
+        version = await conn.fetchval(
+            "UPDATE conversation SET last_version = last_version + 1, updated_at = now()"
+            " WHERE id = $1 RETURNING last_version",
+            conversation_id,
+        )
+        if text is not None:
+            await conn.execute(
+                "UPDATE message SET body = $3, edited_at = now(), version = $4"
+                " WHERE conversation_id = $1 AND seq = $2",
+                conversation_id,
+                seq,
+                text,
+                version,
+            )
+            actions, fields = (Action.CLARIFICATION,), ("message_text",)
+        else:
+            await conn.execute(
+                "UPDATE message SET body = '', buttons = '[]', deleted_at = now(), version = $3"
+                " WHERE conversation_id = $1 AND seq = $2",
+                conversation_id,
+                seq,
+                version,
+            )
+            fields = ("message_text",)
+            if message["attachment_id"]:
+                await attachments.erase(conn, message["attachment_id"])
+                fields += ("attachment",)
+            actions = (Action.DELETION,)
+        await processing_log.record(
+            *entries(author.actor, conversation["subject_id"], actions, fields)
+        )
+    await notify.changed(conversation_id, version)
+    return Sent(conversation_id, seq, version)
+
+
+async def mark_read(side: str, conversation_id: int, seq: int) -> None:
+    column = "client_read_seq" if side == "client" else "staff_read_seq"
+    async with database.acquire() as conn:
+        updated = await conn.fetchval(
+            f"UPDATE conversation SET {column} = $2 WHERE id = $1 AND {column} < $2"
+            " AND $2 <= last_seq RETURNING id",
+            conversation_id,
+            seq,
+        )
+    if updated:
+        await notify.publish({"r": conversation_id, "s": side, "q": seq})
+
+
+# ---------------------------------------------------------------- staff side
+
+
+async def visible_conversation(scope: Scope, conversation_id: int) -> asyncpg.Record:
+    async with database.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT id, subject_id, team_id, assignee_id, status FROM conversation WHERE id = $1",
+            conversation_id,
+        )
+    if row is None or not scope.admits(row["team_id"], row["assignee_id"]):
+        raise ChatError("not_found", "нет такого диалога или он вам недоступен")
+    return row
+
+
+async def open_conversation(scope: Scope, conversation_id: int) -> asyncpg.Record:
+    """An operator opens a conversation: its messages become visible to them (access)."""
+    row = await visible_conversation(scope, conversation_id)
+    async with database.transaction():
+        await processing_log.record(
+            *entries(
+                Actor.staff(scope.staff_id), row["subject_id"], (Action.ACCESS,), ("message_text",)
+            )
+        )
+    return row
+
+
+async def staff_send(
+    scope: Scope,
+    conversation_id: int,
+    client_id: uuid.UUID,
+    text: str,
+    reply_to: int | None = None,
+    attachment_id: str | None = None,
+    internal: bool = False,
+) -> Sent:
+    _require_content(text, attachment_id)
+    await visible_conversation(scope, conversation_id)
+    author = Author("staff", scope.staff_id)
+    async with database.transaction():
+        conn = database.connection()
+        conversation = await _lock(conn, "id = $1", conversation_id)
+        sent = await _store(
+            conn,
+            conversation,
+            author,
+            client_id,
+            text,
+            reply_to=reply_to,
+            attachment_id=attachment_id,
+            uploader=("staff", str(scope.staff_id)),
+            internal=internal,
+        )
+        latest = sent.version
+        if not internal and conversation["assignee_id"] is None:
+            # Answering an unassigned client takes the conversation.
+            latest = await assign_in_transaction(conn, conversation, scope.staff_id)
+    await notify.changed(conversation_id, latest)
+    return sent
+
+
+async def take(scope: Scope, conversation_id: int) -> int:
+    conversation = await visible_conversation(scope, conversation_id)
+    async with database.transaction():
+        conn = database.connection()
+        conversation = await _lock(conn, "id = $1", conversation_id)
+        if conversation["assignee_id"] == scope.staff_id:
+            return conversation["last_version"]
+        if conversation["assignee_id"] is not None and not scope.sees_all:
+            raise ChatError("conflict", "диалог уже взял другой оператор")
+        version = await assign_in_transaction(conn, conversation, scope.staff_id)
+    await notify.changed(conversation_id, version)
+    return version
+
+
+async def assign_in_transaction(
+    conn: asyncpg.Connection, conversation: asyncpg.Record, staff_id: int
+) -> int:
+    await conn.execute(
+        "UPDATE conversation SET assignee_id = $2, waiting_since = NULL,"
+        " status = CASE WHEN status = 'new' THEN 'open' ELSE status END WHERE id = $1",
+        conversation["id"],
+        staff_id,
+    )
+    await conn.execute(
+        "INSERT INTO staff_presence (staff_id, status, last_assigned_at)"
+        " VALUES ($1, 'offline', now())"
+        " ON CONFLICT (staff_id) DO UPDATE SET last_assigned_at = now()",
+        staff_id,
+    )
+    name = await conn.fetchval("SELECT display_name FROM staff_user WHERE id = $1", staff_id)
+    return await _system_note(conn, conversation["id"], f"К диалогу подключился оператор {name}")
+
+
+async def _system_note(
+    conn: asyncpg.Connection, conversation_id: int, text: str, *, internal: bool = False
+) -> int:
+    """A service line in the conversation (who joined, status changes); returns its version."""
+    counters = await conn.fetchrow(
+        "UPDATE conversation SET last_seq = last_seq + 1, last_version = last_version + 1,"
+        " updated_at = now() WHERE id = $1 RETURNING last_seq, last_version",
+        conversation_id,
+    )
+    await conn.execute(
+        "INSERT INTO message"
+        " (conversation_id, seq, version, client_id, author_kind, body, internal)"
+        " VALUES ($1, $2, $3, $4, 'system', $5, $6)",
+        conversation_id,
+        counters["last_seq"],
+        counters["last_version"],
+        uuid.uuid4(),
+        text,
+        internal,
+    )
+    return counters["last_version"]
+
+
+async def transfer(
+    scope: Scope, conversation_id: int, to_staff: int | None, to_team: int | None
+) -> int:
+    if (to_staff is None) == (to_team is None):
+        raise ChatError("invalid_frame", "укажите либо сотрудника, либо команду")
+    await visible_conversation(scope, conversation_id)
+    async with database.transaction():
+        conn = database.connection()
+        conversation = await _lock(conn, "id = $1", conversation_id)
+        if to_staff is not None:
+            target = await conn.fetchrow(
+                "SELECT display_name, pseudonym FROM staff_user"
+                " WHERE id = $1 AND disabled_at IS NULL"
+                " AND role IN ('operator', 'supervisor', 'admin')",
+                to_staff,
+            )
+            if target is None:
+                raise ChatError("not_found", "нет такого сотрудника")
+            await conn.execute(
+                "UPDATE conversation SET team_id = coalesce("
+                " (SELECT min(team_id) FROM team_member WHERE staff_id = $2), team_id)"
+                " WHERE id = $1",
+                conversation_id,
+                to_staff,
+            )
+            version = await assign_in_transaction(conn, conversation, to_staff)
+            reason = f"передача диалога сотруднику {target['pseudonym']}"
+        else:
+            team = await conn.fetchval("SELECT name FROM team WHERE id = $1", to_team)
+            if team is None:
+                raise ChatError("not_found", "нет такой команды")
+            await conn.execute(
+                "UPDATE conversation SET team_id = $2, assignee_id = NULL, waiting_since = now(),"
+                " status = CASE WHEN status = 'resolved' THEN status ELSE 'new' END WHERE id = $1",
+                conversation_id,
+                to_team,
+            )
+            version = await _system_note(
+                conn, conversation_id, f"Диалог передан в команду «{team}»"
+            )
+            reason = "передача диалога в очередь команды"
+        await processing_log.record(
+            *entries(
+                Actor.staff(scope.staff_id),
+                conversation["subject_id"],
+                (Action.ACCESS,),
+                ("message_text",),
+                reason=reason,
+            )
+        )
+    await notify.changed(conversation_id, version)
+    return version
+
+
+STATUS_NOTES = {
+    "resolved": ("Обращение закрыто. Напишите, если появятся вопросы.", False),
+    "pending": ("Статус: ожидает ответа клиента", True),
+    "open": ("Обращение снова открыто", False),
+}
+
+
+async def set_status(scope: Scope, conversation_id: int, status: str) -> int:
+    await visible_conversation(scope, conversation_id)
+    return await _set_status(conversation_id, status)
+
+
+async def reopen_by_client(conversation_id: int) -> int:
+    return await _set_status(conversation_id, "open")
+
+
+async def _set_status(conversation_id: int, status: str) -> int:
+    async with database.transaction():
+        conn = database.connection()
+        conversation = await _lock(conn, "id = $1", conversation_id)
+        if conversation["status"] == status:
+            return conversation["last_version"]
+        waiting = status != "resolved" and conversation["assignee_id"] is None
+        await conn.execute(
+            "UPDATE conversation SET status = $2,"
+            " waiting_since = CASE WHEN $3 THEN coalesce(waiting_since, now()) END WHERE id = $1",
+            conversation_id,
+            status,
+            waiting,
+        )
+        text, internal = STATUS_NOTES[status]
+        version = await _system_note(conn, conversation_id, text, internal=internal)
+    await notify.changed(conversation_id, version)
+    return version
+
+
+async def bot_message(conversation_id: int, text: str, buttons: list[dict[str, str]]) -> Sent:
+    """A bot line with inline buttons (the mechanism the consent flow uses)."""
+    async with database.transaction():
+        conn = database.connection()
+        conversation = await _lock(conn, "id = $1", conversation_id)
+        sent = await _store(conn, conversation, BOT, uuid.uuid4(), text, buttons=buttons)
+    await notify.changed(sent.conversation, sent.version)
+    return sent

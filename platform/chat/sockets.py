@@ -1,0 +1,334 @@
+"""The two WebSockets of docs/protocol.md: ``/ws/client`` and ``/ws/staff``.
+
+Each frame is size-checked, rate-limited, decoded by msgspec and dispatched to a service; a
+refused frame gets an ``error`` frame and changes nothing. Frames to the peer go through its
+bounded queue, written by one task per socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import WebSocket, websocket
+
+from okno.platform.chat import bot, buttons, frames, notify, routing, service
+from okno.platform.chat import hub as hub_module
+from okno.platform.chat.errors import ChatError
+from okno.platform.chat.visitors import VISITOR_COOKIE, Visitor
+from okno.platform.chat.visitors import find as find_visitor
+from okno.platform.chat.visitors import reload as reload_visitor
+from okno.platform.settings import get_settings
+from okno.platform.staff import service as staff_service
+from okno.platform.staff.roles import Role
+from okno.platform.web.access import STAFF_COOKIE
+
+logger = logging.getLogger("okno.chat.sockets")
+encode = msgspec.json.Encoder().encode
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CHAT_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+TYPING_INTERVAL = 2.0
+DATABASE_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+class RateLimit:
+    """A token bucket: ``rate`` frames a second, bursts of twice that."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate, self.capacity = rate, 2 * rate
+        self.tokens, self.stamp = float(self.capacity), time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+async def _writer(socket: WebSocket, peer: hub_module.Peer) -> None:
+    while True:
+        frame = await peer.queue.get()
+        await socket.send_data(frame.decode(), mode="text")
+
+
+async def _serve(
+    socket: WebSocket,
+    peer: hub_module.Peer,
+    decoder: msgspec.json.Decoder[Any],
+    handle: Callable[[Any], Awaitable[None]],
+) -> None:
+    """Read frames until the peer leaves; each one is checked, limited, decoded and handled."""
+    settings = get_settings()
+    limit = RateLimit(settings.ws_rate)
+    writer = asyncio.get_running_loop().create_task(_writer(socket, peer))
+    try:
+        while not peer.closed:
+            message = await socket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            raw = message.get("text")
+            if raw is None:
+                raw = message.get("bytes") or b""
+            if len(raw) > frames.MAX_FRAME_BYTES:
+                peer.send(frames.error("too_large", "кадр больше 64 КиБ"))
+                continue
+            if not limit.allow():
+                peer.send(
+                    frames.error(
+                        "rate_limited", "слишком много сообщений подряд, подождите немного"
+                    )
+                )
+                continue
+            try:
+                frame = decoder.decode(raw)
+            except (msgspec.ValidationError, msgspec.DecodeError) as problem:
+                peer.send(frames.error("invalid_frame", str(problem)))
+                continue
+            await _handle_safely(peer, frame, handle)
+    finally:
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer
+
+
+async def _handle_safely(
+    peer: hub_module.Peer, frame: Any, handle: Callable[[Any], Awaitable[None]]
+) -> None:
+    client_id = getattr(frame, "client_id", None)
+    try:
+        await handle(frame)
+    except ChatError as refused:
+        peer.send(frames.error(refused.code, str(refused), client_id))
+    except DATABASE_DOWN as error:
+        logger.warning(
+            "frame %s failed: database unavailable (%s)", type(frame).__name__, type(error).__name__
+        )
+        peer.send(
+            frames.error(
+                "unavailable",
+                "база данных недоступна, ничего не сохранено: отправьте ещё раз",
+                client_id,
+            )
+        )
+    except Exception as error:
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        logger.error(
+            "frame %s failed: %s at %s:%s",
+            type(frame).__name__,
+            type(error).__name__,
+            where.filename,
+            where.lineno,
+        )
+        peer.send(frames.error("internal", "внутренняя ошибка сервера", client_id))
+
+
+def _ack(client_id: Any, sent: service.Sent) -> bytes:
+    return encode(
+        {
+            "type": "ack",
+            "client_id": str(client_id),
+            "conversation": sent.conversation,
+            "seq": sent.seq,
+            "version": sent.version,
+        }
+    )
+
+
+@websocket("/ws/client", opt={"access": "subject"})
+async def client_socket(socket: WebSocket) -> None:
+    """A client's chat: identified by the visitor cookie set by ``GET /chat``."""
+    await socket.accept()
+    visitor = await find_visitor(socket.cookies.get(VISITOR_COOKIE))
+    if visitor is None:
+        await socket.close(CLOSE_UNAUTHORIZED, "откройте чат заново")
+        return
+    hub: hub_module.Hub = socket.app.state.hub
+    peer = hub_module.Peer("client", socket.close, get_settings().ws_backlog)
+    session = ClientSession(hub, peer, visitor)
+    try:
+        await _serve(socket, peer, frames.client_decoder, session.handle)
+    finally:
+        hub.forget(peer)
+
+
+class ClientSession:
+    def __init__(self, hub: hub_module.Hub, peer: hub_module.Peer, visitor: Visitor) -> None:
+        self.hub, self.peer, self.visitor = hub, peer, visitor
+        self.last_typing = 0.0
+
+    async def _conversation(self) -> int | None:
+        if self.peer.conversation is None:
+            self.peer.conversation = await service.client_conversation(await self._fresh_visitor())
+        return self.peer.conversation
+
+    async def _fresh_visitor(self) -> Visitor:
+        # Another tab may have created the subject since this socket opened.
+        if self.visitor.subject_id is None:
+            self.visitor = await reload_visitor(self.visitor)
+        return self.visitor
+
+    async def _watch(self, after: int) -> None:
+        conversation = await self._conversation()
+        if conversation is None:
+            self.hub.lobby.setdefault(self.visitor.token_hash, set()).add(self.peer)
+            await self.hub.send_state_to(self.peer, None)
+            self.peer.send(encode({"type": "synced", "version": after}))
+            return
+        reached = await self.hub.watch(self.peer, conversation, after, for_client=True)
+        self.peer.send(encode({"type": "synced", "version": reached}))
+
+    async def handle(self, frame: Any) -> None:
+        match frame:
+            case frames.Resume(after=after):
+                await self._watch(after)
+            case frames.ChooseTopic(slug=slug):
+                await service.choose_topic(self.visitor, slug)
+                await self.hub.send_state_to(self.peer, await self._conversation())
+            case frames.ClientSend():
+                first = await self._conversation() is None
+                sent = await service.client_send(
+                    await self._fresh_visitor(),
+                    frame.client_id,
+                    frame.text,
+                    frame.reply_to,
+                    frame.attachment,
+                )
+                self.peer.send(_ack(frame.client_id, sent))
+                if first:
+                    # This tab watches its new conversation now; other tabs of the visitor,
+                    # on any worker, are told through the lobby.
+                    self.hub.forget(self.peer)
+                    self.peer.conversation = sent.conversation
+                    await self._watch(0)
+                    await notify.publish({"n": self.visitor.token_hash.hex()})
+                    await routing.assign_waiting()
+            case frames.ClientEdit(seq=seq, text=text):
+                await service.client_edit(await self._fresh_visitor(), seq, text)
+            case frames.ClientDelete(seq=seq):
+                await service.client_edit(await self._fresh_visitor(), seq, None)
+            case frames.ClientRead(seq=seq):
+                if (conversation := await self._conversation()) is not None:
+                    await service.mark_read("client", conversation, seq)
+            case frames.ClientTyping():
+                conversation = await self._conversation()
+                if (
+                    conversation is not None
+                    and time.monotonic() - self.last_typing > TYPING_INTERVAL
+                ):
+                    self.last_typing = time.monotonic()
+                    await notify.publish({"t": conversation, "s": "client"})
+            case frames.PressButton(seq=seq, button=button):
+                conversation = await self._conversation()
+                if conversation is None:
+                    raise ChatError("not_found", "сообщение не найдено")
+                await buttons.press(await self._fresh_visitor(), conversation, seq, button)
+            case frames.Ping():
+                self.peer.send(encode({"type": "pong"}))
+
+
+@websocket("/ws/staff", opt={"access": CHAT_ROLES})
+async def staff_socket(socket: WebSocket) -> None:
+    """An operator's console: the staff session cookie; operators, supervisors and admins."""
+    await socket.accept()
+    token = socket.cookies.get(STAFF_COOKIE)
+    user = await staff_service.session_user(token) if token else None
+    if user is None:
+        await socket.close(CLOSE_UNAUTHORIZED, "войдите как сотрудник")
+        return
+    if user.role not in CHAT_ROLES:
+        await socket.close(CLOSE_FORBIDDEN, "у вашей роли нет доступа к диалогам")
+        return
+    hub: hub_module.Hub = socket.app.state.hub
+    peer = hub_module.Peer("staff", socket.close, get_settings().ws_backlog)
+    peer.scope = await service.scope_of(user)
+    peer.name = user.display_name
+    session = StaffSession(hub, peer, user)
+    hub.staff.add(peer)
+    await routing.set_presence(user.id, "online")
+    try:
+        await _serve(socket, peer, frames.staff_decoder, session.handle)
+    finally:
+        hub.forget(peer)
+        if not any(p.scope and p.scope.staff_id == user.id for p in hub.staff):
+            with contextlib.suppress(*DATABASE_DOWN):
+                await routing.set_presence(user.id, "offline")
+
+
+class StaffSession:
+    def __init__(
+        self, hub: hub_module.Hub, peer: hub_module.Peer, user: staff_service.StaffUser
+    ) -> None:
+        self.hub, self.peer, self.user = hub, peer, user
+        self.presence = "online"
+        self.last_typing = 0.0
+
+    @property
+    def scope(self) -> service.Scope:
+        assert self.peer.scope is not None
+        return self.peer.scope
+
+    async def handle(self, frame: Any) -> None:
+        match frame:
+            case frames.Open(conversation=conversation, after=after):
+                await service.open_conversation(self.scope, conversation)
+                reached = await self.hub.watch(self.peer, conversation, after, for_client=False)
+                self.peer.send(
+                    encode({"type": "synced", "conversation": conversation, "version": reached})
+                )
+            case frames.Leave(conversation=conversation):
+                self.hub.unwatch(self.peer, conversation)
+            case frames.StaffSend():
+                sent = await service.staff_send(
+                    self.scope,
+                    frame.conversation,
+                    frame.client_id,
+                    frame.text,
+                    frame.reply_to,
+                    frame.attachment,
+                    frame.internal,
+                )
+                self.peer.send(_ack(frame.client_id, sent))
+            case frames.StaffEdit(conversation=conversation, seq=seq, text=text):
+                await service.staff_edit(self.scope, conversation, seq, text)
+            case frames.StaffDelete(conversation=conversation, seq=seq):
+                await service.staff_edit(self.scope, conversation, seq, None)
+            case frames.StaffRead(conversation=conversation, seq=seq):
+                await service.visible_conversation(self.scope, conversation)
+                await service.mark_read("staff", conversation, seq)
+            case frames.StaffTyping(conversation=conversation):
+                await service.visible_conversation(self.scope, conversation)
+                if time.monotonic() - self.last_typing > TYPING_INTERVAL:
+                    self.last_typing = time.monotonic()
+                    await notify.publish(
+                        {"t": conversation, "s": "staff", "n": self.user.display_name}
+                    )
+            case frames.Take(conversation=conversation):
+                await service.take(self.scope, conversation)
+            case frames.Transfer(conversation=conversation, to_staff=to_staff, to_team=to_team):
+                await service.transfer(self.scope, conversation, to_staff, to_team)
+            case frames.SetStatus(conversation=conversation, status=status):
+                await service.set_status(self.scope, conversation, status)
+                if status == "resolved":
+                    await bot.ask_if_resolved(conversation)
+            case frames.Presence(status=status):
+                self.presence = status
+                await routing.set_presence(self.user.id, status)
+            case frames.Ping():
+                self.peer.scope = await service.scope_of(self.user)
+                await routing.set_presence(self.user.id, self.presence)
+                self.peer.send(encode({"type": "pong"}))
+
+
+route_handlers = [client_socket, staff_socket]

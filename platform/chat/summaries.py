@@ -1,0 +1,121 @@
+"""Conversation summaries for staff lists and the client's ``state`` frame."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from okno.platform.settings import get_settings
+
+PREVIEW_LENGTH = 120
+
+SUMMARY = """
+SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c.last_seq,
+       c.staff_read_seq, c.client_read_seq, c.waiting_since, c.created_at, c.updated_at,
+       t.slug AS topic_slug, t.title AS topic_title, tm.name AS team_name,
+       u.display_name AS assignee_name,
+       CASE WHEN p.status IS NULL OR p.seen_at < now() - make_interval(secs => $1) THEN 'offline'
+            ELSE p.status END AS assignee_presence,
+       lm.seq AS last_seq_shown, lm.body AS last_body, lm.author_kind AS last_author_kind,
+       lm.created_at AS last_at, lm.deleted_at AS last_deleted, lm.attachment_id AS last_attachment,
+       (SELECT count(*) FROM message um WHERE um.conversation_id = c.id
+         AND um.author_kind = 'subject' AND um.seq > c.staff_read_seq) AS unread
+FROM conversation c
+LEFT JOIN topic t ON t.id = c.topic_id
+LEFT JOIN team tm ON tm.id = c.team_id
+LEFT JOIN staff_user u ON u.id = c.assignee_id
+LEFT JOIN staff_presence p ON p.staff_id = c.assignee_id
+LEFT JOIN LATERAL (SELECT seq, body, author_kind, created_at, deleted_at, attachment_id FROM message
+                   WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1) lm ON true
+"""
+
+
+async def fetch(conn: asyncpg.Connection, where: str, *args: Any) -> list[asyncpg.Record]:
+    """Summaries matching ``where``, whose parameters start at $2 ($1 is the presence timeout)."""
+    timeout = get_settings().presence_timeout_seconds
+    return await conn.fetch(f"{SUMMARY} WHERE {where}", timeout, *args)
+
+
+async def one(conn: asyncpg.Connection, conversation_id: int) -> asyncpg.Record | None:
+    rows = await fetch(conn, "c.id = $2", conversation_id)
+    return rows[0] if rows else None
+
+
+def _preview(row: asyncpg.Record) -> str:
+    if row["last_deleted"] is not None:
+        return "Сообщение удалено"
+    if row["last_body"]:
+        return row["last_body"][:PREVIEW_LENGTH]
+    return "Вложение" if row["last_attachment"] else ""
+
+
+def for_staff(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "type": "conversation",
+        "id": row["id"],
+        "status": row["status"],
+        "topic": {"slug": row["topic_slug"], "title": row["topic_title"]}
+        if row["topic_slug"]
+        else None,
+        "assignee": {"id": row["assignee_id"], "name": row["assignee_name"]}
+        if row["assignee_id"]
+        else None,
+        "team": {"id": row["team_id"], "name": row["team_name"]} if row["team_id"] else None,
+        "client": {"subject_id": str(row["subject_id"]), "label": f"Клиент #{row['id']}"},
+        "last_message": {
+            "seq": row["last_seq_shown"],
+            "preview": _preview(row),
+            "author_kind": row["last_author_kind"],
+            "at": row["last_at"],
+        }
+        if row["last_seq_shown"]
+        else None,
+        "unread": row["unread"],
+        "version": row["last_version"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+async def queue_position(conn: asyncpg.Connection, row: asyncpg.Record) -> int | None:
+    if (
+        row["assignee_id"] is not None
+        or row["waiting_since"] is None
+        or row["status"] == "resolved"
+    ):
+        return None
+    return await conn.fetchval(
+        "SELECT count(*) FROM conversation WHERE team_id IS NOT DISTINCT FROM $1"
+        " AND assignee_id IS NULL AND status <> 'resolved' AND waiting_since <= $2",
+        row["team_id"],
+        row["waiting_since"],
+    )
+
+
+async def client_state(conn: asyncpg.Connection, row: asyncpg.Record | None) -> dict[str, Any]:
+    settings = get_settings()
+    topics = await conn.fetch("SELECT slug, title FROM topic WHERE active ORDER BY position, id")
+    state: dict[str, Any] = {
+        "type": "state",
+        "conversation": None,
+        "status": None,
+        "topic": None,
+        "topics": [{"slug": t["slug"], "title": t["title"]} for t in topics],
+        "operator": None,
+        "queue_position": None,
+        "staff_read_seq": 0,
+        "edit_window_seconds": settings.edit_window_seconds,
+    }
+    if row is not None:
+        state.update(
+            conversation=row["id"],
+            status=row["status"],
+            topic=row["topic_slug"],
+            operator={"name": row["assignee_name"], "presence": row["assignee_presence"]}
+            if row["assignee_id"]
+            else None,
+            queue_position=await queue_position(conn, row),
+            staff_read_seq=row["staff_read_seq"],
+        )
+    return state

@@ -1,0 +1,3 @@
+from okno.portal.controllers.chat import ChatPages
+
+route_handlers = [ChatPages]

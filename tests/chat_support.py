@@ -1,0 +1,161 @@
+"""Real chat peers for tests: a browser-like client and a signed-in operator on real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import httpx
+import websockets
+
+from okno.platform import database
+from tests.conftest import staff_client
+
+
+class Peer:
+    def __init__(self, base_url: str, cookies: dict[str, str]) -> None:
+        self.base_url = base_url
+        self.cookies = cookies
+        self.ws: Any = None
+        self.frames: list[dict[str, Any]] = []
+
+    async def connect(self, path: str) -> Peer:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        self.ws = await websockets.connect(
+            self.base_url.replace("http", "ws") + path, additional_headers={"cookie": cookie}
+        )
+        return self
+
+    async def send(self, **frame: Any) -> None:
+        await self.ws.send(json.dumps(frame, default=str))
+
+    async def recv(self, wait: float = 5) -> dict[str, Any]:
+        frame = json.loads(await asyncio.wait_for(self.ws.recv(), wait))
+        self.frames.append(frame)
+        return frame
+
+    async def until(self, kind: str, wait: float = 5, **match: Any) -> dict[str, Any]:
+        """The next frame of ``kind`` whose fields match; frames before it are kept in .frames."""
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise TimeoutError(
+                    f"no {kind} {match}; got {[f['type'] for f in self.frames[-10:]]}"
+                )
+            frame = await self.recv(left)
+            if frame["type"] == kind and all(frame.get(k) == v for k, v in match.items()):
+                return frame
+
+    async def message(self, wait: float = 5, **match: Any) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            frame = await self.until("message", max(left, 0.01))
+            if all(frame["message"].get(k) == v for k, v in match.items()):
+                return frame["message"]
+
+    async def quiet(self, seconds: float = 0.5) -> list[dict[str, Any]]:
+        """Frames that arrive within ``seconds`` (to show that nothing more comes)."""
+        got = []
+        try:
+            while True:
+                got.append(await self.recv(seconds))
+        except TimeoutError:
+            return got
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+class Client(Peer):
+    """A visitor: a cookie from GET /chat, then /ws/client."""
+
+    @classmethod
+    async def open(cls, base_url: str, cookies: dict[str, str] | None = None) -> Client:
+        if cookies is None:
+            async with httpx.AsyncClient(base_url=base_url) as http:
+                await http.get("/chat")
+                cookies = {"okno_visitor": http.cookies["okno_visitor"]}
+        client = cls(base_url, cookies)
+        await client.connect("/ws/client")
+        await client.send(type="resume", after=0)
+        await client.until("synced")
+        return client
+
+    async def say(self, text: str, **extra: Any) -> dict[str, Any]:
+        client_id = str(uuid.uuid4())
+        await self.send(type="send", client_id=client_id, text=text, **extra)
+        return await self.until("ack", client_id=client_id)
+
+    def http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base_url, cookies=self.cookies)
+
+
+class Staff(Peer):
+    """A signed-in staff member on /ws/staff."""
+
+    @classmethod
+    async def open(cls, base_url: str, login: str) -> Staff:
+        http = await staff_client(base_url, login)
+        staff = cls(base_url, {"okno_staff": http.cookies["okno_staff"]})
+        staff.http_client = http
+        await staff.connect("/ws/staff")
+        return staff
+
+    async def open_conversation(self, conversation: int, after: int = 0) -> list[dict[str, Any]]:
+        await self.send(type="open", conversation=conversation, after=after)
+        got = []
+        while True:
+            frame = await self.recv()
+            if frame["type"] == "message" and frame["message"]["conversation"] == conversation:
+                got.append(frame["message"])
+            elif frame["type"] == "synced" and frame.get("conversation") == conversation:
+                return got
+            elif frame["type"] == "error":
+                raise AssertionError(frame)
+
+    async def say(self, conversation: int, text: str, **extra: Any) -> dict[str, Any]:
+        client_id = str(uuid.uuid4())
+        await self.send(
+            type="send", conversation=conversation, client_id=client_id, text=text, **extra
+        )
+        return await self.until("ack", client_id=client_id)
+
+    async def close(self) -> None:
+        await super().close()
+        await self.http_client.aclose()
+
+
+async def join_team(staff_id: int, team_id: int = 1) -> None:
+    async with database.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO team_member (team_id, staff_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            team_id,
+            staff_id,
+        )
+
+
+async def new_team(name: str) -> int:
+    async with database.acquire() as conn:
+        return await conn.fetchval("INSERT INTO team (name) VALUES ($1) RETURNING id", name)
+
+
+async def log_rows(subject_id: str) -> list[tuple[str, str, list[str]]]:
+    async with database.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT action, actor_kind, fields FROM processing_log WHERE subject_id = $1"
+            " ORDER BY id",
+            uuid.UUID(subject_id),
+        )
+    return [(r["action"], r["actor_kind"], list(r["fields"])) for r in rows]
+
+
+async def subject_of(conversation: int) -> str:
+    async with database.acquire() as conn:
+        return str(
+            await conn.fetchval("SELECT subject_id FROM conversation WHERE id = $1", conversation)
+        )
