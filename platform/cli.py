@@ -78,7 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     asyncio.run(migrate(settings.database_url or ""))
-    _run(lambda: _ensure_admin(staff_service, settings.admin_password))
+    _run(lambda: _prepare(staff_service, settings.admin_password))
     host, port = args.host or settings.host, args.port or settings.port
     print(f"okno: открыт на http://{host}:{port} (Ctrl-C — остановить)", flush=True)
     uvicorn.run(
@@ -95,7 +95,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _ensure_admin(staff_service: Any, password: str | None) -> None:
+async def _prepare(staff_service: Any, password: str | None) -> None:
+    """What a first start needs besides the schema: an admin, and published consent texts."""
+    from okno.platform.consent.defaults import ensure_published
+
+    published = await ensure_published()
+    if published:
+        print(f"okno: опубликованы первые редакции документов: {', '.join(published)}", flush=True)
     generated = await staff_service.ensure_admin(ADMIN_LOGIN, password)
     if generated:
         print(

@@ -12,5 +12,6 @@ APP_REGISTRY = AppRegistry(
         "okno.platform.subjects.piccolo_app",
         "okno.platform.staff.piccolo_app",
         "okno.platform.chat.piccolo_app",
+        "okno.platform.consent.piccolo_app",
     ]
 )

@@ -34,6 +34,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     argon2_memory_kib: Annotated[int, msgspec.Meta(ge=19456, le=4 * 1024 * 1024)] = 19456
     argon2_time_cost: Annotated[int, msgspec.Meta(ge=2, le=20)] = 2
     argon2_parallelism: Annotated[int, msgspec.Meta(ge=1, le=16)] = 1
+    operator_name: Annotated[str, msgspec.Meta(min_length=2, max_length=300)] = (
+        "ООО «Ваша компания»"
+    )
+    operator_address: Annotated[str, msgspec.Meta(min_length=2, max_length=500)] = (
+        "укажите адрес в OKNO_OPERATOR_ADDRESS"
+    )
     admin_password: Annotated[str, msgspec.Meta(min_length=10)] | None = None
     smtp_host: str | None = None
     smtp_port: Port = 587

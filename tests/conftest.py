@@ -57,14 +57,15 @@ async def _admin_execute(url: str, sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url() -> Iterator[str]:
     server = None
     if shared := os.environ.get("TEST_DATABASE_URL"):
         name = f"okno_test_{secrets.token_hex(4)}"
         asyncio.run(_admin_execute(shared, f'CREATE DATABASE "{name}"'))
         url = _with_database(shared, name)
     else:
-        server = embedded_db.start(tmp_path_factory.mktemp("postgres"), keep=False)
+        # In this run's own folder: pytest's numbered temp folders are pruned by other runs.
+        server = embedded_db.start(DATA_DIR / "postgres", keep=False)
         url = embedded_db.url(server)
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()

@@ -10,7 +10,20 @@ from okno.platform import database
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.visitors import Visitor
 
-Handler = Callable[[Visitor, int, int, str], Awaitable[None]]
+
+class Press(msgspec.Struct, frozen=True):
+    """A deliberate click on an inline button, with what proves who clicked and where."""
+
+    visitor: Visitor
+    conversation: int
+    seq: int
+    button: str
+    channel: str  # "chat", or "widget" inside another site's page
+    ip: str | None
+    user_agent: str | None
+
+
+Handler = Callable[[Press], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -18,8 +31,9 @@ def register(prefix: str, handler: Handler) -> None:
     HANDLERS[prefix] = handler
 
 
-async def press(visitor: Visitor, conversation: int, seq: int, button: str) -> None:
+async def press(click: Press) -> None:
     """Check that the button is on a bot message of this conversation, then run its flow."""
+    conversation, seq, button = click.conversation, click.seq, click.button
     async with database.acquire() as conn:
         offered = await conn.fetchval(
             "SELECT buttons FROM message WHERE conversation_id = $1 AND seq = $2"
@@ -32,4 +46,4 @@ async def press(visitor: Visitor, conversation: int, seq: int, button: str) -> N
     handler = HANDLERS.get(button.split(":", 1)[0])
     if handler is None:
         raise ChatError("not_found", "эта кнопка больше не действует")
-    await handler(visitor, conversation, seq, button)
+    await handler(click)

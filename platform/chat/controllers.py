@@ -152,10 +152,20 @@ class StaffChatApi(Controller):
             subject = await conn.fetchrow(
                 "SELECT created_at FROM subject WHERE id = $1", subject_id
             )
+            # Only fields under a consent that is still in force, and not blocked.
             rows = await conn.fetch(
-                "SELECT field, value FROM subject_field"
-                " WHERE subject_id = $1 AND blocked_at IS NULL"
-                " ORDER BY field",
+                "SELECT f.field, f.value FROM subject_field f WHERE f.subject_id = $1"
+                " AND f.blocked_at IS NULL AND NOT EXISTS"
+                " (SELECT 1 FROM consent_event w WHERE w.given_id = f.consent_id)"
+                " ORDER BY f.field",
+                subject_id,
+            )
+            consents = await conn.fetch(
+                "SELECT p.code, p.name, p.fields, g.id AS consent_id, g.at FROM purpose p"
+                " LEFT JOIN LATERAL (SELECT id, at FROM consent_event g WHERE g.subject_id = $1"
+                "  AND g.purpose_code = p.code AND g.kind = 'given' AND NOT EXISTS"
+                "  (SELECT 1 FROM consent_event w WHERE w.given_id = g.id)"
+                "  ORDER BY id DESC LIMIT 1) g ON true ORDER BY p.code",
                 subject_id,
             )
             shown = tuple(row["field"] for row in rows)
@@ -163,6 +173,12 @@ class StaffChatApi(Controller):
                 await processing_log.record(
                     *entries(Actor.staff(scope.staff_id), subject_id, (Action.ACCESS,), shown)
                 )
+        support = next((c for c in consents if c["code"] == "support"), None)
+        requestable = (
+            [f for f in support["fields"] if FIELDS[f].collectable_in_chat]
+            if support is not None and support["consent_id"] is not None
+            else []
+        )
         return {
             "subject_id": str(subject_id),
             "label": f"Клиент #{conversation_id}",
@@ -176,6 +192,16 @@ class StaffChatApi(Controller):
                 }
                 for row in rows
             ],
+            "consents": [
+                {
+                    "purpose": c["code"],
+                    "name": c["name"],
+                    "active": c["consent_id"] is not None,
+                    "since": c["at"],
+                }
+                for c in consents
+            ],
+            "requestable": [{"name": f, "label": FIELDS[f].label} for f in requestable],
             "conversations": 1,
         }
 

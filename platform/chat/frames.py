@@ -65,6 +65,11 @@ class Ping(Frame, tag="ping"):
     pass
 
 
+class FillField(Frame, tag="field"):
+    seq: Seq
+    value: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
 ClientFrame = (
     Resume
     | ChooseTopic
@@ -74,6 +79,7 @@ ClientFrame = (
     | ClientRead
     | ClientTyping
     | PressButton
+    | FillField
     | Ping
 )
 
@@ -136,6 +142,16 @@ class Presence(Frame, tag="presence"):
     status: Literal["online", "away"]
 
 
+class RequestField(Frame, tag="request_field"):
+    conversation: ConversationId
+    field: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,40}$")]
+
+
+class OfferConsent(Frame, tag="offer_consent"):
+    conversation: ConversationId
+    purpose: Literal["support", "advertising-chat"]
+
+
 StaffFrame = (
     Open
     | Leave
@@ -148,6 +164,8 @@ StaffFrame = (
     | Transfer
     | SetStatus
     | Presence
+    | RequestField
+    | OfferConsent
     | Ping
 )
 

@@ -16,7 +16,7 @@ SELECT m.conversation_id, m.seq, m.version, m.client_id, m.author_kind,
        rs.display_name AS reply_author_name, r.internal AS reply_internal,
        r.deleted_at AS reply_deleted_at, a.id AS attachment_id, a.name AS attachment_name,
        a.size AS attachment_size, a.content_type AS attachment_type, a.image AS attachment_image,
-       m.buttons, m.internal, m.created_at, m.edited_at, m.deleted_at
+       m.buttons, m.links, m.form, m.internal, m.created_at, m.edited_at, m.deleted_at
 FROM message m
 LEFT JOIN staff_user s ON s.id = m.author_id
 LEFT JOIN message r ON r.conversation_id = m.conversation_id AND r.seq = m.reply_to
@@ -54,6 +54,8 @@ def wire(row: asyncpg.Record, *, for_client: bool) -> dict[str, Any]:
         "reply_to": reply,
         "attachment": attachment,
         "buttons": [] if deleted else msgspec.json.decode(row["buttons"]),
+        "links": [] if deleted else msgspec.json.decode(row["links"]),
+        "form": None if deleted or row["form"] is None else msgspec.json.decode(row["form"]),
         "internal": row["internal"],
         "created_at": row["created_at"],
         "edited_at": row["edited_at"],

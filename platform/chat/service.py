@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -14,6 +15,7 @@ from okno.platform.chat import attachments, notify
 from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.visitors import Visitor
+from okno.platform.consent import masking
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action
 from okno.platform.settings import get_settings
@@ -27,6 +29,7 @@ class Sent(msgspec.Struct, frozen=True):
     conversation: int
     seq: int
     version: int
+    masked: tuple[str, ...] = ()  # PD fields hidden from the text for want of consent
 
 
 class Author(msgspec.Struct, frozen=True):
@@ -106,22 +109,24 @@ async def client_send(
         if first:
             subject_id = await _start_conversation(conn, visitor.token_hash, row["topic_id"])
         conversation = await _lock(conn, "subject_id = $1", subject_id)
+        guarded = await masking.guard_text(conn, subject_id, text)
         sent = await _store(
             conn,
             conversation,
             SUBJECT,
             client_id,
-            text,
+            guarded.text,
             reply_to=reply_to,
             attachment_id=attachment_id,
             uploader=("subject", visitor.token_hash.hex()),
         )
+        await processing_log.record(*masking.kept_entries(subject_id, guarded))
         if first:
             await processing_log.record(
                 *entries(Actor.subject(), subject_id, (Action.COLLECTION,), ("visitor_token",))
             )
     await notify.changed(sent.conversation, sent.version)
-    return sent
+    return Sent(sent.conversation, sent.seq, sent.version, guarded.masked)
 
 
 async def _start_conversation(
@@ -258,6 +263,7 @@ async def staff_edit(scope: Scope, conversation_id: int, seq: int, text: str | N
 async def _change_own(author: Author, conversation_id: int, seq: int, text: str | None) -> Sent:
     """Edit (``text``) or delete (``None``) the author's own message within the edit window."""
     window = timedelta(seconds=get_settings().edit_window_seconds)
+    masked: tuple[str, ...] = ()
     async with database.transaction():
         conn = database.connection()
         conversation = await _lock(conn, "id = $1", conversation_id)
@@ -278,6 +284,10 @@ async def _change_own(author: Author, conversation_id: int, seq: int, text: str 
             " WHERE id = $1 RETURNING last_version",
             conversation_id,
         )
+        if text is not None and author.kind == "subject":
+            guarded = await masking.guard_text(conn, conversation["subject_id"], text)
+            text, masked = guarded.text, guarded.masked
+            await processing_log.record(*masking.kept_entries(conversation["subject_id"], guarded))
         if text is not None:
             await conn.execute(
                 "UPDATE message SET body = $3, edited_at = now(), version = $4"
@@ -305,7 +315,7 @@ async def _change_own(author: Author, conversation_id: int, seq: int, text: str 
             *entries(author.actor, conversation["subject_id"], actions, fields)
         )
     await notify.changed(conversation_id, version)
-    return Sent(conversation_id, seq, version)
+    return Sent(conversation_id, seq, version, masked)
 
 
 async def mark_read(side: str, conversation_id: int, seq: int) -> None:
@@ -527,11 +537,47 @@ async def _set_status(conversation_id: int, status: str) -> int:
     return version
 
 
-async def bot_message(conversation_id: int, text: str, buttons: list[dict[str, str]]) -> Sent:
-    """A bot line with inline buttons (the mechanism the consent flow uses)."""
+async def bot_message(
+    conversation_id: int,
+    text: str,
+    buttons: list[dict[str, str]],
+    *,
+    links: list[dict[str, str]] | None = None,
+    form: dict[str, Any] | None = None,
+) -> Sent:
+    """A bot line with inline buttons, links or a one-field form (the consent flow uses them)."""
     async with database.transaction():
         conn = database.connection()
         conversation = await _lock(conn, "id = $1", conversation_id)
         sent = await _store(conn, conversation, BOT, uuid.uuid4(), text, buttons=buttons)
+        if links or form:
+            await conn.execute(
+                "UPDATE message SET links = $3, form = $4 WHERE conversation_id = $1 AND seq = $2",
+                conversation_id,
+                sent.seq,
+                msgspec.json.encode(links or []).decode(),
+                msgspec.json.encode(form).decode() if form else None,
+            )
     await notify.changed(sent.conversation, sent.version)
     return sent
+
+
+async def retire_buttons(conversation_id: int, seq: int, form: dict[str, Any] | None = None) -> int:
+    """A bot question is answered once: its buttons (or form) go away in every tab."""
+    async with database.transaction():
+        conn = database.connection()
+        version = await conn.fetchval(
+            "UPDATE conversation SET last_version = last_version + 1 WHERE id = $1"
+            " RETURNING last_version",
+            conversation_id,
+        )
+        await conn.execute(
+            "UPDATE message SET buttons = '[]', version = $3,"
+            " form = coalesce($4::jsonb, form) WHERE conversation_id = $1 AND seq = $2",
+            conversation_id,
+            seq,
+            version,
+            msgspec.json.encode(form).decode() if form else None,
+        )
+    await notify.changed(conversation_id, version)
+    return version

@@ -25,6 +25,7 @@ from okno.platform.chat.errors import ChatError
 from okno.platform.chat.visitors import VISITOR_COOKIE, Visitor
 from okno.platform.chat.visitors import find as find_visitor
 from okno.platform.chat.visitors import reload as reload_visitor
+from okno.platform.consent import chat_flow
 from okno.platform.settings import get_settings
 from okno.platform.staff import service as staff_service
 from okno.platform.staff.roles import Role
@@ -157,6 +158,9 @@ async def client_socket(socket: WebSocket) -> None:
     hub: hub_module.Hub = socket.app.state.hub
     peer = hub_module.Peer("client", socket.close, get_settings().ws_backlog)
     session = ClientSession(hub, peer, visitor)
+    session.channel = "widget" if socket.query_params.get("embed") == "1" else "chat"
+    session.ip = socket.client.host if socket.client else None
+    session.user_agent = socket.headers.get("user-agent")
     try:
         await _serve(socket, peer, frames.client_decoder, session.handle)
     finally:
@@ -167,6 +171,9 @@ class ClientSession:
     def __init__(self, hub: hub_module.Hub, peer: hub_module.Peer, visitor: Visitor) -> None:
         self.hub, self.peer, self.visitor = hub, peer, visitor
         self.last_typing = 0.0
+        self.channel = "chat"
+        self.ip: str | None = None
+        self.user_agent: str | None = None
 
     async def _conversation(self) -> int | None:
         if self.peer.conversation is None:
@@ -206,6 +213,8 @@ class ClientSession:
                     frame.attachment,
                 )
                 self.peer.send(_ack(frame.client_id, sent))
+                if sent.masked:
+                    await chat_flow.explain_masking(sent.conversation, sent.masked)
                 if first:
                     # This tab watches its new conversation now; other tabs of the visitor,
                     # on any worker, are told through the lobby.
@@ -215,7 +224,9 @@ class ClientSession:
                     await notify.publish({"n": self.visitor.token_hash.hex()})
                     await routing.assign_waiting()
             case frames.ClientEdit(seq=seq, text=text):
-                await service.client_edit(await self._fresh_visitor(), seq, text)
+                edited = await service.client_edit(await self._fresh_visitor(), seq, text)
+                if edited.masked:
+                    await chat_flow.explain_masking(edited.conversation, edited.masked)
             case frames.ClientDelete(seq=seq):
                 await service.client_edit(await self._fresh_visitor(), seq, None)
             case frames.ClientRead(seq=seq):
@@ -233,7 +244,21 @@ class ClientSession:
                 conversation = await self._conversation()
                 if conversation is None:
                     raise ChatError("not_found", "сообщение не найдено")
-                await buttons.press(await self._fresh_visitor(), conversation, seq, button)
+                click = buttons.Press(
+                    await self._fresh_visitor(),
+                    conversation,
+                    seq,
+                    button,
+                    self.channel,
+                    self.ip,
+                    self.user_agent,
+                )
+                await buttons.press(click)
+            case frames.FillField(seq=seq, value=value):
+                conversation = await self._conversation()
+                if conversation is None:
+                    raise ChatError("not_found", "этот запрос уже не действует")
+                await chat_flow.submit_field(conversation, seq, value)
             case frames.Ping():
                 self.peer.send(encode({"type": "pong"}))
 
@@ -322,6 +347,11 @@ class StaffSession:
                 await service.set_status(self.scope, conversation, status)
                 if status == "resolved":
                     await bot.ask_if_resolved(conversation)
+            case frames.RequestField(conversation=conversation, field=field):
+                await chat_flow.request_field(self.scope, conversation, field)
+            case frames.OfferConsent(conversation=conversation, purpose=purpose):
+                await service.visible_conversation(self.scope, conversation)
+                await chat_flow.offer(conversation, purpose)
             case frames.Presence(status=status):
                 self.presence = status
                 await routing.set_presence(self.user.id, status)

@@ -1,0 +1,247 @@
+"""Consent documents and purposes (admin, DPO), and the proof of consent (DPO, admin)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from okno.platform import database
+from okno.platform.consent import documents
+from okno.platform.staff.roles import Role
+from okno.platform.subjects.fields import FIELDS
+from okno.platform.web.access import current_staff, staff
+from okno.platform.web.timefmt import MOSCOW
+
+
+class ContentsForm(msgspec.Struct):
+    operator_name: str = ""
+    operator_address: str = ""
+    purpose_text: str = ""
+    pd_list: str = ""
+    actions_text: str = ""
+    processor: str = ""
+    term_text: str = ""
+    withdrawal_text: str = ""
+    body: str = ""
+
+
+class PurposeForm(msgspec.Struct):
+    name: str = ""
+    retention_days: str = ""
+    fields: list[str] | str = msgspec.field(default_factory=list)
+
+
+REQUIRED = (
+    "operator_name",
+    "operator_address",
+    "purpose_text",
+    "pd_list",
+    "actions_text",
+    "term_text",
+    "withdrawal_text",
+)
+
+
+class ConsentConsole(Controller):
+    path = "/admin/consent"
+    guards = (staff(Role.ADMIN, Role.DPO),)
+    include_in_schema = False
+
+    @get("/")
+    async def overview(self, request: Request) -> Template:
+        async with database.acquire() as conn:
+            purposes = await conn.fetch("SELECT * FROM purpose ORDER BY kind, code")
+            counts = dict(
+                await conn.fetch(
+                    "SELECT purpose_code, count(*) FROM consent_event g WHERE kind = 'given'"
+                    " AND NOT EXISTS (SELECT 1 FROM consent_event w WHERE w.given_id = g.id)"
+                    " GROUP BY purpose_code"
+                )
+            )
+        return Template(
+            "admin/consent.html",
+            context={
+                "user": await current_staff(request),
+                "documents": await documents.all_current(),
+                "purposes": purposes,
+                "active": counts,
+                "fields": FIELDS,
+            },
+        )
+
+    @get("/documents/{slug:str}")
+    async def edit(self, request: Request, slug: FromPath[str]) -> Template:
+        """The next version's form, filled with the current one."""
+        current = await documents.current(slug)
+        if current is None:
+            raise NotFoundException("нет такого документа")
+        return Template(
+            "admin/consent_document.html",
+            context={
+                "user": await current_staff(request),
+                "doc": current,
+                "values": msgspec.structs.asdict(current.contents),
+                "history": await documents.history(slug),
+            },
+        )
+
+    @post("/documents/{slug:str}")
+    async def publish(
+        self, request: Request, slug: FromPath[str], data: URLEncodedBody[ContentsForm]
+    ) -> Template | Redirect:
+        """Publish a new version; it is immutable from then on."""
+        user = await current_staff(request)
+        assert user is not None
+        missing = [name for name in REQUIRED if not getattr(data, name).strip()]
+        too_long = [
+            name for name in ContentsForm.__struct_fields__ if len(getattr(data, name)) > 5000
+        ]
+        if missing or too_long:
+            current = await documents.current(slug)
+            if current is None:
+                raise NotFoundException("нет такого документа")
+            return Template(
+                "admin/consent_document.html",
+                context={
+                    "user": user,
+                    "doc": current,
+                    "values": msgspec.structs.asdict(data),
+                    "history": await documents.history(slug),
+                    "error": "Заполните все обязательные поля (до 5000 знаков каждое).",
+                },
+                status_code=400,
+            )
+        contents = documents.Contents(
+            **{k: v.strip() for k, v in msgspec.structs.asdict(data).items()}
+        )
+        try:
+            version = await documents.publish(slug, contents, user.id)
+        except LookupError:
+            raise NotFoundException("нет такого документа") from None
+        return Redirect(version.stable_url, status_code=303)
+
+    @post("/purposes/{code:str}")
+    async def update_purpose(
+        self, code: FromPath[str], data: URLEncodedBody[PurposeForm]
+    ) -> Redirect:
+        """Change a purpose's name, allowed fields and retention term."""
+        chosen = [data.fields] if isinstance(data.fields, str) else list(data.fields)
+        unknown = [name for name in chosen if name not in FIELDS]
+        if unknown or not data.name.strip() or not data.retention_days.isdigit():
+            raise ClientException("укажите название, срок хранения в днях и поля из реестра")
+        days = int(data.retention_days)
+        if not 1 <= days <= 36500:
+            raise ClientException("срок хранения: от 1 до 36500 дней")
+        async with database.acquire() as conn:
+            updated = await conn.fetchval(
+                "UPDATE purpose SET name = $2, fields = $3, retention_days = $4 WHERE code = $1"
+                " RETURNING code",
+                code,
+                data.name.strip()[:200],
+                chosen,
+                days,
+            )
+        if updated is None:
+            raise NotFoundException("нет такой цели")
+        return Redirect("/admin/consent", status_code=303)
+
+
+PROOF_COLUMNS = (
+    "event_id",
+    "subject_id",
+    "kind",
+    "at_utc",
+    "at_msk",
+    "purpose",
+    "document",
+    "version",
+    "document_sha256",
+    "channel",
+    "control",
+    "ip",
+    "user_agent",
+    "withdraws_event",
+)
+
+
+class ConsentProof(Controller):
+    path = "/admin/consent/proof"
+    guards = (staff(Role.DPO, Role.ADMIN),)
+    tags = ("consent proof",)
+
+    @get("/")
+    async def export(
+        self,
+        subject: FromQuery[uuid.UUID | None] = None,
+        since: FromQuery[date | None] = None,
+        until: FromQuery[date | None] = None,
+        format: FromQuery[str] = "json",
+    ) -> Response[Any]:
+        """Consent events with their proof, for one subject or a period (CSV or JSON)."""
+        if format not in ("json", "csv"):
+            raise ClientException("format: json или csv")
+        if subject is None and since is None and until is None:
+            raise ClientException("укажите субъекта (subject) или период (since, until)")
+        start = datetime.combine(since or date(2000, 1, 1), time.min, MOSCOW)
+        end = datetime.combine(until or date(2999, 1, 1), time.min, MOSCOW) + timedelta(days=1)
+        async with database.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT e.id, e.subject_id, e.kind, e.at, e.purpose_code, d.slug, e.version,"
+                " e.document_sha256, e.channel, e.control, host(e.ip) AS ip, e.user_agent,"
+                " e.given_id"
+                " FROM consent_event e JOIN consent_document d ON d.id = e.document_id"
+                " WHERE ($1::uuid IS NULL OR e.subject_id = $1) AND e.at >= $2 AND e.at < $3"
+                " ORDER BY e.id",
+                subject,
+                start,
+                end,
+            )
+        records = [
+            dict(
+                zip(
+                    PROOF_COLUMNS,
+                    (
+                        r["id"],
+                        str(r["subject_id"]),
+                        r["kind"],
+                        r["at"].isoformat(),
+                        r["at"].astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M:%S"),
+                        r["purpose_code"],
+                        r["slug"],
+                        r["version"],
+                        r["document_sha256"],
+                        r["channel"],
+                        r["control"],
+                        r["ip"],
+                        r["user_agent"],
+                        r["given_id"],
+                    ),
+                    strict=True,
+                )
+            )
+            for r in rows
+        ]
+        name = f"okno-consent-proof-{date.today().isoformat()}"
+        if format == "json":
+            return Response(
+                {"events": records},
+                headers={"content-disposition": f'attachment; filename="{name}.json"'},
+            )
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=PROOF_COLUMNS)
+        writer.writeheader()
+        writer.writerows(records)
+        return Response(
+            buffer.getvalue().encode("utf-8-sig"),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}.csv"'},
+        )

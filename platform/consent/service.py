@@ -1,0 +1,186 @@
+"""Consent given and withdrawn, with the proof a business shows the regulator or a court.
+
+An event records the subject, the document version and its hash, the time, the channel, the
+control used, the IP address and the user agent. Events are append-only in the database.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from okno.platform.chat.errors import ChatError
+from okno.platform.consent.documents import Version
+from okno.platform.processing_log import service as processing_log
+from okno.platform.processing_log.actions import Action, ActorKind
+from okno.platform.processing_log.schemas import LogEntry
+from okno.platform.subjects.fields import FIELDS
+
+PROOF_BASIS = "152-fz:9.3"  # the operator must prove consent was given
+CHANNELS = ("chat", "widget", "prechat_form", "portal", "operator")
+
+
+class Proof(msgspec.Struct, frozen=True):
+    """Where and how: the channel, the control the subject used, their IP and user agent."""
+
+    channel: str
+    control: str
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+class ConsentRequiredError(ChatError):
+    def __init__(self, message: str) -> None:
+        super().__init__("consent_required", message)
+
+
+def _ip(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
+
+
+async def active(
+    conn: asyncpg.Connection, subject_id: uuid.UUID, purpose_code: str
+) -> asyncpg.Record | None:
+    """The subject's consent for the purpose that is given and not withdrawn, if any."""
+    return await conn.fetchrow(
+        "SELECT g.id, g.document_id, g.version, g.document_sha256, g.at FROM consent_event g"
+        " WHERE g.subject_id = $1 AND g.purpose_code = $2 AND g.kind = 'given'"
+        " AND NOT EXISTS (SELECT 1 FROM consent_event w WHERE w.given_id = g.id)"
+        " ORDER BY g.id DESC LIMIT 1",
+        subject_id,
+        purpose_code,
+    )
+
+
+async def give(
+    conn: asyncpg.Connection,
+    subject_id: uuid.UUID,
+    document: Version,
+    proof: Proof,
+    details: dict[str, Any] | None = None,
+) -> int:
+    """Record consent to ``document`` inside the caller's transaction; returns the event id.
+
+    Giving it again while it is active records nothing new and returns the active one.
+    """
+    assert document.purpose_code is not None
+    existing = await active(conn, subject_id, document.purpose_code)
+    if existing is not None and (existing["document_id"], existing["version"]) == (
+        document.document_id,
+        document.version,
+    ):
+        return existing["id"]
+    if existing is not None:
+        # A newer version replaces the older consent for the same purpose.
+        await _withdraw(conn, subject_id, existing["id"], proof, superseded=True)
+    event_id = await conn.fetchval(
+        "INSERT INTO consent_event (subject_id, document_id, version, document_sha256,"
+        " purpose_code, kind, channel, control, ip, user_agent, details)"
+        " VALUES ($1, $2, $3, $4, $5, 'given', $6, $7, $8, $9, $10) RETURNING id",
+        subject_id,
+        document.document_id,
+        document.version,
+        document.sha256,
+        document.purpose_code,
+        proof.channel,
+        proof.control[:200],
+        _ip(proof.ip),
+        (proof.user_agent or "")[:500] or None,
+        msgspec.json.encode(details or {}).decode(),
+    )
+    await processing_log.record(*_proof_entries(subject_id, proof, "согласие дано"))
+    return event_id
+
+
+async def withdraw(
+    conn: asyncpg.Connection, subject_id: uuid.UUID, given_id: int, proof: Proof
+) -> int:
+    """Withdraw an active consent of this subject inside the caller's transaction."""
+    return await _withdraw(conn, subject_id, given_id, proof, superseded=False)
+
+
+async def _withdraw(
+    conn: asyncpg.Connection,
+    subject_id: uuid.UUID,
+    given_id: int,
+    proof: Proof,
+    *,
+    superseded: bool,
+) -> int:
+    given = await conn.fetchrow(
+        "SELECT document_id, version, document_sha256, purpose_code FROM consent_event"
+        " WHERE id = $1 AND subject_id = $2 AND kind = 'given'"
+        " AND NOT EXISTS (SELECT 1 FROM consent_event w WHERE w.given_id = $1)",
+        given_id,
+        subject_id,
+    )
+    if given is None:
+        raise ChatError("not_found", "нет такого действующего согласия")
+    event_id = await conn.fetchval(
+        "INSERT INTO consent_event (subject_id, document_id, version, document_sha256,"
+        " purpose_code, kind, given_id, channel, control, ip, user_agent, details)"
+        " VALUES ($1, $2, $3, $4, $5, 'withdrawn', $6, $7, $8, $9, $10, $11) RETURNING id",
+        subject_id,
+        given["document_id"],
+        given["version"],
+        given["document_sha256"],
+        given["purpose_code"],
+        given_id,
+        proof.channel,
+        proof.control[:200],
+        _ip(proof.ip),
+        (proof.user_agent or "")[:500] or None,
+        msgspec.json.encode({"superseded": superseded}).decode(),
+    )
+    await processing_log.record(*_proof_entries(subject_id, proof, "согласие отозвано"))
+    return event_id
+
+
+def _proof_entries(subject_id: uuid.UUID, proof: Proof, reason: str) -> list[LogEntry]:
+    fields = tuple(
+        name
+        for name, value in (("ip_address", proof.ip), ("user_agent", proof.user_agent))
+        if value
+    )
+    if not fields:
+        return []
+    return [
+        LogEntry(
+            action=action,
+            actor_kind=ActorKind.SUBJECT if proof.channel != "operator" else ActorKind.STAFF,
+            subject_id=subject_id,
+            fields=fields,
+            purpose="consent-proof",
+            legal_basis=PROOF_BASIS,
+            reason=reason,
+        )
+        for action in (Action.COLLECTION, Action.RECORDING, Action.STORAGE)
+    ]
+
+
+async def require(
+    conn: asyncpg.Connection, subject_id: uuid.UUID, purpose_code: str, field: str
+) -> int:
+    """The consent id under which ``field`` may be collected for the purpose, or a clear refusal."""
+    registry = FIELDS.get(field)
+    if registry is None:
+        raise ChatError("invalid_frame", f"нет такого поля: {field}")
+    if not registry.collectable_in_chat:
+        raise ChatError("forbidden", f"«{registry.label}» в чате не запрашивается")
+    allowed = await conn.fetchval("SELECT fields FROM purpose WHERE code = $1", purpose_code)
+    if allowed is None or field not in allowed:
+        raise ChatError(
+            "forbidden",
+            f"«{registry.label}» не входит в цель обработки: лишние данные не собираются",
+        )
+    consent = await active(conn, subject_id, purpose_code)
+    if consent is None:
+        raise ConsentRequiredError("клиент ещё не дал согласие на обработку персональных данных")
+    return consent["id"]
