@@ -13,5 +13,6 @@ APP_REGISTRY = AppRegistry(
         "okno.platform.staff.piccolo_app",
         "okno.platform.chat.piccolo_app",
         "okno.platform.consent.piccolo_app",
+        "okno.platform.rights.piccolo_app",
     ]
 )
