@@ -2,6 +2,9 @@ from okno.admin.controllers.auth import AuthController
 from okno.admin.controllers.chats import ChatsConsole
 from okno.admin.controllers.consent import ConsentConsole, ConsentProof
 from okno.admin.controllers.console import ConsoleController, StaffAccountsController
+from okno.admin.controllers.dpo import DpoConsole
+from okno.admin.controllers.incidents import IncidentsConsole
+from okno.admin.controllers.mailings import MailingsConsole
 
 route_handlers = [
     AuthController,
@@ -10,4 +13,7 @@ route_handlers = [
     ChatsConsole,
     ConsentConsole,
     ConsentProof,
+    DpoConsole,
+    MailingsConsole,
+    IncidentsConsole,
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from okno.platform import database
+from okno.platform.jobs import background_jobs
 from okno.platform.secret_key import secret_key
 from okno.platform.settings import Settings, get_settings
 from okno.platform.web import errors
@@ -38,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from okno.platform.chat import controllers as chat_api
     from okno.platform.chat import sockets
     from okno.platform.chat.hub import Hub
+    from okno.platform.erasure.retention import job as retention_job
     from okno.platform.web.pages import PagesController
     from okno.portal.routes import route_handlers as portal_routes
 
@@ -46,9 +49,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await database.start_pool(settings.db_pool_size)
         app.state.hub = Hub()
         await app.state.hub.start()
+        stop = asyncio.Event()
+        jobs = [asyncio.create_task(job(stop)) for job in background_jobs()]
+        jobs.append(asyncio.create_task(retention_job(stop)))  # docs/dpo.md
         try:
             yield
         finally:
+            stop.set()
+            await asyncio.gather(*jobs, return_exceptions=True)
             await app.state.hub.stop()
             await database.close_pool()
 

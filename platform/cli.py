@@ -179,6 +179,30 @@ def cmd_log_verify(_: argparse.Namespace) -> int:
     return _run(work)
 
 
+def cmd_retention_run(_: argparse.Namespace) -> int:
+    from okno.platform.erasure import destruction, retention
+
+    async def work() -> int:
+        destruction.load_erasers()
+        summary = await retention.run("cli")
+        if summary.skipped:
+            print("okno: задание хранения уже выполняется в другом процессе")
+            return 0
+        print(
+            f"okno: задание хранения выполнено: запросов по отзыву согласия зарегистрировано"
+            f" {summary.withdrawals_registered}, исполнено {summary.requests_executed},"
+            f" полей с истёкшим сроком уничтожено {summary.fields_destroyed},"
+            f" диалогов со старыми сообщениями {summary.conversations_aged},"
+            f" актов составлено {summary.acts_made}, удалено старых актов {summary.acts_purged}"
+        )
+        if summary.failures:
+            print(f"okno: не удалось исполнить: {summary.failures}", file=sys.stderr)
+            return 3
+        return 0
+
+    return _run(work)
+
+
 def parser() -> argparse.ArgumentParser:
     from okno.platform.staff.roles import Role
 
@@ -211,6 +235,12 @@ def parser() -> argparse.ArgumentParser:
     log = commands.add_parser("log", help="журнал обработки ПДн")
     logs = log.add_subparsers(dest="log_command", required=True, metavar="ACTION")
     logs.add_parser("verify", help="проверить цепочку хэшей").set_defaults(handler=cmd_log_verify)
+
+    retention = commands.add_parser("retention", help="сроки хранения ПДн")
+    retentions = retention.add_subparsers(dest="retention_command", required=True, metavar="ACTION")
+    retentions.add_parser(
+        "run", help="уничтожить ПДн с истёкшим сроком, исполнить наступившие уничтожения"
+    ).set_defaults(handler=cmd_retention_run)
     return root
 
 

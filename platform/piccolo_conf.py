@@ -14,5 +14,10 @@ APP_REGISTRY = AppRegistry(
         "okno.platform.chat.piccolo_app",
         "okno.platform.consent.piccolo_app",
         "okno.platform.rights.piccolo_app",
+        "okno.platform.erasure.piccolo_app",
+        "okno.platform.selfservice.piccolo_app",
+        "okno.platform.mailings.piccolo_app",
+        "okno.platform.reviews.piccolo_app",
+        "okno.platform.incidents.piccolo_app",
     ]
 )

@@ -40,6 +40,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     operator_address: Annotated[str, msgspec.Meta(min_length=2, max_length=500)] = (
         "укажите адрес в OKNO_OPERATOR_ADDRESS"
     )
+    # A processor acting on the operator's behalf (name and address), for destruction acts.
+    processor: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    # How often the server's retention job runs; 0 turns it off (then run `okno retention run`).
+    retention_interval_minutes: Annotated[int, msgspec.Meta(ge=0, le=7 * 24 * 60)] = 60
     admin_password: Annotated[str, msgspec.Meta(min_length=10)] | None = None
     smtp_host: str | None = None
     smtp_port: Port = 587
@@ -47,6 +51,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_password: str | None = None
     smtp_from: str = "okno@localhost"
     smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+    portal_session_minutes: Annotated[int, msgspec.Meta(ge=5, le=7 * 24 * 60)] = 120
+    portal_code_minutes: Annotated[int, msgspec.Meta(ge=1, le=60)] = 10
+    portal_code_attempts: Annotated[int, msgspec.Meta(ge=1, le=20)] = 5
+    portal_codes_per_address_hour: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 5
+    portal_codes_per_ip_hour: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 30
+    portal_export_hours: Annotated[int, msgspec.Meta(ge=1, le=7 * 24)] = 24
     db_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
     max_request_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1024 * 1024
     max_upload_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1024**3)] = 10 * 1024 * 1024
@@ -54,6 +64,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ws_backlog: Annotated[int, msgspec.Meta(ge=8, le=100_000)] = 256
     ws_rate: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 20
     widget_origins: str = ""
+    mailing_rate: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 20
     presence_timeout_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 45
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

@@ -1,4 +1,6 @@
 from okno.portal.controllers.chat import ChatPages
 from okno.portal.controllers.documents import DocumentPages
+from okno.portal.controllers.me import PortalEntry, PortalPages
+from okno.portal.controllers.reviews import ReviewsPage
 
-route_handlers = [ChatPages, DocumentPages]
+route_handlers = [ChatPages, DocumentPages, PortalEntry, PortalPages, ReviewsPage]

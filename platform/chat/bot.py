@@ -21,7 +21,9 @@ async def _answered(click: buttons.Press) -> None:
     if click.button == "resolved:no":
         await service.reopen_by_client(click.conversation)
     else:
-        await service.bot_message(click.conversation, "Спасибо! Рады были помочь.", [])
+        from okno.platform.reviews.service import ask_rating
+
+        await ask_rating(click.conversation)
 
 
 buttons.register("resolved", _answered)

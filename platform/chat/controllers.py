@@ -32,6 +32,13 @@ class Upload(msgspec.Struct):
     file: UploadFile
 
 
+class TagsIn(msgspec.Struct, forbid_unknown_fields=True):
+    tags: Annotated[
+        list[Annotated[str, msgspec.Meta(pattern=r"^[a-zа-яё0-9_-]{1,30}$")]],
+        msgspec.Meta(max_length=10),
+    ]
+
+
 class CannedReplyIn(msgspec.Struct, forbid_unknown_fields=True):
     shortcut: Annotated[str, msgspec.Meta(pattern=r"^[a-zа-яё0-9_-]{1,30}$")]
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
@@ -39,9 +46,13 @@ class CannedReplyIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _refuse(error: ChatError) -> ClientException:
-    status = {"not_found": 404, "forbidden": 403, "too_large": 413, "conflict": 409}.get(
-        error.code, 400
-    )
+    status = {
+        "not_found": 404,
+        "forbidden": 403,
+        "blocked": 403,  # the subject is blocked (okno.platform.rights.blocking)
+        "too_large": 413,
+        "conflict": 409,
+    }.get(error.code, 400)
     exception = NotFoundException if status == 404 else ClientException
     return exception(detail=str(error), status_code=status)
 
@@ -97,6 +108,9 @@ class StaffChatApi(Controller):
         """Conversations in one box (queue, mine, team, all), optionally matching a search."""
         scope = await self._scope(request)
         where, args = _box(scope, box)
+        # Blocked subjects' conversations are not listed (okno.platform.rights.blocking).
+        where += " AND NOT EXISTS (SELECT 1 FROM subject bs WHERE bs.id = c.subject_id"
+        where += " AND bs.blocked_at IS NOT NULL)"
         if q:
             if len(q) > 200:
                 raise ClientException("слишком длинный запрос поиска")
@@ -204,6 +218,23 @@ class StaffChatApi(Controller):
             "requestable": [{"name": f, "label": FIELDS[f].label} for f in requestable],
             "conversations": 1,
         }
+
+    @post("/conversations/{conversation_id:int}/tags")
+    async def set_tags(
+        self, request: Request, conversation_id: FromPath[int], data: JSONBody[TagsIn]
+    ) -> dict[str, Any]:
+        """Replace a conversation's tags (mailing audiences and search use them)."""
+        scope = await self._scope(request)
+        try:
+            await service.visible_conversation(scope, conversation_id)
+        except ChatError as refused:
+            raise _refuse(refused) from None
+        tags = sorted(set(data.tags))
+        async with database.acquire() as conn:
+            await conn.execute(
+                "UPDATE conversation SET tags = $2 WHERE id = $1", conversation_id, tags
+            )
+        return {"id": conversation_id, "tags": tags}
 
     @get("/directory")
     async def directory(self) -> dict[str, Any]:
@@ -355,15 +386,42 @@ async def _may_read(request: Request, row: Any) -> bool:
     user = await current_staff(request)
     if user is not None:
         if row["conversation_id"] is None:
-            return row["uploader_kind"] == "staff" and row["uploader_id"] == str(user.id)
+            # Unsent uploads are the uploader's; a staff file sent as a mailing is not PD.
+            return row["uploader_kind"] == "staff" and (
+                row["uploader_id"] == str(user.id) or user.role in CHAT_STAFF
+            )
         scope = await service.scope_of(user)
+        if row["subject_id"] is not None and await _blocked(row["subject_id"]):
+            return False  # blocked subject: no files for staff (okno.platform.rights.blocking)
         return scope.admits(row["team_id"], row["assignee_id"])
     visitor = await find_visitor(request.cookies.get(VISITOR_COOKIE))
     if visitor is None:
         return False
-    if row["conversation_id"] is None:
-        return row["uploader_kind"] == "subject" and row["uploader_id"] == visitor.token_hash.hex()
-    return visitor.subject_id is not None and row["subject_id"] == visitor.subject_id
+    if row["uploader_kind"] == "subject" and row["uploader_id"] == visitor.token_hash.hex():
+        return True
+    if visitor.subject_id is None:
+        return False
+    if row["subject_id"] == visitor.subject_id:
+        return True
+    # A file sent to many conversations (a mailing's image) is readable where it was sent.
+    async with database.acquire() as conn:
+        return bool(
+            await conn.fetchval(
+                "SELECT 1 FROM message m JOIN conversation c ON c.id = m.conversation_id"
+                " WHERE m.attachment_id = $1 AND c.subject_id = $2 AND m.deleted_at IS NULL",
+                row["id"],
+                visitor.subject_id,
+            )
+        )
+
+
+async def _blocked(subject_id: Any) -> bool:
+    async with database.acquire() as conn:
+        return bool(
+            await conn.fetchval(
+                "SELECT blocked_at IS NOT NULL FROM subject WHERE id = $1", subject_id
+            )
+        )
 
 
 route_handlers = [ClientChatApi, StaffChatApi, AttachmentFiles]

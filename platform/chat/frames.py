@@ -67,7 +67,7 @@ class Ping(Frame, tag="ping"):
 
 class FillField(Frame, tag="field"):
     seq: Seq
-    value: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    value: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 
 
 ClientFrame = (

@@ -27,6 +27,9 @@ logger = logging.getLogger("okno.chat.hub")
 encode = msgspec.json.Encoder().encode
 
 CLOSE_BACKLOG = 4008
+REPLAY_STALL = 10.0
+HUB_POOL_SIZE = 4
+_closing: set[asyncio.Task[Any]] = set()  # strong references until each close is done
 
 
 class Watch:
@@ -59,8 +62,37 @@ class Peer:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
             # It stopped reading: drop it rather than slow anyone else. It resumes on reconnect.
+            self.drop()
+
+    async def replay(self, frame: bytes) -> None:
+        """Queue one frame of a resync, waiting for room: history may exceed the backlog.
+
+        Only this peer's own resync waits (live frames are buffered meanwhile); a peer that
+        reads nothing for ``REPLAY_STALL`` seconds is dropped like any other stalled peer.
+        """
+        if self.closed:
+            return
+        try:
+            await asyncio.wait_for(self.queue.put(frame), REPLAY_STALL)
+        except TimeoutError:
+            self.drop()
+
+    async def settle(self) -> None:
+        """Wait until the queue is at most half full, so the frames closing a resync fit."""
+        deadline = asyncio.get_running_loop().time() + REPLAY_STALL
+        while not self.closed and self.queue.qsize() > self.queue.maxsize // 2:
+            if asyncio.get_running_loop().time() > deadline:
+                self.drop()
+                return
+            await asyncio.sleep(0.005)
+
+    def drop(self) -> None:
+        if not self.closed:
             self.closed = True
-            asyncio.get_running_loop().create_task(self._close(CLOSE_BACKLOG, "backlog"))
+            logger.warning("a %s socket stopped reading; closing it (backlog)", self.kind)
+            closing = asyncio.get_running_loop().create_task(self._close(CLOSE_BACKLOG, "backlog"))
+            _closing.add(closing)
+            closing.add_done_callback(_closing.discard)
 
     def deliver(self, conversation: int, version: int, frame: bytes) -> None:
         watch = self.watching.get(conversation)
@@ -97,10 +129,17 @@ class Hub:
         self._dirty: set[int] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._maintenance: asyncio.Task[None] | None = None
+        self._pool: asyncpg.Pool | None = None
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        # Fan-out reads and NOTIFYs get connections of their own: writers waiting for locks
+        # (the processing log's chain lock above all) must not hold up delivery.
+        self._pool = await asyncpg.create_pool(
+            get_settings().database_url, min_size=1, max_size=HUB_POOL_SIZE
+        )
+        notify.attach(self._pool)
         await self._listen()
         self._maintenance = asyncio.get_running_loop().create_task(self._maintain())
 
@@ -113,6 +152,13 @@ class Hub:
             task.cancel()
         if self._listener is not None and not self._listener.is_closed():
             await self._listener.close()
+        if self._pool is not None:
+            notify.attach(None)
+            await self._pool.close()
+
+    def _acquire(self) -> Any:
+        """A connection for the hub's reads: its own pool once started."""
+        return self._pool.acquire() if self._pool is not None else database.acquire()
 
     async def _listen(self) -> None:
         self._listener = await asyncpg.connect(get_settings().database_url)
@@ -148,6 +194,9 @@ class Hub:
                     await routing.assign_waiting()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 logger.warning("hub maintenance: database unavailable (%s)", type(error).__name__)
+            except Exception:
+                # The safety net must outlive any one failure, or lost notifications stay lost.
+                logger.exception("hub maintenance failed; retrying")
 
     async def resync_all(self) -> None:
         for conversation in list(self.watchers):
@@ -156,7 +205,7 @@ class Hub:
     async def _catch_up(self) -> None:
         if not self.delivered:
             return
-        async with database.acquire() as conn:
+        async with self._acquire() as conn:
             rows = await conn.fetch(
                 "SELECT id, last_version FROM conversation WHERE id = ANY($1::bigint[])",
                 list(self.delivered),
@@ -206,7 +255,7 @@ class Hub:
         peers = self.lobby.pop(visitor_hash, set())
         if not peers:
             return
-        async with database.acquire() as conn:
+        async with self._acquire() as conn:
             conversation = await conn.fetchval(
                 "SELECT c.id FROM visitor v JOIN conversation c ON c.subject_id = v.subject_id"
                 " WHERE v.token_hash = $1",
@@ -221,7 +270,7 @@ class Hub:
                 peer.send(encode({"type": "synced", "version": reached}))
 
     async def send_state_to(self, peer: Peer, conversation: int | None) -> None:
-        async with database.acquire() as conn:
+        async with self._acquire() as conn:
             row = await summaries.one(conn, conversation) if conversation else None
             peer.send(encode(await summaries.client_state(conn, row)))
 
@@ -235,7 +284,7 @@ class Hub:
         """
         peer.watching[conversation] = Watch()
         self.watchers[conversation].add(peer)
-        async with database.acquire() as conn:
+        async with self._acquire() as conn:
             if conversation not in self.delivered:
                 self.delivered[conversation] = (
                     await conn.fetchval(
@@ -245,10 +294,11 @@ class Hub:
                 )
             rows = await messages.changed_since(conn, conversation, after, for_client=for_client)
         for row in rows:
-            peer.send(
+            await peer.replay(
                 encode({"type": "message", "message": messages.wire(row, for_client=for_client)})
             )
         reached = rows[-1]["version"] if rows else after
+        await peer.settle()
         peer.synced(conversation, reached)
         if for_client:
             await self._send_client_state(conversation, cache=True)
@@ -292,7 +342,7 @@ class Hub:
 
     async def _refresh_once(self, conversation: int) -> None:
         watchers = self.watchers.get(conversation)
-        async with database.acquire() as conn:
+        async with self._acquire() as conn:
             if watchers and conversation in self.delivered:
                 rows = await messages.changed_since(
                     conn, conversation, self.delivered[conversation], for_client=False
@@ -339,7 +389,7 @@ class Hub:
         clients = [p for p in self.watchers.get(conversation, ()) if p.kind == "client"]
         if not clients:
             return
-        async with database.acquire() as conn:
+        async with self._acquire() as conn:
             row = await summaries.one(conn, conversation)
             frame = encode(await summaries.client_state(conn, row))
         if cache and row is not None:

@@ -16,7 +16,9 @@ SELECT m.conversation_id, m.seq, m.version, m.client_id, m.author_kind,
        rs.display_name AS reply_author_name, r.internal AS reply_internal,
        r.deleted_at AS reply_deleted_at, a.id AS attachment_id, a.name AS attachment_name,
        a.size AS attachment_size, a.content_type AS attachment_type, a.image AS attachment_image,
-       m.buttons, m.links, m.form, m.internal, m.created_at, m.edited_at, m.deleted_at
+       m.buttons, m.links, m.form, m.internal, m.created_at, m.edited_at, m.deleted_at,
+       (SELECT bs.blocked_at IS NOT NULL FROM conversation bc JOIN subject bs
+         ON bs.id = bc.subject_id WHERE bc.id = m.conversation_id) AS subject_blocked
 FROM message m
 LEFT JOIN staff_user s ON s.id = m.author_id
 LEFT JOIN message r ON r.conversation_id = m.conversation_id AND r.seq = m.reply_to
@@ -25,7 +27,12 @@ LEFT JOIN attachment a ON a.id = m.attachment_id AND m.deleted_at IS NULL
 """
 
 
+BLOCKED_TEXT = "Данные клиента заблокированы на время проверки"
+
+
 def wire(row: asyncpg.Record, *, for_client: bool) -> dict[str, Any]:
+    if not for_client and row["subject_blocked"]:
+        return _withheld(row)
     deleted = row["deleted_at"] is not None
     reply = None
     if row["reply_to"] is not None and not (for_client and row["reply_internal"]):
@@ -60,6 +67,27 @@ def wire(row: asyncpg.Record, *, for_client: bool) -> dict[str, Any]:
         "created_at": row["created_at"],
         "edited_at": row["edited_at"],
         "deleted": deleted,
+    }
+
+
+def _withheld(row: asyncpg.Record) -> dict[str, Any]:
+    """Blocking (okno.platform.rights.blocking): staff get a message's place, not its content."""
+    return {
+        "conversation": row["conversation_id"],
+        "seq": row["seq"],
+        "version": row["version"],
+        "client_id": str(row["client_id"]),
+        "author": {"kind": row["author_kind"], "name": row["author_name"]},
+        "text": BLOCKED_TEXT,
+        "reply_to": None,
+        "attachment": None,
+        "buttons": [],
+        "links": [],
+        "form": None,
+        "internal": row["internal"],
+        "created_at": row["created_at"],
+        "edited_at": row["edited_at"],
+        "deleted": False,
     }
 
 

@@ -340,8 +340,18 @@ async def visible_conversation(scope: Scope, conversation_id: int) -> asyncpg.Re
             "SELECT id, subject_id, team_id, assignee_id, status FROM conversation WHERE id = $1",
             conversation_id,
         )
+        # Blocking (okno.platform.rights.blocking): a blocked subject's conversation is closed
+        # to staff until the DPO unblocks it; every staff action goes through this check.
+        blocked = row is not None and await conn.fetchval(
+            "SELECT blocked_at IS NOT NULL FROM subject WHERE id = $1", row["subject_id"]
+        )
     if row is None or not scope.admits(row["team_id"], row["assignee_id"]):
         raise ChatError("not_found", "нет такого диалога или он вам недоступен")
+    if blocked:
+        raise ChatError(
+            "blocked",
+            "данные клиента заблокированы ответственным за обработку ПДн на время проверки",
+        )
     return row
 
 
@@ -547,18 +557,44 @@ async def bot_message(
 ) -> Sent:
     """A bot line with inline buttons, links or a one-field form (the consent flow uses them)."""
     async with database.transaction():
-        conn = database.connection()
-        conversation = await _lock(conn, "id = $1", conversation_id)
-        sent = await _store(conn, conversation, BOT, uuid.uuid4(), text, buttons=buttons)
-        if links or form:
-            await conn.execute(
-                "UPDATE message SET links = $3, form = $4 WHERE conversation_id = $1 AND seq = $2",
-                conversation_id,
-                sent.seq,
-                msgspec.json.encode(links or []).decode(),
-                msgspec.json.encode(form).decode() if form else None,
-            )
+        sent = await bot_message_in_transaction(
+            database.connection(),
+            conversation_id,
+            uuid.uuid4(),
+            text,
+            buttons,
+            links=links,
+            form=form,
+        )
     await notify.changed(sent.conversation, sent.version)
+    return sent
+
+
+async def bot_message_in_transaction(
+    conn: asyncpg.Connection,
+    conversation_id: int,
+    client_id: uuid.UUID,
+    text: str,
+    buttons: list[dict[str, str]],
+    *,
+    links: list[dict[str, str]] | None = None,
+    form: dict[str, Any] | None = None,
+    image_id: str | None = None,
+) -> Sent:
+    """The same in the caller's transaction; a repeated ``client_id`` stores nothing (mailings
+    rely on it to never send twice). The caller announces the change after commit."""
+    conversation = await _lock(conn, "id = $1", conversation_id)
+    sent = await _store(conn, conversation, BOT, client_id, text, buttons=buttons)
+    if links or form or image_id:
+        await conn.execute(
+            "UPDATE message SET links = $3, form = $4, attachment_id = $5"
+            " WHERE conversation_id = $1 AND seq = $2",
+            conversation_id,
+            sent.seq,
+            msgspec.json.encode(links or []).decode(),
+            msgspec.json.encode(form).decode() if form else None,
+            image_id,
+        )
     return sent
 
 

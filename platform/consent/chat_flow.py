@@ -148,6 +148,11 @@ async def submit_field(conversation_id: int, seq: int, value: str) -> None:
     form = msgspec.json.decode(row["form"]) if row and row["form"] else None
     if form is None or form.get("done"):
         raise ChatError("not_found", "этот запрос уже не действует")
+    if form.get("kind") == "review":
+        from okno.platform.reviews.service import submit_text
+
+        await submit_text(conversation_id, seq, form, value)
+        return
     field, purpose_code = form["field"], form["purpose"]
     value = fields.normalize(field, value)
     subject_id = row["subject_id"]

@@ -139,7 +139,24 @@ async def _withdraw(
         (proof.user_agent or "")[:500] or None,
         msgspec.json.encode({"superseded": superseded}).decode(),
     )
-    await processing_log.record(*_proof_entries(subject_id, proof, "согласие отозвано"))
+    entries = _proof_entries(subject_id, proof, "согласие отозвано")
+    purpose = await conn.fetchrow(
+        "SELECT kind, fields FROM purpose WHERE code = $1", given["purpose_code"]
+    )
+    if purpose["kind"] == "dissemination" and purpose["fields"] and not superseded:
+        # What was made public under this consent stops being shown from this moment.
+        entries.append(
+            LogEntry(
+                action=Action.BLOCKING,
+                actor_kind=ActorKind.SYSTEM,
+                subject_id=subject_id,
+                fields=tuple(purpose["fields"]),
+                purpose=given["purpose_code"],
+                legal_basis=f"consent:{given_id}",
+                reason="распространение прекращено: согласие отозвано",
+            )
+        )
+    await processing_log.record(*entries)
     return event_id
 
 

@@ -118,8 +118,8 @@ export class Canned {
 
   manage() {
     const list = el("ul", { class: "canned-list" });
-    const shortcut = el("input", { name: "shortcut", required: true, maxlength: "32", placeholder: "привет" });
-    const text = el("textarea", { name: "text", required: true, rows: "3", maxlength: "4000", placeholder: "Здравствуйте! Чем могу помочь?" });
+    const shortcut = el("input", { name: "shortcut", required: true, maxlength: "30", placeholder: "привет", autocapitalize: "none" });
+    const text = el("textarea", { name: "text", required: true, rows: "3", maxlength: "2000", placeholder: "Здравствуйте! Чем могу помочь?" });
     const shared = el("input", { type: "checkbox", name: "shared" });
     const error = el("p", { class: "alert", role: "alert", hidden: true });
     const renderList = () => {
@@ -132,7 +132,9 @@ export class Canned {
                 el("span", { class: "canned-shortcut" }, `/${item.shortcut}`),
                 el("span", { class: "canned-text" }, item.text),
                 item.shared ? el("span", { class: "badge" }, "общий") : null,
-                el(
+                item.mine === false && !(item.shared && this.canShare)
+                  ? null
+                  : el(
                   "button",
                   {
                     type: "button",
@@ -156,7 +158,7 @@ export class Canned {
         onsubmit: async (event) => {
           event.preventDefault();
           error.hidden = true;
-          const problem = await this.add(shortcut.value.trim().replace(/^\//, ""), text.value.trim(), shared.checked);
+          const problem = await this.add(shortcut.value.trim().replace(/^\//, "").toLowerCase(), text.value.trim(), shared.checked);
           if (problem) {
             error.textContent = problem;
             error.hidden = false;
@@ -200,8 +202,10 @@ export class Canned {
         body: JSON.stringify({ shortcut, text, shared }),
       });
       if (!response.ok) {
-        const data = await response.json().catch(() => ({}));
-        return data.detail || `Не удалось сохранить (ошибка ${response.status}).`;
+        if (response.status === 400) return "Сокращение: строчные буквы, цифры, «-» и «_», до 30 символов; текст до 2000 символов.";
+        if (response.status === 403) return "Общие шаблоны добавляют старшие операторы и администраторы.";
+        if (response.status === 409) return "Такое сокращение уже есть.";
+        return `Не удалось сохранить (ошибка ${response.status}).`;
       }
       const item = await response.json().catch(() => null);
       if (item && item.id) this.items.push(item);

@@ -1,7 +1,7 @@
 // The operator console (/admin/chats): conversation list, the open conversation, the client's
 // profile. One staff WebSocket (/ws/staff); protocol in docs/protocol.md.
 
-import { confirmDialog, el, errorText, formatFull, hueOf, icon, initials, shortWhen, toast, uuid } from "/static/portal/dom.js";
+import { confirmDialog, el, errorText, hueOf, icon, initials, shortWhen, toast, uuid } from "/static/portal/dom.js";
 import { Composer } from "/static/portal/composer.js";
 import { openMenu } from "/static/portal/menu.js";
 import { ChatSocket } from "/static/portal/socket.js";
@@ -41,6 +41,7 @@ const ui = {
   take: root.querySelector(".take-button"),
   transfer: root.querySelector(".transfer-button"),
   statusButton: root.querySelector(".status-button"),
+  requestButton: root.querySelector(".request-button"),
   profileButton: root.querySelector(".profile-button"),
   back: root.querySelector(".back-button"),
   body: root.querySelector(".conv-body"),
@@ -73,6 +74,7 @@ const state = {
   connection: "connecting",
   directory: null,
   myClientIds: new Set(),
+  drafts: new Map(), // conversation id -> unsent text
   profileOpen: false,
 };
 const baseTitle = document.title;
@@ -118,7 +120,7 @@ const thread = new Thread(ui.body, ui.msgs, {
       send({ type: "delete", conversation: state.current, seq: msg.seq });
     }
   },
-  onButton: () => toast(ui.toasts, "Кнопки бота нажимает клиент.", "info", 2500),
+  readOnlyBot: true, // the bot's buttons and forms are the client's to answer
   onRetry: (clientId) => {
     const msg = thread.retryPending(clientId);
     if (msg) sendMessageFrame(msg);
@@ -269,8 +271,11 @@ function onMessage(msg) {
   if (msg.version > state.version) state.version = msg.version;
   if (msg.author?.kind === "subject") state.typingUntil = 0;
   if (state.synced) {
+    const before = thread.get(msg.seq);
     thread.upsert(msg, { live: true });
     renderHeader();
+    // the client has just answered a field request: the profile shows the new value
+    if (msg.form?.done && before && !before.form?.done && state.profileOpen) renderProfilePane(true);
   } else {
     state.batch.push(msg);
   }
@@ -289,6 +294,7 @@ function onSynced(frame) {
   }
   for (const msg of thread.unacked()) sendMessageFrame(msg);
   ui.body.classList.remove("loading");
+  ui.msgs.setAttribute("aria-live", "polite");
 }
 
 function onError(frame) {
@@ -394,7 +400,18 @@ function conversationLabel(conv) {
 
 function renderList() {
   const items = state.listIds.map((id) => state.convs.get(id)).filter(Boolean);
+  const focused = ui.list.contains(document.activeElement) ? document.activeElement.dataset.id : null;
+  const scroll = ui.list.scrollTop;
   ui.list.replaceChildren(...items.map(listItem));
+  ui.list.scrollTop = scroll;
+  if (focused) {
+    const again = ui.list.querySelector(`.conv-item[data-id="${focused}"]`);
+    if (again) {
+      for (const node of ui.list.children) node.tabIndex = -1;
+      again.tabIndex = 0;
+      again.focus({ preventScroll: true });
+    }
+  }
   ui.listEmpty.hidden = items.length > 0;
   ui.listEmpty.textContent = state.q ? "Ничего не найдено." : BOX_EMPTY[state.box];
   renderCounts();
@@ -420,7 +437,10 @@ function listItem(conv) {
       "aria-selected": selected ? "true" : "false",
       tabindex: selected || (!state.current && conv.id === state.listIds[0]) ? "0" : "-1",
       dataset: { id: String(conv.id) },
-      onclick: () => openConversation(conv.id),
+      onclick: () => {
+        openConversation(conv.id);
+        if (!window.matchMedia("(hover: none)").matches) composer.focus();
+      },
       onkeydown: (event) => listKeydown(event, conv.id),
     },
     avatarFor(label),
@@ -549,7 +569,10 @@ function openConversation(id) {
     setView("conv");
     return;
   }
-  if (state.current) send({ type: "leave", conversation: state.current });
+  if (state.current) {
+    send({ type: "leave", conversation: state.current });
+    state.drafts.set(state.current, composer.input.value);
+  }
   state.current = id;
   state.version = 0;
   state.synced = false;
@@ -557,10 +580,12 @@ function openConversation(id) {
   state.typingUntil = 0;
   thread.clear();
   composer.cancel();
-  composer.setText("");
+  composer.setText(state.drafts.get(id) || "");
+  state.drafts.delete(id);
   ui.internal.checked = false;
   ui.form.classList.remove("internal");
   ui.body.classList.add("loading");
+  ui.msgs.setAttribute("aria-live", "off"); // the history is not announced, new messages are
   ui.empty.hidden = true;
   ui.active.hidden = false;
   send({ type: "open", conversation: id, after: 0 });
@@ -569,6 +594,22 @@ function openConversation(id) {
   renderList();
   renderHeader();
   if (state.profileOpen) renderProfilePane(true);
+  if (!state.convs.has(id)) findSummary(id);
+}
+
+/** A conversation opened by its URL may be in no loaded box: find its summary by number. */
+async function findSummary(id) {
+  for (const box of seesAll ? ["all"] : ["team", "mine"]) {
+    try {
+      const found = (await fetchBox(box, String(id))).find((c) => c.id === id);
+      if (found) {
+        onSummary(found);
+        return;
+      }
+    } catch {
+      return;
+    }
+  }
 }
 
 async function loadOlder(beforeSeq) {
@@ -616,6 +657,7 @@ function renderHeader() {
   ui.take.hidden = !conv || mine || (conv.assignee && !seesAll);
   ui.take.textContent = conv?.assignee ? "Взять себе" : "Взять";
   ui.transfer.hidden = !conv;
+  ui.requestButton.hidden = !conv;
   ui.statusButton.hidden = !conv;
   ui.statusButton.textContent = "";
   ui.statusButton.append(
@@ -644,6 +686,39 @@ ui.statusButton.addEventListener("click", () => {
     items.push({ label: "Решён — закрыть", icon: "check", action: () => setStatus("resolved") });
   }
   openMenu(items, ui.statusButton);
+});
+
+// Fields the bot may ask for in the chat (the registry's collectable_in_chat ones); the server
+// refuses any without a consent whose purpose allows it.
+const REQUESTABLE = [
+  ["name", "Имя"],
+  ["phone", "Телефон"],
+  ["email", "Электронная почта"],
+  ["city", "Город"],
+  ["order_number", "Номер заказа или договора"],
+];
+
+ui.requestButton.addEventListener("click", () => {
+  const conversation = state.current;
+  if (!conversation) return;
+  const items = [
+    {
+      label: "Предложить согласие на обработку ПДн",
+      icon: "note",
+      action: () => send({ type: "offer_consent", conversation, purpose: "support" }),
+    },
+    {
+      label: "Предложить рекламные рассылки",
+      icon: "chat",
+      action: () => send({ type: "offer_consent", conversation, purpose: "advertising-chat" }),
+    },
+    ...REQUESTABLE.map(([field, label]) => ({
+      label: `Запросить: ${label}`,
+      icon: "user",
+      action: () => send({ type: "request_field", conversation, field }),
+    })),
+  ];
+  openMenu(items, ui.requestButton);
 });
 
 function setStatus(status) {

@@ -1,7 +1,7 @@
 // The client profile side panel: the conversation's facts and the client's PD fields
 // (GET /api/staff/conversations/{id}/profile; the server logs each look as access).
 
-import { el, formatFull, hueOf, initials } from "/static/portal/dom.js";
+import { el, formatShort, hueOf, initials } from "/static/portal/dom.js";
 
 const CATEGORY_LABELS = {
   contact: "Контакты",
@@ -25,10 +25,10 @@ export function renderProfile(container, conv, data, statusLabels) {
     if (conv.topic) facts.push(["Тема", conv.topic.title]);
     facts.push(["Ведёт", conv.assignee ? conv.assignee.name : "не назначен"]);
     if (conv.team) facts.push(["Команда", conv.team.name]);
-    if (conv.created_at) facts.push(["Обращение с", formatFull(conv.created_at)]);
+    if (conv.created_at) facts.push(["Обращение с", formatShort(conv.created_at)]);
   }
   if (data && !data.error) {
-    if (data.created_at) facts.push(["Клиент с", formatFull(data.created_at)]);
+    if (data.created_at) facts.push(["Клиент с", formatShort(data.created_at)]);
     if (typeof data.conversations === "number") {
       facts.push(["Всего обращений", String(data.conversations)]);
     }

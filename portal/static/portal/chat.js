@@ -28,11 +28,13 @@ const ui = {
 };
 
 for (const node of document.querySelectorAll("[data-icon]")) node.prepend(icon(node.dataset.icon));
+ui.list.setAttribute("aria-live", "off");
 
 const state = {
   conversation: null,
   status: null,
   topic: null,
+  localTopic: null,
   topics: [],
   operator: null,
   queuePosition: null,
@@ -70,6 +72,7 @@ const thread = new Thread(ui.body, ui.list, {
     }
   },
   onButton: (msg, button) => send({ type: "button", seq: msg.seq, button: button.id }),
+  onField: (msg, value) => send({ type: "field", seq: msg.seq, value }),
   onRetry: (clientId) => {
     const msg = thread.retryPending(clientId);
     if (msg) sendMessageFrame(msg);
@@ -106,6 +109,7 @@ const composer = new Composer(ui.form, {
       deleted: false,
     };
     thread.addPending(msg);
+    renderWelcome();
     sendMessageFrame(msg);
     return true;
   },
@@ -235,6 +239,7 @@ function onSynced(frame) {
   thread.upsertMany(batch, { live: !firstSync });
   if (firstSync) {
     firstSync = false;
+    ui.list.setAttribute("aria-live", "polite"); // announce new messages, not the history
     thread.hasMore = thread.order.length > 0;
     thread.scrollToBottom(false);
     root.classList.add("ready");
@@ -298,8 +303,9 @@ function renderWelcome() {
   const fresh = !state.conversation && thread.order.length === 0 && thread.pending.size === 0;
   ui.welcome.hidden = !fresh;
   const topics = state.topics.length ? state.topics : [];
-  const chosen = topics.find((t) => t.slug === state.topic);
-  ui.topics.hidden = !fresh || !topics.length || Boolean(state.topic);
+  const slug = state.topic || state.localTopic;
+  const chosen = topics.find((t) => t.slug === slug);
+  ui.topics.hidden = !fresh || !topics.length || Boolean(chosen);
   if (topics.length) {
     ui.topicButtons.replaceChildren(
       ...topics.map((topic) =>
@@ -309,7 +315,9 @@ function renderWelcome() {
             type: "button",
             class: "topic-button",
             onclick: () => {
-              send({ type: "topic", slug: topic.slug });
+              if (!send({ type: "topic", slug: topic.slug })) return;
+              state.localTopic = topic.slug; // the state that answers may not name it yet
+              renderWelcome();
               composer.focus();
             },
           },
@@ -345,7 +353,7 @@ function renderHeader() {
   } else if (state.queuePosition !== null && state.queuePosition !== undefined) {
     text = `Вы в очереди: ${state.queuePosition}`;
   } else if (op) {
-    text = op.presence === "online" ? "в сети" : "не в сети";
+    text = op.presence === "online" ? "в сети" : op.presence === "away" ? "скоро вернётся" : "не в сети";
     if (op.presence === "online") cls = "is-online";
   } else if (state.status === "resolved") {
     text = "обращение закрыто — напишите, если нужна помощь";
@@ -413,4 +421,4 @@ window.okno = { socket, thread, state };
 renderWelcome();
 renderHeader();
 socket.connect();
-composer.focus();
+if (!window.matchMedia("(hover: none)").matches) composer.focus(); // no keyboard pop-up on phones

@@ -281,6 +281,5 @@ export class Composer {
     this.setText("");
     this.renderContext();
     this.update();
-    this.lastTyping = 0;
   }
 }

@@ -85,6 +85,13 @@ export function formatTime(value) {
   return TIME.format(parseTime(value));
 }
 
+const SHORT = new Intl.DateTimeFormat("ru-RU", { dateStyle: "short", timeStyle: "short" });
+
+/** "22.11.2026, 16:40" */
+export function formatShort(value) {
+  return SHORT.format(parseTime(value));
+}
+
 export function formatFull(value) {
   return FULL.format(parseTime(value));
 }
@@ -153,8 +160,11 @@ export function plural(n, one, few, many) {
 }
 
 /** Appends text to a node, turning http(s) links into anchors (built with DOM APIs). */
-export function appendLinkified(node, text) {
-  const re = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
+export function appendLinkified(node, text, { paths = false } = {}) {
+  // paths: also this site's own pages ("/policy", "/me") — for the company's and the bot's texts
+  const re = paths
+    ? /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]|(?<=^|[\s(«"])\/[a-z][a-z0-9_\/-]*[a-z0-9]/g
+    : /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
   let last = 0;
   for (const match of text.matchAll(re)) {
     if (match.index > last) node.append(document.createTextNode(text.slice(last, match.index)));
@@ -178,9 +188,9 @@ export function initials(name) {
 
 /** A stable hue for an avatar from a string. */
 export function hueOf(text) {
-  let h = 0;
-  for (const ch of String(text || "")) h = (h * 31 + ch.codePointAt(0)) % 360;
-  return h;
+  let h = 2166136261;
+  for (const ch of String(text || "")) h = Math.imul(h ^ ch.codePointAt(0), 16777619);
+  return (h >>> 0) % 360;
 }
 
 /** A modal confirm built on <dialog>; resolves true or false. */
@@ -213,6 +223,15 @@ export function confirmDialog(text, okLabel = "Да", danger = false) {
 
 /** A transient notice at the bottom of a container. */
 export function toast(container, text, kind = "error", ms = 5000) {
+  // the same notice twice at once shows once (a burst of rate_limited errors, say)
+  for (const shown of container.querySelectorAll(".toast:not(.toast-out)")) {
+    if (shown.textContent === text) return shown;
+  }
+  while (container.querySelectorAll(".toast:not(.toast-out)").length >= 3) {
+    const oldest = container.querySelector(".toast:not(.toast-out)");
+    oldest.classList.add("toast-out");
+    setTimeout(() => oldest.remove(), 400);
+  }
   const node = el("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" }, text);
   container.append(node);
   setTimeout(() => node.classList.add("toast-out"), ms);
@@ -229,8 +248,17 @@ export const ERROR_TEXT = {
   edit_window: "Изменить или удалить можно только своё недавнее сообщение.",
   conflict: "Кто-то уже сделал это раньше вас.",
   unavailable: "Сервер временно недоступен, сообщение не сохранено. Попробуйте ещё раз.",
+  consent_required: "Сначала нужно согласие клиента на обработку персональных данных: предложите его.",
+  invalid_value: "Проверьте значение.",
+  internal: "Ошибка на сервере. Ничего не изменилось, попробуйте ещё раз.",
 };
 
+// For these the server's own message says exactly what is wrong (in Russian).
+const SERVER_WORDS = new Set(["invalid_value", "edit_window", "conflict", "forbidden", "not_found", "consent_required"]);
+
 export function errorText(frame) {
+  if (SERVER_WORDS.has(frame.code) && frame.message && /[а-яё]/i.test(frame.message)) {
+    return frame.message.charAt(0).toUpperCase() + frame.message.slice(1);
+  }
   return ERROR_TEXT[frame.code] || frame.message || "Что-то пошло не так.";
 }

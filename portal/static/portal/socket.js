@@ -70,6 +70,7 @@ export class ChatSocket {
         this.setState("stopped");
         return;
       }
+      this.setState("reconnecting");
       this.schedule();
     });
   }

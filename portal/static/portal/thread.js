@@ -10,6 +10,11 @@ import { openMenu } from "./menu.js";
 const GROUP_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 240;
+const MAX_IMAGE_W = 420;
+const TOUCH = window.matchMedia("(hover: none)");
+const PLACEHOLDERS = { tel: "+7 900 000-00-00", email: "name@example.ru", textarea: "Ваш отзыв" };
+const AUTOCOMPLETE = { name: "given-name", phone: "tel", email: "email", city: "address-level2" };
+const MAX_IMAGE_H = 360;
 
 export class Thread {
   /**
@@ -34,6 +39,7 @@ export class Thread {
     this.hasMore = false;
     this.loadingOlder = false;
     this.seenSeq = 0;
+    this.formDrafts = new Map(); // seq -> what the client has typed into a bot's form
     this.pill = options.pill || null;
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     document.addEventListener("visibilitychange", () => this.checkSeen());
@@ -102,7 +108,7 @@ export class Thread {
     }
     const existing = this.messages.get(msg.seq);
     if (existing) {
-      if ((existing.msg.version || 0) > (msg.version || 0)) return "old";
+      if ((existing.msg.version || 0) >= (msg.version || 0)) return "old";
       const node = this.render(msg);
       existing.node.replaceWith(node);
       existing.msg = msg;
@@ -223,7 +229,7 @@ export class Thread {
     const bubbleClasses = ["bubble"];
     if (msg.edited_at && !msg.deleted) bubbleClasses.push("edited");
     if (msg.attachment?.image && !msg.text && !msg.deleted) bubbleClasses.push("media-only");
-    if (msg.attachment && !msg.deleted) bubbleClasses.push("has-attachment");
+    if (msg.attachment && !msg.deleted) bubbleClasses.push(msg.attachment.image ? "has-image" : "has-attachment");
     const bubble = el("div", { class: bubbleClasses.join(" ") });
     if (msg.internal) bubble.append(el("div", { class: "internal-label" }, icon("note"), "Заметка — клиент её не видит"));
     const author = this.o.authorLabel(msg.author, msg);
@@ -237,13 +243,18 @@ export class Thread {
       if (msg.attachment) bubble.append(this.attachment(msg.attachment, pending));
       if (msg.text) {
         const text = el("div", { class: "text" });
-        appendLinkified(text, msg.text);
+        appendLinkified(text, msg.text, { paths: msg.author?.kind === "bot" || msg.author?.kind === "system" });
         bubble.append(text);
+      }
+      if (msg.links && msg.links.length) bubble.append(this.links(msg.links));
+      if (msg.form) {
+        bubble.classList.add("has-form");
+        bubble.append(this.form(msg));
       }
     }
 
     const meta = el("span", { class: "meta" });
-    if (msg.edited_at && !msg.deleted) meta.append(el("span", { class: "edited" }, "изменено"));
+    if (msg.edited_at && !msg.deleted) meta.append(el("span", { class: "edited-mark" }, "изменено"));
     meta.append(el("time", { datetime: msg.created_at, title: formatFull(msg.created_at) }, formatTime(msg.created_at)));
     if (side === "out" && (!this.o.showTicks || this.o.showTicks(msg))) meta.append(this.ticks(msg, pending));
     bubble.append(meta);
@@ -270,6 +281,7 @@ export class Thread {
             {
               type: "button",
               class: "bot-button",
+              disabled: Boolean(this.o.readOnlyBot),
               onclick: (event) => {
                 event.currentTarget.classList.add("pressed");
                 this.o.onButton?.(msg, button);
@@ -298,6 +310,12 @@ export class Thread {
       bubble.addEventListener("contextmenu", (event) => {
         if (window.getSelection()?.toString()) return;
         event.preventDefault();
+        this.openMessageMenu(msg.seq, menuButton, { x: event.clientX, y: event.clientY });
+      });
+      bubble.addEventListener("click", (event) => {
+        // On touch screens a tap on a message opens its menu, as in Telegram.
+        if (!TOUCH.matches || event.target.closest("a, button, img")) return;
+        if (window.getSelection()?.toString()) return;
         this.openMessageMenu(msg.seq, menuButton, { x: event.clientX, y: event.clientY });
       });
       bubble.addEventListener("dblclick", (event) => {
@@ -333,15 +351,92 @@ export class Thread {
         onclick: () => this.scrollToSeq(reply.seq),
       },
       el("span", { class: "reply-author" }, label),
-      el("span", { class: "reply-text" }, reply.text || "Вложение"),
+      el("span", { class: "reply-text" }, reply.text || this.quoteFallback(reply.seq)),
     );
     return quote;
+  }
+
+  links(links) {
+    const box = el("div", { class: "bot-links" });
+    for (const link of links) {
+      const url = String(link.url || "");
+      // only this site's pages or http(s): never javascript: or data:
+      if (!/^\/(?!\/)/.test(url) && !/^https?:\/\//i.test(url)) continue;
+      box.append(el("a", { href: url, target: "_blank", rel: "noopener" }, icon("file"), el("span", {}, link.label || url)));
+    }
+    return box;
+  }
+
+  /** A bot's request for one field: an inline form for the client, a status for staff. */
+  form(msg) {
+    const f = msg.form;
+    if (f.done) {
+      return el(
+        "div",
+        { class: "bot-form bot-form-done" },
+        icon("check"),
+        el("span", { class: "form-label" }, `${f.label || "Ответ"}:`),
+        el("span", { class: "form-value" }, f.display || "отправлено"),
+      );
+    }
+    if (this.o.readOnlyBot) {
+      return el("div", { class: "bot-form bot-form-waiting" }, icon("clock"), el("span", {}, `Ждём ответа клиента: ${f.label || "поле"}`));
+    }
+    const kind = ["tel", "email", "text"].includes(f.input) ? f.input : "text";
+    const input =
+      f.input === "textarea"
+        ? el("textarea", { rows: "3", maxlength: "2000", required: true })
+        : el("input", { type: kind, maxlength: "200", required: true, autocomplete: AUTOCOMPLETE[f.field] || "on", inputmode: kind === "tel" ? "tel" : null });
+    input.setAttribute("aria-label", f.label || "Ответ");
+    input.placeholder = PLACEHOLDERS[f.input] || f.label || "";
+    input.value = this.formDrafts.get(msg.seq) || "";
+    input.addEventListener("input", () => this.formDrafts.set(msg.seq, input.value));
+    const submit = el("button", { type: "submit", class: "primary" }, "Отправить");
+    const form = el(
+      "form",
+      {
+        class: "bot-form",
+        novalidate: true,
+        onsubmit: (event) => {
+          event.preventDefault();
+          const value = input.value.trim();
+          if (!value) {
+            input.focus();
+            return;
+          }
+          submit.disabled = true;
+          setTimeout(() => {
+            submit.disabled = false;
+          }, 2500);
+          this.o.onField?.(msg, value);
+        },
+      },
+      el("span", { class: "form-row" }, input, submit),
+    );
+    return form;
+  }
+
+  quoteFallback(seq) {
+    const original = this.get(seq);
+    if (!original) return "Сообщение";
+    if (original.deleted) return "Сообщение удалено";
+    if (original.attachment) return original.attachment.image ? "Фотография" : original.attachment.name || "Файл";
+    return "Сообщение";
   }
 
   attachment(att, pending) {
     if (att.image) {
       const img = el("img", { src: att.url, alt: att.name || "Изображение", loading: "lazy", decoding: "async" });
       img.addEventListener("load", () => {
+        // Telegram-like: the bubble takes the picture's width and the caption wraps under it.
+        const w = img.naturalWidth;
+        const h = img.naturalHeight;
+        if (w && h) {
+          const width = Math.round(Math.max(160, Math.min(w, MAX_IMAGE_W, (w * MAX_IMAGE_H) / h)));
+          img.style.width = `${width}px`;
+          const bubble = img.closest(".bubble");
+          if (bubble) bubble.style.width = `${width + 6}px`;
+        }
         if (this.stickToBottom) this.scrollToBottom(false);
       });
       return el(

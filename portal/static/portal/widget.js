@@ -10,6 +10,11 @@
   "use strict";
   if (window.__oknoWidget) return;
   var script = document.currentScript;
+  if (!script) {
+    // inserted by a tag manager or the like: find our own tag
+    var tags = document.querySelectorAll('script[src$="/widget.js"]');
+    script = tags[tags.length - 1];
+  }
   if (!script || !script.src) return;
   var origin = new URL(script.src, location.href).origin;
   var chatUrl = origin + "/chat?embed=1";

@@ -1,0 +1,621 @@
+"""The DPO console: rights requests on the legal clock, blocking, destruction and its acts, the
+processing log and the retention job. Thin: every rule lives in okno.platform.rights and
+okno.platform.erasure; pages only parse forms, call them and render."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from okno.platform import database
+from okno.platform.erasure import acts, destruction, retention
+from okno.platform.erasure.verification import DestructionIncompleteError
+from okno.platform.processing_log import service as processing_log
+from okno.platform.processing_log.actions import ACTION_LABELS, Action
+from okno.platform.rights import blocking, handling, requests
+from okno.platform.rights.deadlines import RULES, RequestKind
+from okno.platform.rights.requests import NEXT, STATUS_LABELS, RequestError
+from okno.platform.staff.roles import Role
+from okno.platform.subjects.fields import FIELDS
+from okno.platform.web.access import current_staff, staff
+from okno.platform.web.timefmt import MOSCOW
+
+DPO = staff(Role.DPO)
+URGENCY_LABELS = {"overdue": "просрочен", "near": "скоро срок", "ok": "в срок", "closed": "закрыт"}
+CHANNEL_LABELS = {"portal": "«Мои данные»", "letter": "письмо", "chat": "чат", "system": "система"}
+LOG_COLUMNS = (
+    "id",
+    "at_utc",
+    "at_msk",
+    "actor_kind",
+    "actor_id",
+    "subject_id",
+    "action",
+    "categories",
+    "fields",
+    "purpose",
+    "legal_basis",
+    "request_id",
+    "reason",
+)
+
+
+class LetterForm(msgspec.Struct):
+    kind: str = ""
+    subject: str = ""
+    received: str = ""
+    full_name: str = ""
+    document: str = ""
+    relation: str = ""
+    address: str = ""
+    reference: str = ""
+    details: str = ""
+
+
+class TransitionForm(msgspec.Struct):
+    to: str = ""
+    note: str = ""
+    notice: str = ""
+    reason: str = ""
+
+
+class ReasonForm(msgspec.Struct):
+    reason: str = ""
+
+
+class SubjectForm(msgspec.Struct):
+    subject: str = ""
+
+
+class ExecuteForm(msgspec.Struct):
+    confirm: str = ""
+    scope: str = "subject"  # subject or fields
+    fields: list[str] | str = msgspec.field(default_factory=list)
+    reference: str = ""
+    field: str = ""
+    value: str = ""
+
+
+class SubjectActionForm(msgspec.Struct):
+    confirm: str = ""
+    scope: str = "subject"
+    fields: list[str] | str = msgspec.field(default_factory=list)
+    reason: str = ""
+    reference: str = ""
+
+
+class ConfirmForm(msgspec.Struct):
+    confirm: str = ""
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError:
+        raise NotFoundException("нет такого субъекта") from None
+
+
+def _chosen(form: ExecuteForm | SubjectActionForm) -> tuple[str, ...] | None:
+    if form.scope != "fields":
+        return None
+    chosen = [form.fields] if isinstance(form.fields, str) else list(form.fields)
+    unknown = [name for name in chosen if name not in FIELDS]
+    if unknown or not chosen:
+        raise ClientException("выберите поля из реестра")
+    return tuple(chosen)
+
+
+def _refuse(problem: Exception) -> ClientException:
+    return ClientException(str(problem))
+
+
+class DpoConsole(Controller):
+    path = "/admin/dpo"
+    guards = (DPO,)
+    include_in_schema = False
+
+    # ------------------------------------------------------------ requests
+
+    @get("/")
+    async def queue(
+        self, request: Request, sort: FromQuery[str] = "due", show: FromQuery[str] = "open"
+    ) -> Template:
+        """Every subject request, by deadline (or receipt), coloured by urgency."""
+        order = "received_at DESC" if sort == "received" else "due_at"
+        where = "true" if show == "all" else "status NOT IN ('refused', 'done')"
+        async with database.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {requests.COLUMNS} FROM rights_request WHERE {where}"
+                f" ORDER BY {order}, id LIMIT 500"
+            )
+        items = [requests._request(row) for row in rows]
+        now = datetime.now(UTC)
+        return Template(
+            "admin/dpo.html",
+            context={
+                "user": await current_staff(request),
+                "items": items,
+                "urgency": {item.id: item.urgency(now) for item in items},
+                "urgency_labels": URGENCY_LABELS,
+                "statuses": STATUS_LABELS,
+                "channels": CHANNEL_LABELS,
+                "sort": sort,
+                "show": show,
+            },
+        )
+
+    @get("/requests/new")
+    async def new_request(self, request: Request) -> Template:
+        """Enter a request that came by letter, with the details Art. 14 p.3 asks for."""
+        return Template(
+            "admin/dpo_new.html",
+            context={"user": await current_staff(request), "rules": RULES, "values": {}},
+        )
+
+    @post("/requests")
+    async def register(
+        self, request: Request, data: URLEncodedBody[LetterForm]
+    ) -> Template | Redirect:
+        user = await current_staff(request)
+        try:
+            kind = RequestKind(data.kind)
+            received = None
+            if data.received:
+                day = date.fromisoformat(data.received)
+                received = datetime.combine(day, time(12), MOSCOW)
+                if received > datetime.now(UTC):
+                    raise RequestError("дата получения письма ещё не наступила")
+            created = await handling.register_letter(
+                user,
+                kind,
+                {name: getattr(data, name) for name in handling.REQUESTER_FIELDS},
+                subject_id=_uuid(data.subject) if data.subject.strip() else None,
+                details=data.details,
+                received_at=received,
+            )
+        except (ValueError, RequestError, NotFoundException) as problem:
+            message = str(problem) if not isinstance(problem, NotFoundException) else problem.detail
+            if isinstance(problem, ValueError) and not isinstance(problem, RequestError):
+                message = "выберите вид запроса и дату в формате ГГГГ-ММ-ДД"
+            return Template(
+                "admin/dpo_new.html",
+                context={
+                    "user": user,
+                    "rules": RULES,
+                    "values": msgspec.structs.asdict(data),
+                    "error": message,
+                },
+                status_code=400,
+            )
+        return Redirect(f"/admin/dpo/requests/{created.id}", status_code=303)
+
+    @get("/requests/{request_id:int}")
+    async def detail(self, request: Request, request_id: FromPath[int]) -> Template:
+        """One request: its clock, history, the next steps and how to execute it."""
+        user = await current_staff(request)
+        item = await handling.read(request_id, user)
+        if item is None:
+            raise NotFoundException("нет такого запроса")
+        async with database.acquire() as conn:
+            history = await requests.history(conn, request_id)
+            state = await blocking.state(conn, item.subject_id) if item.subject_id else None
+            profile = (
+                await conn.fetch(
+                    "SELECT field, blocked_at FROM subject_field WHERE subject_id = $1"
+                    " ORDER BY field",
+                    item.subject_id,
+                )
+                if item.subject_id
+                else []
+            )
+            made = await conn.fetch(
+                "SELECT id, created_at FROM destruction_act WHERE request_id = $1 ORDER BY id",
+                request_id,
+            )
+        rule = RULES[item.kind]
+        return Template(
+            "admin/dpo_request.html",
+            context={
+                "user": user,
+                "item": item,
+                "rule": rule,
+                "urgency": item.urgency(),
+                "urgency_labels": URGENCY_LABELS,
+                "statuses": STATUS_LABELS,
+                "channels": CHANNEL_LABELS,
+                "next": NEXT[item.status],
+                "history": history,
+                "requester_labels": handling.REQUESTER_FIELDS,
+                "action": handling.action_of(item.kind),
+                "extendable": rule.extendable and item.extended_at is None and item.open,
+                "state": state,
+                "profile": profile,
+                "fields": FIELDS,
+                "acts": made,
+            },
+        )
+
+    @post("/requests/{request_id:int}/transition")
+    async def transition(
+        self, request: Request, request_id: FromPath[int], data: URLEncodedBody[TransitionForm]
+    ) -> Redirect:
+        """Move the request on; a refusal needs a reason (and its legal ground)."""
+        user = await current_staff(request)
+        assert user is not None
+        if data.to not in STATUS_LABELS:
+            raise ClientException("выберите следующий шаг")
+        try:
+            async with database.transaction():
+                await requests.transition(
+                    database.connection(),
+                    request_id,
+                    data.to,
+                    user.id,
+                    note=data.note.strip()[:2000] or None,
+                    notice=data.notice.strip()[:4000] or None,
+                    reason=data.reason.strip()[:4000] or None,
+                )
+        except RequestError as problem:
+            raise _refuse(problem) from None
+        return Redirect(f"/admin/dpo/requests/{request_id}", status_code=303)
+
+    @post("/requests/{request_id:int}/extend")
+    async def extend(
+        self, request: Request, request_id: FromPath[int], data: URLEncodedBody[ReasonForm]
+    ) -> Redirect:
+        """The one extension (+5 working days) with the reasoned notice to the subject."""
+        user = await current_staff(request)
+        assert user is not None
+        try:
+            async with database.transaction():
+                await requests.extend(database.connection(), request_id, user.id, data.reason)
+        except RequestError as problem:
+            raise _refuse(problem) from None
+        return Redirect(f"/admin/dpo/requests/{request_id}", status_code=303)
+
+    @post("/requests/{request_id:int}/subject")
+    async def link(
+        self, request: Request, request_id: FromPath[int], data: URLEncodedBody[SubjectForm]
+    ) -> Redirect:
+        """Identity check of a letter: tie it to the subject okno knows (a pseudonymous id)."""
+        user = await current_staff(request)
+        try:
+            await handling.link_subject(request_id, _uuid(data.subject), user)
+        except RequestError as problem:
+            raise _refuse(problem) from None
+        return Redirect(f"/admin/dpo/requests/{request_id}", status_code=303)
+
+    @post("/requests/{request_id:int}/execute")
+    async def execute(
+        self, request: Request, request_id: FromPath[int], data: URLEncodedBody[ExecuteForm]
+    ) -> Response[Any] | Redirect:
+        """Execute an approved request: answer, correct, block, stop or destroy."""
+        user = await current_staff(request)
+        if data.confirm != "yes":
+            raise ClientException("подтвердите исполнение запроса")
+        async with database.acquire() as conn:
+            item = await requests.get(conn, request_id)
+        if item is None:
+            raise NotFoundException("нет такого запроса")
+        try:
+            match handling.action_of(item.kind):
+                case "destroy":
+                    act = await handling.destroy(
+                        request_id, user, fields=_chosen(data), reference=data.reference
+                    )
+                    return Redirect(f"/admin/dpo/acts/{act.id}", status_code=303)
+                case "block":
+                    await handling.block(request_id, user, fields=_chosen(data))
+                case "stop":
+                    await handling.stop(request_id, user)
+                case "correct":
+                    await handling.correct(request_id, user, data.field, data.value)
+                case "provide":
+                    answer = await handling.provide(request_id, user)
+                    name = f"okno-answer-{request_id}.json"
+                    return Response(
+                        answer,
+                        status_code=200,
+                        headers={"content-disposition": f'attachment; filename="{name}"'},
+                    )
+        except (RequestError, destruction.DestructionError, blocking.BlockingError) as problem:
+            raise _refuse(problem) from None
+        except DestructionIncompleteError as problem:
+            raise ClientException(str(problem), status_code=409) from None
+        return Redirect(f"/admin/dpo/requests/{request_id}", status_code=303)
+
+    # ------------------------------------------------------------ subjects
+
+    @get("/find")
+    async def find(self, q: FromQuery[str] = "") -> Redirect:
+        """A subject by conversation number («Клиент #7», «7») or by pseudonymous id."""
+        text = q.strip().removeprefix("Клиент").strip().lstrip("#")
+        async with database.acquire() as conn:
+            if text.isdigit() and len(text) <= 12:
+                subject = await conn.fetchval(
+                    "SELECT subject_id FROM conversation WHERE id = $1", int(text)
+                )
+            else:
+                subject = await conn.fetchval("SELECT id FROM subject WHERE id = $1", _uuid(text))
+        if subject is None:
+            raise NotFoundException("нет такого субъекта")
+        return Redirect(f"/admin/dpo/subjects/{subject}", status_code=303)
+
+    @get("/subjects/{subject_id:str}")
+    async def subject(self, request: Request, subject_id: FromPath[str]) -> Template:
+        """A subject by pseudonymous id: fields (names, not values), blocking, requests, acts."""
+        key = _uuid(subject_id)
+        async with database.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT id, created_at, blocked_at, destroyed_at FROM subject WHERE id = $1", key
+            )
+            if row is None:
+                raise NotFoundException("нет такого субъекта")
+            profile = await conn.fetch(
+                "SELECT field, purpose, collected_at, retain_until, blocked_at FROM subject_field"
+                " WHERE subject_id = $1 ORDER BY field",
+                key,
+            )
+            conversation = await conn.fetchval(
+                "SELECT id FROM conversation WHERE subject_id = $1", key
+            )
+            asked = await requests.for_subject(conn, key)
+            made = await acts.listing(conn, key)
+        return Template(
+            "admin/dpo_subject.html",
+            context={
+                "user": await current_staff(request),
+                "subject": row,
+                "profile": profile,
+                "conversation": conversation,
+                "requests": asked,
+                "acts": made,
+                "fields": FIELDS,
+                "statuses": STATUS_LABELS,
+            },
+        )
+
+    @post("/subjects/{subject_id:str}/block")
+    async def block(
+        self, request: Request, subject_id: FromPath[str], data: URLEncodedBody[SubjectActionForm]
+    ) -> Redirect:
+        """Block the subject (or some fields) for the time of a check; logged."""
+        user = await current_staff(request)
+        assert user is not None
+        key = _uuid(subject_id)
+        try:
+            await blocking.block(key, user.id, fields=_chosen(data))
+        except blocking.BlockingError as problem:
+            raise _refuse(problem) from None
+        return Redirect(f"/admin/dpo/subjects/{key}", status_code=303)
+
+    @post("/subjects/{subject_id:str}/unblock")
+    async def unblock(
+        self, request: Request, subject_id: FromPath[str], data: URLEncodedBody[SubjectActionForm]
+    ) -> Redirect:
+        user = await current_staff(request)
+        assert user is not None
+        key = _uuid(subject_id)
+        try:
+            await blocking.unblock(key, user.id, fields=_chosen(data))
+        except blocking.BlockingError as problem:
+            raise _refuse(problem) from None
+        return Redirect(f"/admin/dpo/subjects/{key}", status_code=303)
+
+    @post("/subjects/{subject_id:str}/destroy")
+    async def destroy(
+        self, request: Request, subject_id: FromPath[str], data: URLEncodedBody[SubjectActionForm]
+    ) -> Redirect:
+        """Destruction the DPO decides on without a request (e.g. unlawful processing found)."""
+        user = await current_staff(request)
+        key = _uuid(subject_id)
+        if data.confirm != "yes":
+            raise ClientException("подтвердите уничтожение")
+        identification = {"reference": data.reference.strip()[:300]} if data.reference else {}
+        try:
+            fields = _chosen(data)
+            common: dict[str, Any] = {
+                "actor": user,
+                "reason": data.reason,
+                "legal_basis": "152-fz:21.3",
+                "identification": identification,
+            }
+            if fields:
+                act = await destruction.destroy_fields(key, fields, **common)
+            else:
+                act = await destruction.destroy_subject(key, **common)
+        except destruction.DestructionError as problem:
+            raise _refuse(problem) from None
+        except DestructionIncompleteError as problem:
+            raise ClientException(str(problem), status_code=409) from None
+        return Redirect(f"/admin/dpo/acts/{act.id}", status_code=303)
+
+    # ------------------------------------------------------------ acts
+
+    @get("/acts")
+    async def act_list(self, request: Request) -> Template:
+        async with database.acquire() as conn:
+            made = await acts.listing(conn)
+        return Template(
+            "admin/dpo_acts.html", context={"user": await current_staff(request), "acts": made}
+        )
+
+    @get("/acts/{act_id:int}")
+    async def act(self, request: Request, act_id: FromPath[int]) -> Template:
+        """The act and the log extract, printable (print to PDF from the browser)."""
+        async with database.acquire() as conn:
+            found = await acts.get(conn, act_id)
+        if found is None:
+            raise NotFoundException("нет такого акта")
+        return Template(
+            "admin/dpo_act.html", context={"user": await current_staff(request), "act": found}
+        )
+
+    @get("/acts/{act_id:int}/json")
+    async def act_json(self, act_id: FromPath[int]) -> Response[Any]:
+        """The act, the extract and the act's SHA-256, as a JSON file."""
+        async with database.acquire() as conn:
+            found = await acts.get(conn, act_id)
+        if found is None:
+            raise NotFoundException("нет такого акта")
+        return Response(
+            found.document(),
+            headers={"content-disposition": f'attachment; filename="okno-act-{act_id}.json"'},
+        )
+
+    # ------------------------------------------------------------ processing log
+
+    @get("/log")
+    async def log(
+        self,
+        request: Request,
+        subject: FromQuery[str] = "",
+        action: FromQuery[str] = "",
+        actor: FromQuery[str] = "",
+        purpose: FromQuery[str] = "",
+        since: FromQuery[date | None] = None,
+        until: FromQuery[date | None] = None,
+        format: FromQuery[str] = "html",
+    ) -> Template | Response[Any]:
+        """The processing log, filtered; CSV for the filtered rows."""
+        if action and action not in Action.__members__.values():
+            raise ClientException("нет такого действия")
+        actor_kind, _, actor_id = actor.partition(":")
+        if actor and actor_kind not in ("subject", "staff", "system"):
+            raise ClientException("исполнитель: subject, system или staff:<номер>")
+        start = datetime.combine(since or date(2000, 1, 1), time.min, MOSCOW)
+        end = datetime.combine(until or date(2999, 1, 1), time.min, MOSCOW) + timedelta(days=1)
+        limit = 100_000 if format == "csv" else 500
+        async with database.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {processing_log.COLUMNS} FROM processing_log"
+                " WHERE ($1::uuid IS NULL OR subject_id = $1) AND ($2 = '' OR action = $2)"
+                " AND ($3 = '' OR actor_kind = $3) AND ($4 = '' OR actor_id = $4)"
+                " AND ($5 = '' OR purpose = $5) AND at >= $6 AND at < $7"
+                " ORDER BY id DESC LIMIT $8",
+                _uuid(subject) if subject.strip() else None,
+                action,
+                actor_kind if actor else "",
+                actor_id,
+                purpose.strip(),
+                start,
+                end,
+                limit,
+            )
+        if format == "csv":
+            return _csv(rows)
+        return Template(
+            "admin/dpo_log.html",
+            context={
+                "user": await current_staff(request),
+                "rows": rows,
+                "actions": ACTION_LABELS,
+                "filters": {
+                    "subject": subject,
+                    "action": action,
+                    "actor": actor,
+                    "purpose": purpose,
+                    "since": since.isoformat() if since else "",
+                    "until": until.isoformat() if until else "",
+                },
+                "query": str(request.url.query or ""),
+                "limit": limit,
+            },
+        )
+
+    @post("/log/verify", status_code=200)
+    async def verify(self, request: Request) -> Template:
+        """`okno log verify` as a button: the hash chain checked from the first row."""
+        async with database.acquire() as conn:
+            result = await processing_log.verify(conn)
+        return Template(
+            "admin/dpo_verify.html",
+            context={"user": await current_staff(request), "result": result},
+        )
+
+    # ------------------------------------------------------------ retention
+
+    @get("/retention")
+    async def retention_page(self, request: Request) -> Template:
+        """What the retention job will do next, and what its last runs did."""
+        now = datetime.now(UTC)
+        async with database.acquire() as conn:
+            expired = await conn.fetchval(
+                "SELECT count(*) FROM subject_field f JOIN subject s ON s.id = f.subject_id"
+                " WHERE f.retain_until <= $1 AND s.destroyed_at IS NULL",
+                now,
+            )
+            due = await conn.fetchval(
+                "SELECT count(*) FROM rights_request WHERE kind = ANY($1::text[])"
+                " AND status NOT IN ('refused', 'done') AND due_at - $2::interval <= $3",
+                list(retention.SCHEDULED_KINDS),
+                retention.EXECUTE_AHEAD,
+                now,
+            )
+            purge = await conn.fetchval(
+                "SELECT count(*) FROM destruction_act WHERE purge_after <= $1", now
+            )
+            runs = await retention.last_runs(conn)
+        return Template(
+            "admin/dpo_retention.html",
+            context={
+                "user": await current_staff(request),
+                "expired": expired,
+                "due": due,
+                "purge": purge,
+                "runs": [
+                    {**dict(run), "summary": msgspec.json.decode(run["summary"])} for run in runs
+                ],
+            },
+        )
+
+    @post("/retention/run")
+    async def retention_run(self, data: URLEncodedBody[ConfirmForm]) -> Redirect:
+        """Run the retention job now (it also runs on schedule and from cron)."""
+        if data.confirm != "yes":
+            raise ClientException("подтвердите запуск задания хранения")
+        destruction.load_erasers()
+        await retention.run("console")
+        return Redirect("/admin/dpo/retention", status_code=303)
+
+
+def _csv(rows: list[Any]) -> Response[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(LOG_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                row["id"],
+                row["at"].isoformat(),
+                row["at"].astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M:%S"),
+                row["actor_kind"],
+                row["actor_id"] or "",
+                str(row["subject_id"]) if row["subject_id"] else "",
+                row["action"],
+                " ".join(row["categories"]),
+                " ".join(row["fields"]),
+                row["purpose"] or "",
+                row["legal_basis"] or "",
+                row["request_id"] or "",
+                row["reason"] or "",
+            ]
+        )
+    name = f"okno-processing-log-{date.today().isoformat()}.csv"
+    return Response(
+        buffer.getvalue().encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+route_handlers = [DpoConsole]

@@ -1,0 +1,210 @@
+"""Destruction acts and log extracts with the fields of RKN Order No. 179 (28.10.2022).
+
+Act: (a) operator's name and address; (b) processor, if any; (c) information identifying the
+subject; (d) who destroyed the PD (name, position) and their signature; (e) categories of PD;
+(f) paper media; (g) the information system; (h) method; (i) reason; (j) date. Extract from the
+event log: subject, categories, information system, reason, date (with the log rows).
+
+Acts are stored apart from the data (no foreign key to the subject, a pseudonymous id only, no
+destroyed value), are immutable in the database, and are purged after ``KEEP_YEARS``.
+
+"Signature": the act names the staff account that ran the destruction and carries the SHA-256
+of its canonical JSON. A qualified electronic signature is out of okno's scope: print the act
+and sign it, or sign the JSON with your own signature tool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from okno.platform.settings import get_settings
+from okno.platform.staff.roles import ROLE_LABELS, Role
+from okno.platform.subjects.fields import CATEGORY_LABELS, FIELDS
+from okno.platform.web.timefmt import MOSCOW
+
+KEEP_YEARS = 3
+INFORMATION_SYSTEM = "okno"
+METHOD = "удаление из базы данных с перезаписью; удаление файлов"
+PAPER_MEDIA = "не использовались"
+SIGNATURE_NOTE = (
+    "Учётная запись сотрудника и SHA-256 канонического JSON акта. Электронная подпись в okno"
+    " не ставится: распечатайте и подпишите акт или подпишите JSON своим средством подписи."
+)
+COLUMNS = "id, subject_id, request_id, scope, act, extract, sha256, destroyed_by, created_at,"
+COLUMNS += " purge_after"
+
+
+class Act(msgspec.Struct, frozen=True):
+    id: int
+    subject_id: uuid.UUID
+    request_id: int | None
+    scope: str
+    act: dict[str, Any]
+    extract: dict[str, Any]
+    sha256: str
+    destroyed_by: int | None
+    created_at: datetime
+    purge_after: datetime
+
+    def document(self) -> dict[str, Any]:
+        """The downloadable JSON: the act, the extract, and the act's digest."""
+        return {"act": self.act, "extract": self.extract, "sha256": self.sha256}
+
+
+def canonical(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def digest(document: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(document)).hexdigest()
+
+
+def purge_after(moment: datetime) -> datetime:
+    try:
+        return moment.replace(year=moment.year + KEEP_YEARS)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + KEEP_YEARS, day=28) + timedelta(days=1)
+
+
+def categories(fields: list[str]) -> list[dict[str, str]]:
+    return [
+        {
+            "field": name,
+            "label": FIELDS[name].label,
+            "category": CATEGORY_LABELS[FIELDS[name].category],
+        }
+        for name in fields
+    ]
+
+
+def who(actor: Any) -> dict[str, Any]:
+    """(d) of the act: a staff member by name and position, or the system's retention job."""
+    if actor is None:
+        return {
+            "kind": "system",
+            "name": "информационная система okno (задание хранения)",
+            "position": "автоматическое уничтожение по истечении срока",
+            "account": None,
+        }
+    return {
+        "kind": "staff",
+        "staff_id": actor.id,
+        "name": actor.display_name,
+        "position": ROLE_LABELS[Role(actor.role)],
+        "account": actor.login,
+    }
+
+
+async def store(
+    conn: asyncpg.Connection,
+    *,
+    subject_id: uuid.UUID,
+    request_id: int | None,
+    scope: str,
+    actor: Any,
+    fields: list[str],
+    items: dict[str, int],
+    reason: str,
+    legal_basis: str,
+    identification: dict[str, Any],
+    verification: dict[str, Any],
+    log_rows: list[dict[str, Any]],
+    at: datetime | None = None,
+) -> Act:
+    """Build the act and the extract, and store them in the caller's transaction."""
+    settings = get_settings()
+    at = at or datetime.now(UTC)
+    act_id = await conn.fetchval("SELECT nextval('destruction_act_id_seq')")
+    cats = categories(fields)
+    date = {"utc": at.isoformat(), "msk": at.astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M МСК")}
+    act = {
+        "title": "Акт об уничтожении персональных данных",
+        "number": act_id,
+        "operator": {"name": settings.operator_name, "address": settings.operator_address},
+        "processor": settings.processor or None,
+        "subject": {"id": str(subject_id), **identification},
+        "destroyed_by": [who(actor)],
+        "categories": cats,
+        "items": items,
+        "paper_media": PAPER_MEDIA,
+        "information_system": INFORMATION_SYSTEM,
+        "method": METHOD,
+        "reason": reason,
+        "legal_basis": legal_basis,
+        "date": date,
+        "request_id": request_id,
+        "scope": "все персональные данные субъекта" if scope == "subject" else "отдельные поля",
+        "verification": verification,
+        "signature": {
+            "account": who(actor)["account"],
+            "method": "SHA-256 канонического JSON акта (поле sha256 рядом с актом)",
+            "note": SIGNATURE_NOTE,
+        },
+    }
+    extract = {
+        "title": "Выписка из журнала регистрации событий в информационной системе",
+        "act_number": act_id,
+        "subject": str(subject_id),
+        "categories": cats,
+        "information_system": INFORMATION_SYSTEM,
+        "reason": reason,
+        "date": date,
+        "log_rows": log_rows,
+    }
+    sha = digest(act)
+    row = await conn.fetchrow(
+        "INSERT INTO destruction_act (id, subject_id, request_id, scope, act, extract, sha256,"
+        f" destroyed_by, created_at, purge_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        f" RETURNING {COLUMNS}",
+        act_id,
+        subject_id,
+        request_id,
+        scope,
+        json.dumps(act, ensure_ascii=False),
+        json.dumps(extract, ensure_ascii=False),
+        sha,
+        actor.id if actor is not None else None,
+        at,
+        purge_after(at),
+    )
+    return _act(row)
+
+
+def _act(row: asyncpg.Record) -> Act:
+    values = dict(row)
+    values["act"] = json.loads(values["act"])
+    values["extract"] = json.loads(values["extract"])
+    return Act(**values)
+
+
+async def get(conn: asyncpg.Connection, act_id: int) -> Act | None:
+    row = await conn.fetchrow(f"SELECT {COLUMNS} FROM destruction_act WHERE id = $1", act_id)
+    return _act(row) if row else None
+
+
+async def listing(
+    conn: asyncpg.Connection, subject_id: uuid.UUID | None = None, limit: int = 200
+) -> list[Act]:
+    rows = await conn.fetch(
+        f"SELECT {COLUMNS} FROM destruction_act WHERE ($1::uuid IS NULL OR subject_id = $1)"
+        " ORDER BY id DESC LIMIT $2",
+        subject_id,
+        limit,
+    )
+    return [_act(row) for row in rows]
+
+
+async def purge(conn: asyncpg.Connection, now: datetime | None = None) -> int:
+    """Delete the acts whose three years are over (the trigger refuses any earlier)."""
+    return await conn.fetchval(
+        "WITH gone AS (DELETE FROM destruction_act WHERE purge_after <= $1 RETURNING 1)"
+        " SELECT count(*) FROM gone",
+        now or datetime.now(UTC),
+    )

@@ -1,0 +1,359 @@
+"""Destruction: every registered eraser in one transaction, verified, with its act and extract.
+
+``destroy_subject`` destroys all of a subject's PD (a request, a withdrawal, a DPO decision);
+``destroy_fields`` destroys some profile fields (a retention term that ended, a withdrawn
+consent's fields), and masks those values wherever the subject's messages carry them.
+
+The run: lock the subject, collect the values to look for, erase, search the database and the
+data folder (a failure rolls everything back), write the processing-log rows and the act in the
+same transaction, commit, and search once more. Anything found after commit raises
+``DestructionIncompleteError``: loud, naming tables and kinds, never values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from okno.platform import database
+from okno.platform.erasure import acts, areas, verification
+from okno.platform.erasure.registry import ERASERS
+from okno.platform.erasure.verification import DestructionIncompleteError
+from okno.platform.pd_detect import find_contacts
+from okno.platform.processing_log import service as processing_log
+from okno.platform.processing_log.actions import Action, ActorKind
+from okno.platform.processing_log.schemas import LogEntry
+from okno.platform.subjects.fields import FIELDS
+
+logger = logging.getLogger("okno.erasure")
+
+__all__ = ["DestructionError", "DestructionIncompleteError", "destroy_fields", "destroy_subject"]
+
+# Modules whose import registers the erasers of every area (each area's routes import them).
+ERASER_MODULES = ("okno.platform.erasure.areas", "okno.admin.routes", "okno.portal.routes")
+# What each core eraser's count means in registry fields, for the act's categories and the log.
+ITEM_FIELDS = {
+    "сообщения": ("message_text",),
+    "вложения": ("attachment",),
+    "сеансы чата": ("visitor_token",),
+    "IP-адреса и сведения о браузере в доказательствах согласий": ("ip_address", "user_agent"),
+}
+MESSAGES = ("message_text", "attachment")
+MESSAGE_ITEMS = (("message_text", "сообщения"), ("attachment", "вложения"))
+LOG_REASONS = {
+    "152-fz:20.3": "уничтожение по требованию субъекта",
+    "152-fz:21.3": "уничтожение: неправомерная обработка",
+    "152-fz:21.4": "уничтожение: цель обработки достигнута",
+    "152-fz:21.5": "уничтожение после отзыва согласия",
+    "152-fz:21.6": "отложенное уничтожение",
+    "152-fz:5.7": "уничтожение: истёк срок хранения",
+}
+
+
+class DestructionError(ValueError):
+    """Destruction cannot start (no such subject, already destroyed, PD in the act's texts)."""
+
+
+def load_erasers() -> dict[str, Any]:
+    for name in ERASER_MODULES:
+        importlib.import_module(name)
+    return ERASERS
+
+
+async def destroy_subject(
+    subject_id: uuid.UUID,
+    *,
+    actor: Any,
+    reason: str,
+    legal_basis: str = "152-fz:20.3",
+    request_id: int | None = None,
+    identification: dict[str, Any] | None = None,
+) -> acts.Act:
+    """Destroy everything okno keeps of the subject; returns the act."""
+    return await _run(
+        subject_id, None, actor, reason, legal_basis, request_id, identification or {}
+    )
+
+
+async def destroy_fields(
+    subject_id: uuid.UUID,
+    fields: tuple[str, ...],
+    *,
+    actor: Any,
+    reason: str,
+    legal_basis: str,
+    request_id: int | None = None,
+    identification: dict[str, Any] | None = None,
+) -> acts.Act:
+    """Destroy some profile fields of the subject; returns the act."""
+    unknown = [name for name in fields if name not in FIELDS]
+    if unknown or not fields:
+        raise DestructionError(f"нет таких полей в реестре: {', '.join(unknown) or '—'}")
+    return await _run(
+        subject_id, tuple(fields), actor, reason, legal_basis, request_id, identification or {}
+    )
+
+
+async def destroy_messages(
+    subject_id: uuid.UUID,
+    before: datetime,
+    *,
+    actor: Any,
+    reason: str,
+    legal_basis: str = "152-fz:5.7",
+) -> acts.Act:
+    """Destroy the texts and files of the subject's messages written before ``before`` (their
+    purpose's term has ended); later messages and the profile stay."""
+    return await _run(subject_id, MESSAGES, actor, reason, legal_basis, None, {}, before=before)
+
+
+async def _run(
+    subject_id: uuid.UUID,
+    fields: tuple[str, ...] | None,
+    actor: Any,
+    reason: str,
+    legal_basis: str,
+    request_id: int | None,
+    identification: dict[str, Any],
+    *,
+    before: datetime | None = None,
+) -> acts.Act:
+    reason = reason.strip()
+    if not reason:
+        raise DestructionError("укажите причину уничтожения")
+    erasers = load_erasers()
+    pending: list[Path] = []
+    token = areas.PENDING_FILES.set(pending)
+    try:
+        act, where, evidence = await _destroy(
+            subject_id, fields, actor, reason, legal_basis, request_id, identification, before,
+            erasers, pending,
+        )  # fmt: skip
+    finally:
+        areas.PENDING_FILES.reset(token)
+    await asyncio.to_thread(areas.unlink, pending)
+    await _announce(where)
+    async with database.acquire() as conn:
+        after = await verification.check(conn, where, evidence)
+    if not after.clean:
+        logger.error("PD found after destruction (act %s): %s", act.id, "; ".join(after.found))
+        raise DestructionIncompleteError(
+            f"после уничтожения (акт № {act.id}) найдены остатки: " + "; ".join(after.found)
+        )
+    return act
+
+
+async def _destroy(
+    subject_id: uuid.UUID,
+    fields: tuple[str, ...] | None,
+    actor: Any,
+    reason: str,
+    legal_basis: str,
+    request_id: int | None,
+    identification: dict[str, Any],
+    before: datetime | None,
+    erasers: dict[str, Any],
+    pending: list[Path],
+) -> tuple[acts.Act, verification.Footprint, verification.Evidence]:
+    """The transaction: erase, verify (files about to be deleted do not count), log, act."""
+    async with database.transaction():
+        conn = database.connection()
+        subject = await conn.fetchrow(
+            "SELECT id, destroyed_at FROM subject WHERE id = $1 FOR UPDATE", subject_id
+        )
+        if subject is None:
+            raise DestructionError("нет такого субъекта")
+        if fields is None and subject["destroyed_at"] is not None:
+            raise DestructionError("персональные данные этого субъекта уже уничтожены")
+        where = await verification.footprint(conn, subject_id)
+        profile = [
+            row["field"]
+            for row in await conn.fetch(
+                "SELECT field FROM subject_field WHERE subject_id = $1"
+                " AND ($2::text[] IS NULL OR field = ANY($2::text[])) ORDER BY field",
+                subject_id,
+                list(fields) if fields is not None else None,
+            )
+        ]
+        evidence = await verification.collect(conn, where, fields=fields, before=before)
+        identification = {
+            "conversation": f"Клиент #{where.conversations[0]}" if where.conversations else None,
+            **identification,
+        }
+        _refuse_values_in(evidence, reason, identification)
+        if fields is None:
+            items: dict[str, int] = {}
+            for erase in erasers.values():
+                items.update({kind: n for kind, n in (await erase(conn, subject_id)).items() if n})
+            await conn.execute("UPDATE subject SET destroyed_at = now() WHERE id = $1", subject_id)
+            destroyed = list(profile)
+            for kind, names in ITEM_FIELDS.items():
+                if items.get(kind):
+                    destroyed += [name for name in names if name not in destroyed]
+        elif before is not None:
+            items = await _erase_messages(conn, where, before)
+            destroyed = [name for name, kind in MESSAGE_ITEMS if items.get(kind)]
+        else:
+            items = await _erase_fields(conn, subject_id, where, fields, evidence)
+            destroyed = list(profile)
+        report = await verification.check(conn, where, evidence, leaving=pending)
+        if not report.clean:
+            logger.error("destruction of a subject is incomplete: %s", "; ".join(report.found))
+            raise DestructionIncompleteError(
+                "уничтожение не завершено, изменения отменены; остались: " + "; ".join(report.found)
+            )
+        log_reason = LOG_REASONS.get(legal_basis, "уничтожение персональных данных")
+        entry = LogEntry(
+            action=Action.DESTRUCTION,
+            actor_kind=ActorKind.STAFF if actor is not None else ActorKind.SYSTEM,
+            actor_id=str(actor.id) if actor is not None else None,
+            subject_id=subject_id,
+            fields=tuple(destroyed),
+            legal_basis=legal_basis,
+            request_id=request_id,
+            reason=log_reason,
+        )
+        ids = await processing_log.record(entry) if destroyed else []
+        at = await conn.fetchval("SELECT now()")
+        log_rows = [
+            {
+                "id": row_id,
+                "action": "destruction",
+                "actor": entry.actor_kind.value,
+                "fields": list(destroyed),
+                "legal_basis": legal_basis,
+                "request_id": request_id,
+                "reason": log_reason,
+            }
+            for row_id in ids
+        ]
+        act = await acts.store(
+            conn,
+            subject_id=subject_id,
+            request_id=request_id,
+            scope="subject" if fields is None else "fields",
+            actor=actor,
+            fields=destroyed,
+            items=items,
+            reason=reason,
+            legal_basis=legal_basis,
+            identification=identification,
+            verification=report.as_dict(),
+            log_rows=log_rows,
+            at=at,
+        )
+    return act, where, evidence
+
+
+def _refuse_values_in(
+    evidence: verification.Evidence, reason: str, identification: dict[str, Any]
+) -> None:
+    """The act is kept for years: none of the values it records the destruction of may be in it."""
+    texts = [reason, *verification._strings(identification)]
+    for value, kind in evidence.values.items():
+        if value in evidence.distinctive and any(value in text for text in texts):
+            label = FIELDS[kind].label if kind in FIELDS else "сведения из запроса"
+            raise DestructionError(
+                f"в причине или сведениях об идентификации есть уничтожаемое значение ({label}):"
+                " акт не должен его содержать"
+            )
+
+
+async def _erase_fields(
+    conn: asyncpg.Connection,
+    subject_id: uuid.UUID,
+    where: verification.Footprint,
+    fields: tuple[str, ...],
+    evidence: verification.Evidence,
+) -> dict[str, int]:
+    """Profile rows of ``fields`` go; in the subject's messages those values (and, for phone and
+    e-mail, any number or address of that kind the client typed) become «[удалено]»."""
+    removed = await conn.fetchval(
+        "WITH gone AS (DELETE FROM subject_field WHERE subject_id = $1"
+        " AND field = ANY($2::text[]) RETURNING 1) SELECT count(*) FROM gone",
+        subject_id,
+        list(fields),
+    )
+    values = sorted(evidence.values, key=len, reverse=True)
+    kinds = {name for name in fields if name in ("phone", "email")}
+    masked = 0
+    for conversation in where.conversations:
+        rows = await conn.fetch(
+            "SELECT seq, body, author_kind, form FROM message WHERE conversation_id = $1"
+            " AND author_kind IN ('subject', 'staff', 'bot') ORDER BY seq",
+            conversation,
+        )
+        changes: list[tuple[int, str, bool]] = []
+        for row in rows:
+            body = row["body"]
+            if row["author_kind"] == "subject" and kinds:
+                spans = [span for span in find_contacts(body) if span[2] in kinds]
+                for start, end, _ in reversed(spans):
+                    body = body[:start] + areas.REDACTED + body[end:]
+            for value in values:
+                body = body.replace(value, areas.REDACTED)
+            form = msgspec.json.decode(row["form"]) if row["form"] else None
+            form_hit = isinstance(form, dict) and form.get("field") in fields
+            if body != row["body"] or form_hit:
+                changes.append((row["seq"], body, form_hit))
+        if not changes:
+            continue
+        last = await conn.fetchval(
+            "UPDATE conversation SET last_version = last_version + $2, updated_at = now()"
+            " WHERE id = $1 RETURNING last_version",
+            conversation,
+            len(changes),
+        )
+        first = last - len(changes) + 1
+        await conn.executemany(
+            "UPDATE message SET body = $3, version = $4,"
+            " form = CASE WHEN $5 THEN form - 'display' ELSE form END"
+            " WHERE conversation_id = $1 AND seq = $2",
+            [
+                (conversation, seq, body, first + offset, form_hit)
+                for offset, (seq, body, form_hit) in enumerate(changes)
+            ],
+        )
+        masked += len(changes)
+    counts = {"поля профиля": removed, "значения в текстах сообщений": masked}
+    return {kind: count for kind, count in counts.items() if count}
+
+
+async def _erase_messages(
+    conn: asyncpg.Connection, where: verification.Footprint, before: datetime
+) -> dict[str, int]:
+    texts = files = 0
+    for conversation in where.conversations:
+        files += await areas.erase_attachments(
+            conn,
+            "id IN (SELECT attachment_id FROM message WHERE conversation_id = $1"
+            " AND created_at < $2 AND attachment_id IS NOT NULL)",
+            conversation,
+            before,
+        )
+        texts += await areas.tombstone(conn, conversation, before)
+    counts = {"сообщения": texts, "вложения": files}
+    return {kind: count for kind, count in counts.items() if count}
+
+
+async def _announce(where: verification.Footprint) -> None:
+    """Open chats show the tombstones at once (best effort: the next resync shows them too)."""
+    from okno.platform.chat import notify
+
+    for conversation in where.conversations:
+        try:
+            async with database.acquire() as conn:
+                version = await conn.fetchval(
+                    "SELECT last_version FROM conversation WHERE id = $1", conversation
+                )
+            await notify.changed(conversation, version)
+        except (OSError, asyncpg.PostgresError):
+            logger.warning("could not announce a destroyed conversation")

@@ -1,0 +1,277 @@
+"""The retention job: PD whose term has ended are destroyed, with the same acts as any destruction.
+
+One run, in order:
+1. a consent withdrawn (not replaced by a newer version) becomes a request of the kind
+   ``consent_withdrawn`` (channel ``system``), due 30 days after the withdrawal: the DPO sees it
+   in the queue and may refuse it with a reason (another legal basis);
+2. open requests of the kinds ``consent_withdrawn`` and ``purpose_achieved`` whose last day has
+   come (``due_at - EXECUTE_AHEAD``) are executed: the fields collected under that consent are
+   destroyed (``purpose_achieved``: all the subject's PD);
+3. profile fields whose retention term (``retain_until``, the purpose's term) has passed are
+   destroyed;
+4. messages older than the ``support`` purpose's term lose their texts and files;
+5. destruction acts older than three years are purged.
+
+It runs inside the server every ``OKNO_RETENTION_INTERVAL_MINUTES`` (several workers take turns
+through an advisory lock) and from cron with ``okno retention run``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from okno.platform import database
+from okno.platform.erasure import acts, areas, destruction
+from okno.platform.erasure.destruction import DestructionError, DestructionIncompleteError
+from okno.platform.rights import requests
+from okno.platform.rights.deadlines import RequestKind
+from okno.platform.settings import get_settings
+
+logger = logging.getLogger("okno.retention")
+
+RUN_LOCK = 0x6F6B6E6F_726574  # "oknoret"
+EXECUTE_AHEAD = timedelta(days=1)  # act on the last day, not after it
+SCHEDULED_KINDS = ("consent_withdrawn", "purpose_achieved")
+SUPPORT = "support"  # the purpose whose term bounds how long message texts are kept
+
+
+class Summary(msgspec.Struct):
+    withdrawals_registered: int = 0
+    requests_executed: int = 0
+    fields_destroyed: int = 0
+    conversations_aged: int = 0  # conversations whose old messages were destroyed
+    acts_made: int = 0
+    acts_purged: int = 0
+    failures: int = 0
+    skipped: bool = False  # another run held the lock
+
+
+async def run(started_by: str = "cli", now: datetime | None = None) -> Summary:
+    """One pass of the job; a run already in progress elsewhere makes this one a no-op."""
+    now = now or datetime.now(UTC)
+    summary = Summary()
+    lock = await asyncpg.connect(get_settings().database_url)
+    try:
+        if not await lock.fetchval("SELECT pg_try_advisory_lock($1)", RUN_LOCK):
+            summary.skipped = True
+            return summary
+        run_id = await lock.fetchval(
+            "INSERT INTO retention_run (started_by) VALUES ($1) RETURNING id", started_by
+        )
+        error = None
+        try:
+            await _register_withdrawals(summary)
+            await _execute_due(summary, now)
+            await _expired_fields(summary, now)
+            await _old_messages(summary, now)
+            async with database.acquire() as conn:
+                summary.acts_purged = await acts.purge(conn)
+        except (OSError, asyncpg.PostgresError) as problem:
+            error = type(problem).__name__
+            raise
+        finally:
+            await lock.execute(
+                "UPDATE retention_run SET finished_at = now(), summary = $2, error = $3"
+                " WHERE id = $1",
+                run_id,
+                msgspec.json.encode(summary).decode(),
+                error,
+            )
+        return summary
+    finally:
+        await lock.close()
+
+
+async def _register_withdrawals(summary: Summary) -> None:
+    async with database.acquire() as conn:
+        withdrawals = await conn.fetch(
+            "SELECT w.subject_id, w.given_id, w.purpose_code, w.at FROM consent_event w"
+            " JOIN subject s ON s.id = w.subject_id AND s.destroyed_at IS NULL"
+            " WHERE w.kind = 'withdrawn' AND coalesce((w.details->>'superseded')::boolean, false)"
+            " = false AND NOT EXISTS (SELECT 1 FROM rights_request r"
+            "  WHERE r.kind = 'consent_withdrawn' AND r.consent_id = w.given_id)"
+            " ORDER BY w.id"
+        )
+    for row in withdrawals:
+        async with database.transaction():
+            conn = database.connection()
+            fields = [
+                r["field"]
+                for r in await conn.fetch(
+                    "SELECT field FROM subject_field WHERE subject_id = $1 AND consent_id = $2"
+                    " ORDER BY field",
+                    row["subject_id"],
+                    row["given_id"],
+                )
+            ]
+            await requests.create(
+                conn,
+                subject_id=row["subject_id"],
+                kind=RequestKind.CONSENT_WITHDRAWN,
+                channel="system",
+                details={"fields": fields, "consent": row["given_id"]},
+                purpose_code=row["purpose_code"],
+                consent_id=row["given_id"],
+                actor=("system", None),
+                received_at=row["at"],
+            )
+        summary.withdrawals_registered += 1
+
+
+async def _execute_due(summary: Summary, now: datetime) -> None:
+    from okno.platform.rights import handling
+
+    async with database.acquire() as conn:
+        due = await conn.fetch(
+            "SELECT r.id, r.kind, r.subject_id, r.details, r.consent_id FROM rights_request r"
+            " JOIN subject s ON s.id = r.subject_id"
+            " WHERE r.kind = ANY($1::text[]) AND r.status NOT IN ('refused', 'done')"
+            " AND r.due_at - $2::interval <= $3 ORDER BY r.due_at",
+            list(SCHEDULED_KINDS),
+            EXECUTE_AHEAD,
+            now,
+        )
+    for row in due:
+        try:
+            await _execute(row, handling)
+            summary.requests_executed += 1
+            summary.acts_made += 1
+        except DestructionIncompleteError:
+            summary.failures += 1
+            logger.error("retention: destruction for request %s is incomplete", row["id"])
+        except (DestructionError, requests.RequestError) as refused:
+            summary.failures += 1
+            logger.warning("retention: request %s not executed: %s", row["id"], refused)
+
+
+async def _execute(row: asyncpg.Record, handling: Any) -> None:
+    """Approve on the system's behalf (the DPO did not refuse in time) and destroy."""
+    async with database.transaction():
+        conn = database.connection()
+        request = await requests.get(conn, row["id"])
+        assert request is not None
+        for step in ("review", "approved"):
+            if step in requests.NEXT[request.status]:
+                request = await requests.transition(
+                    conn, request.id, step, None, note="срок наступил: исполняет задание хранения"
+                )
+    fields: tuple[str, ...] | None = None
+    if row["kind"] == "consent_withdrawn":
+        details = msgspec.json.decode(row["details"]) if row["details"] else {}
+        async with database.acquire() as conn:
+            current = await conn.fetch(
+                "SELECT field FROM subject_field WHERE subject_id = $1 AND consent_id = $2",
+                row["subject_id"],
+                row["consent_id"],
+            )
+        fields = tuple(sorted({*details.get("fields", []), *(r["field"] for r in current)}))
+        async with database.acquire() as conn:
+            present = await conn.fetchval(
+                "SELECT count(*) FROM subject_field WHERE subject_id = $1"
+                " AND field = ANY($2::text[])",
+                row["subject_id"],
+                list(fields),
+            )
+        if not present:
+            await handling._finish(
+                request, None, "Данных, собранных по отозванному согласию, у оператора нет."
+            )
+            return
+    await handling.destroy(row["id"], None, fields=fields)
+
+
+async def _expired_fields(summary: Summary, now: datetime) -> None:
+    async with database.acquire() as conn:
+        expired = await conn.fetch(
+            "SELECT f.subject_id, array_agg(f.field ORDER BY f.field) AS fields"
+            " FROM subject_field f JOIN subject s ON s.id = f.subject_id"
+            " WHERE f.retain_until <= $1 AND s.destroyed_at IS NULL GROUP BY f.subject_id",
+            now,
+        )
+    for row in expired:
+        try:
+            await destruction.destroy_fields(
+                row["subject_id"],
+                tuple(row["fields"]),
+                actor=None,
+                reason="истёк срок хранения персональных данных по цели обработки",
+                legal_basis="152-fz:5.7",
+            )
+            summary.fields_destroyed += len(row["fields"])
+            summary.acts_made += 1
+        except DestructionIncompleteError:
+            summary.failures += 1
+            logger.error("retention: expired fields of a subject were not destroyed")
+        except DestructionError as refused:
+            summary.failures += 1
+            logger.warning("retention: expired fields not destroyed: %s", refused)
+
+
+async def _old_messages(summary: Summary, now: datetime) -> None:
+    """Messages older than the support purpose's term lose their texts and files."""
+    async with database.acquire() as conn:
+        days = await conn.fetchval("SELECT retention_days FROM purpose WHERE code = $1", SUPPORT)
+        if not days:
+            return
+        before = now - timedelta(days=days)
+        subjects = await conn.fetch(
+            "SELECT DISTINCT c.subject_id FROM message m"
+            " JOIN conversation c ON c.id = m.conversation_id"
+            " JOIN subject s ON s.id = c.subject_id AND s.destroyed_at IS NULL"
+            " LEFT JOIN attachment a ON a.id = m.attachment_id"
+            " WHERE m.created_at < $1 AND m.author_kind IN ('subject', 'staff')"
+            " AND (m.body NOT IN ('', $2) OR a.path IS NOT NULL)",
+            before,
+            areas.TOMBSTONE,
+        )
+    for row in subjects:
+        try:
+            await destruction.destroy_messages(
+                row["subject_id"],
+                before,
+                actor=None,
+                reason=f"истёк срок хранения переписки ({days} дн.) по цели «{SUPPORT}»",
+            )
+            summary.conversations_aged += 1
+            summary.acts_made += 1
+        except DestructionIncompleteError:
+            summary.failures += 1
+            logger.error("retention: old messages of a subject were not destroyed")
+        except DestructionError as refused:
+            summary.failures += 1
+            logger.warning("retention: old messages not destroyed: %s", refused)
+
+
+async def last_runs(conn: asyncpg.Connection, limit: int = 10) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT id, started_at, finished_at, started_by, summary, error FROM retention_run"
+        " ORDER BY id DESC LIMIT $1",
+        limit,
+    )
+
+
+async def job(stop: asyncio.Event) -> None:
+    """The in-server loop (a background job of the app's lifespan): a run every
+    ``OKNO_RETENTION_INTERVAL_MINUTES``, the first one an interval after start; a failed run is
+    logged and the next one comes on time. 0 minutes: the job does not run."""
+    interval = get_settings().retention_interval_minutes
+    if not interval:
+        return
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval * 60)
+        if stop.is_set():
+            return
+        try:
+            summary = await run("schedule")
+            if summary.acts_made or summary.failures:
+                logger.warning("retention: %s", msgspec.json.encode(summary).decode())
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as problem:
+            logger.warning("retention: database unavailable (%s)", type(problem).__name__)

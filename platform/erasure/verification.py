@@ -1,0 +1,314 @@
+"""Proof that destruction left nothing: the values are collected before, and searched for after.
+
+Before the erasers run, ``collect`` gathers the subject's values (profile fields, message texts,
+attachment names, the identifying details of their requests) and the SHA-256 of their files.
+After, ``check`` searches every text, JSON and array column of every table for each value, and
+the data folder's files for the values and the digests.
+
+A value that also occurs outside the subject's own rows before destruction (an operator's
+greeting every client gets, a city in the operator's address) cannot prove anything globally;
+it is checked inside the subject's own rows (every row with their ``subject_id``, their
+conversation's ``conversation_id`` or their requests' ``request_id``). Every other value must
+be found nowhere at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from okno.platform.erasure.areas import NEUTRAL
+from okno.platform.settings import get_settings
+
+SEARCHED_TYPES = ("text", "character varying", "character", "jsonb", "json", "ARRAY")
+MIN_LENGTH = 4  # shorter values ("да", "чат") prove nothing and are skipped
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+class DestructionIncompleteError(RuntimeError):
+    """PD of a destroyed subject are still found; the message names where, never the values."""
+
+
+@dataclass
+class Footprint:
+    """The subject's own rows, by the columns that tie a row to them."""
+
+    subject_id: uuid.UUID
+    conversations: list[int] = field(default_factory=list)
+    requests: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Evidence:
+    """What destruction must leave nowhere: values (with what they were) and file digests."""
+
+    values: dict[str, str] = field(default_factory=dict)  # value -> kind (a field name)
+    digests: dict[str, int] = field(default_factory=dict)  # sha256 -> size
+    distinctive: set[str] = field(default_factory=set)
+
+    def add(self, value: str | None, kind: str) -> None:
+        if value is None:
+            return
+        value = value.strip()
+        if len(value) >= MIN_LENGTH and not any(value in text for text in NEUTRAL):
+            self.values.setdefault(value, kind)
+
+
+@dataclass(frozen=True)
+class Report:
+    tables: int
+    values: int
+    files: int
+    found: tuple[str, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        return not self.found
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tables_searched": self.tables,
+            "values_searched": self.values,
+            "files_searched": self.files,
+            "result": "значения не найдены" if self.clean else "найдены остатки",
+        }
+
+
+async def footprint(conn: asyncpg.Connection, subject_id: uuid.UUID) -> Footprint:
+    conversations = await conn.fetch(
+        "SELECT id FROM conversation WHERE subject_id = $1", subject_id
+    )
+    requests = await conn.fetch("SELECT id FROM rights_request WHERE subject_id = $1", subject_id)
+    return Footprint(
+        subject_id, [row["id"] for row in conversations], [row["id"] for row in requests]
+    )
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+async def collect(
+    conn: asyncpg.Connection,
+    where: Footprint,
+    *,
+    fields: tuple[str, ...] | None = None,
+    before: datetime | None = None,
+) -> Evidence:
+    """The values to look for afterwards: all the subject's, only ``fields`` of the profile, or
+    (``before``) the texts and files of the messages written before that moment."""
+    from okno.platform.chat import attachments
+
+    evidence = Evidence()
+    if before is not None:
+        return await _collect_messages(conn, where, before)
+    for row in await conn.fetch(
+        "SELECT field, value FROM subject_field WHERE subject_id = $1"
+        " AND ($2::text[] IS NULL OR field = ANY($2::text[]))",
+        where.subject_id,
+        list(fields) if fields is not None else None,
+    ):
+        evidence.add(row["value"], row["field"])
+    if fields is None:
+        for row in await conn.fetch(
+            "SELECT body FROM message WHERE conversation_id = ANY($1::bigint[])"
+            " AND author_kind IN ('subject', 'staff')",
+            where.conversations,
+        ):
+            evidence.add(row["body"], "message_text")
+        for row in await conn.fetch(
+            "SELECT name, path FROM attachment WHERE conversation_id = ANY($1::bigint[])",
+            where.conversations,
+        ):
+            evidence.add(row["name"], "attachment")
+            path = attachments.folder() / row["path"] if row["path"] else None
+            if path is not None and path.is_file():
+                data = path.read_bytes()
+                evidence.digests[hashlib.sha256(data).hexdigest()] = len(data)
+        for row in await conn.fetch(
+            "SELECT requester, details FROM rights_request WHERE subject_id = $1",
+            where.subject_id,
+        ):
+            for raw in (row["requester"], row["details"]):
+                for text in _strings(msgspec.json.decode(raw)):
+                    evidence.add(text, "request_details")
+    if evidence.values:
+        outside = await _search(conn, list(evidence.values), where, mode="outside")
+        evidence.distinctive = set(evidence.values) - {value for value, _ in outside}
+    return evidence
+
+
+async def _collect_messages(
+    conn: asyncpg.Connection, where: Footprint, before: datetime
+) -> Evidence:
+    """Old messages' texts and files; a text that a newer message repeats stays in that one and
+    is not looked for."""
+    from okno.platform.chat import attachments
+
+    evidence = Evidence()
+    rows = await conn.fetch(
+        "SELECT m.body, m.created_at < $2 AS old, a.name, a.path FROM message m"
+        " LEFT JOIN attachment a ON a.id = m.attachment_id"
+        " WHERE m.conversation_id = ANY($1::bigint[]) AND m.author_kind IN ('subject', 'staff')",
+        where.conversations,
+        before,
+    )
+    kept = [row["body"] for row in rows if not row["old"]]
+    for row in rows:
+        if not row["old"]:
+            continue
+        if not any(row["body"].strip() in body for body in kept):
+            evidence.add(row["body"], "message_text")
+        if row["name"]:
+            evidence.add(row["name"], "attachment")
+        path = attachments.folder() / row["path"] if row["path"] else None
+        if path is not None and path.is_file():
+            data = path.read_bytes()
+            evidence.digests[hashlib.sha256(data).hexdigest()] = len(data)
+    if evidence.values:
+        outside = await _search(conn, list(evidence.values), where, mode="outside")
+        evidence.distinctive = set(evidence.values) - {value for value, _ in outside}
+    return evidence
+
+
+async def _columns(conn: asyncpg.Connection) -> dict[str, list[str]]:
+    rows = await conn.fetch(
+        "SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c"
+        " JOIN information_schema.tables t"
+        "  ON t.table_schema = c.table_schema AND t.table_name = c.table_name"
+        " WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'"
+        " ORDER BY c.table_name, c.ordinal_position"
+    )
+    tables: dict[str, list[str]] = {}
+    for row in rows:
+        tables.setdefault(row["table_name"], [])
+        if row["data_type"] in SEARCHED_TYPES:
+            tables[row["table_name"]].append(row["column_name"])
+    return tables
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def _search(
+    conn: asyncpg.Connection, values: list[str], where: Footprint, *, mode: str
+) -> list[tuple[str, str]]:
+    """(value, "table.column") for each value found: everywhere, inside or outside the
+    subject's own rows. JSON columns are searched for the value as JSON spells it too."""
+    if not values:
+        return []
+    forms: list[str] = []
+    owners: list[int] = []
+    for index, value in enumerate(values):
+        for form in {value, msgspec.json.encode(value).decode()[1:-1]}:
+            forms.append(form)
+            owners.append(index)
+    tables = await _columns(conn)
+    all_columns = await conn.fetch(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema()"
+    )
+    keys: dict[str, set[str]] = {}
+    for row in all_columns:
+        keys.setdefault(row["table_name"], set()).add(row["column_name"])
+    found: list[tuple[str, str]] = []
+    for table, columns in tables.items():
+        if not columns:
+            continue
+        own = []
+        if "subject_id" in keys[table]:
+            own.append("x.subject_id = p.s")
+        if "conversation_id" in keys[table]:
+            own.append("x.conversation_id = ANY(p.c)")
+        if "request_id" in keys[table]:
+            own.append("x.request_id = ANY(p.r)")
+        if mode == "inside" and (not own or table == "destruction_act"):
+            # Acts are made of labels and counts; a shared word ("заказ") in one proves nothing.
+            continue
+        mine = "(" + " OR ".join(own) + ")" if own else "false"
+        scope = {"all": "true", "inside": mine, "outside": f"NOT coalesce({mine}, false)"}[mode]
+        for column in columns:
+            hits = await conn.fetch(
+                "WITH p AS (SELECT $2::uuid AS s, $3::bigint[] AS c, $4::bigint[] AS r)"
+                " SELECT DISTINCT v.i FROM p, unnest($1::text[]) WITH ORDINALITY AS v(form, i)"
+                f" WHERE EXISTS (SELECT 1 FROM {_quote(table)} x WHERE {scope}"
+                f" AND strpos(x.{_quote(column)}::text, v.form) > 0)",
+                forms,
+                where.subject_id,
+                where.conversations,
+                where.requests,
+            )
+            for hit in hits:
+                found.append((values[owners[hit["i"] - 1]], f"{table}.{column}"))
+    return found
+
+
+def _files() -> list[Path]:
+    root = get_settings().data_path
+    if not root.is_dir():
+        return []
+    return [
+        path
+        for path in root.rglob("*")
+        if path.is_file() and "postgres" not in path.relative_to(root).parts[:1]
+    ]
+
+
+def _scan_files(
+    evidence: Evidence, distinctive: list[str], leaving: set[Path]
+) -> tuple[int, list[str]]:
+    """Attachments are compared by size, then SHA-256, with the destroyed files (other
+    clients' uploads are theirs, whatever they contain); every other file of the data folder
+    (outbox, exports) is searched for the values too."""
+    from okno.platform.chat import attachments
+
+    uploads = attachments.folder().resolve()
+    sizes = set(evidence.digests.values())
+    encoded = [value.encode() for value in distinctive]
+    files = [path for path in _files() if path.resolve() not in leaving]
+    problems = []
+    for path in files:
+        size = path.stat().st_size
+        if size in sizes and hashlib.sha256(path.read_bytes()).hexdigest() in evidence.digests:
+            problems.append(f"вложение в файле {path.name}")
+        elif path.resolve().parent != uploads and size <= MAX_FILE_BYTES and encoded:
+            data = path.read_bytes()
+            if any(value in data for value in encoded):
+                problems.append(f"значение в файле {path.name}")
+    return len(files), problems
+
+
+async def check(
+    conn: asyncpg.Connection,
+    where: Footprint,
+    evidence: Evidence,
+    *,
+    leaving: list[Path] | None = None,
+) -> Report:
+    """Search the database and the data folder (but the files ``leaving``: deleted at commit);
+    the report names what remains, never the values."""
+    tables = len(await _columns(conn))
+    distinctive = sorted(evidence.distinctive)
+    shared = sorted(set(evidence.values) - evidence.distinctive)
+    found = await _search(conn, distinctive, where, mode="all")
+    found += await _search(conn, shared, where, mode="inside")
+    problems = sorted({f"{evidence.values[value]} в {place}" for value, place in found})
+    gone = {path.resolve() for path in leaving or ()}
+    files, in_files = await asyncio.to_thread(_scan_files, evidence, distinctive, gone)
+    problems += in_files
+    return Report(tables, len(evidence.values), files, tuple(problems))

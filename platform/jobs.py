@@ -1,0 +1,18 @@
+"""Background jobs every server process runs; each stops when its event is set.
+
+They coordinate through the database (row locks with SKIP LOCKED), so several workers may run
+them at once without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+Job = Callable[[asyncio.Event], Awaitable[None]]
+
+
+def background_jobs() -> list[Job]:
+    from okno.platform.mailings.service import runner as send_mailings
+
+    return [send_mailings]

@@ -1,0 +1,14 @@
+from piccolo.conf.apps import AppConfig
+
+from okno.platform.database import migrations_folder
+
+APP_CONFIG = AppConfig(
+    app_name="reviews",
+    migrations_folder_path=migrations_folder("reviews"),
+    table_classes=[],
+    migration_dependencies=[
+        "okno.platform.processing_log.piccolo_app",
+        "okno.platform.chat.piccolo_app",
+        "okno.platform.consent.piccolo_app",
+    ],
+)

@@ -1,0 +1,242 @@
+"""Reviews (CSAT) after a resolved conversation, published only as the client chooses.
+
+A review is published anonymously, or with a name only under a dissemination consent
+(152-FZ Art. 10.1) in which the client chose what may be shown (their first name, or its
+initial). The name is worked out from the live consent whenever the page is shown, so a
+withdrawal removes it at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from okno.platform import database
+from okno.platform.chat import buttons, service
+from okno.platform.chat.errors import ChatError
+from okno.platform.consent import documents
+from okno.platform.consent import service as consent
+from okno.platform.erasure.registry import eraser
+from okno.platform.pd_detect import find_contacts, mask
+from okno.platform.processing_log import service as processing_log
+from okno.platform.processing_log.actions import Action, ActorKind
+from okno.platform.processing_log.schemas import LogEntry
+
+PURPOSE = "reviews"
+SHOW = {"first": "только имя", "initial": "только первую букву имени"}
+
+
+async def ask_rating(conversation_id: int) -> None:
+    await service.bot_message(
+        conversation_id,
+        "Оцените, пожалуйста, как мы помогли: от 1 до 5.",
+        [{"id": f"rate:{n}", "label": "★" * n} for n in range(1, 6)],
+    )
+
+
+async def _rated(click: buttons.Press) -> None:
+    rating = int(click.button.split(":")[1])
+    async with database.acquire() as conn:
+        subject_id = await conn.fetchval(
+            "SELECT subject_id FROM conversation WHERE id = $1", click.conversation
+        )
+        await conn.execute(
+            "INSERT INTO review (conversation_id, subject_id, question_seq, rating)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (conversation_id, question_seq) DO NOTHING",
+            click.conversation,
+            subject_id,
+            click.seq,
+            rating,
+        )
+    await service.retire_buttons(click.conversation, click.seq)
+    await service.bot_message(
+        click.conversation,
+        "Спасибо за оценку! Если хотите, напишите пару слов — отзыв можно будет опубликовать.",
+        [],
+        form={
+            "kind": "review",
+            "field": "review",
+            "label": "Отзыв",
+            "input": "textarea",
+            "review_seq": click.seq,
+            "done": False,
+        },
+    )
+
+
+async def submit_text(conversation_id: int, seq: int, form: dict[str, Any], text: str) -> None:
+    """The review's text: contacts are masked (it may become public), then ask how to publish."""
+    body = text.strip()[:2000]
+    body = mask(body, find_contacts(body))
+    async with database.acquire() as conn:
+        review_id = await conn.fetchval(
+            "UPDATE review SET body = $3 WHERE conversation_id = $1 AND question_seq = $2"
+            " RETURNING id",
+            conversation_id,
+            form["review_seq"],
+            body,
+        )
+        has_name = await conn.fetchval(
+            "SELECT 1 FROM subject_field f JOIN conversation c ON c.subject_id = f.subject_id"
+            " WHERE c.id = $1 AND f.field = 'name' AND f.blocked_at IS NULL",
+            conversation_id,
+        )
+    if review_id is None:
+        raise ChatError("not_found", "отзыв не найден")
+    await service.retire_buttons(
+        conversation_id, seq, form={**form, "done": True, "display": "отзыв сохранён"}
+    )
+    choices = [{"id": f"review:anonymous:{review_id}", "label": "Опубликовать анонимно"}]
+    if has_name:
+        choices.append({"id": f"review:named:{review_id}", "label": "Опубликовать с именем"})
+    choices.append({"id": f"review:private:{review_id}", "label": "Не публиковать"})
+    await service.bot_message(conversation_id, "Опубликовать отзыв на странице отзывов?", choices)
+
+
+async def _publication(click: buttons.Press) -> None:
+    _, choice, review_id = click.button.split(":")[:3]
+    review = int(review_id)
+    if choice == "named":
+        await _offer_dissemination(click.conversation, review)
+    elif choice in ("first", "initial"):
+        await _publish_named(click, review, choice)
+    else:
+        await _set_publication(click.conversation, review, choice)
+        await service.bot_message(
+            click.conversation,
+            "Отзыв опубликован без имени. Спасибо!"
+            if choice == "anonymous"
+            else "Хорошо, отзыв не будет опубликован.",
+            [],
+        )
+    await service.retire_buttons(click.conversation, click.seq)
+
+
+async def _offer_dissemination(conversation_id: int, review_id: int) -> None:
+    document = await documents.current_for_purpose(PURPOSE)
+    if document is None:
+        raise ChatError("unavailable", "документ о согласии на распространение не опубликован")
+    await service.bot_message(
+        conversation_id,
+        "Чтобы показать ваше имя под отзывом, нужно отдельное согласие на распространение"
+        " персональных данных. Выберите, что можно показывать; остальное показано не будет.",
+        [
+            {"id": f"review:first:{review_id}:{document.version}", "label": "Показывать имя"},
+            {
+                "id": f"review:initial:{review_id}:{document.version}",
+                "label": "Только первую букву",
+            },
+            {"id": f"review:anonymous:{review_id}", "label": "Лучше анонимно"},
+        ],
+        links=[{"label": document.title, "url": document.stable_url}],
+    )
+
+
+async def _publish_named(click: buttons.Press, review_id: int, show: str) -> None:
+    version = int(click.button.split(":")[3])
+    document = await documents.get("dissemination-reviews", version)
+    if document is None:
+        raise ChatError("not_found", "эта версия документа не найдена")
+    async with database.transaction():
+        conn = database.connection()
+        subject_id = await conn.fetchval(
+            "SELECT subject_id FROM review WHERE id = $1 AND conversation_id = $2",
+            review_id,
+            click.conversation,
+        )
+        if subject_id is None:
+            raise ChatError("not_found", "отзыв не найден")
+        proof = consent.Proof(
+            channel=click.channel,
+            control=f"button:{SHOW[show]}",
+            ip=click.ip,
+            user_agent=click.user_agent,
+        )
+        consent_id = await consent.give(conn, subject_id, document, proof, details={"show": show})
+        await conn.execute(
+            "UPDATE review SET publication = 'named', consent_id = $2, published_at = now()"
+            " WHERE id = $1",
+            review_id,
+            consent_id,
+        )
+        await processing_log.record(
+            LogEntry(
+                action=Action.DISSEMINATION,
+                actor_kind=ActorKind.SUBJECT,
+                subject_id=subject_id,
+                fields=("name",),
+                purpose=PURPOSE,
+                legal_basis=f"consent:{consent_id}",
+                reason=f"публикация отзыва: {SHOW[show]}",
+            )
+        )
+    await service.bot_message(
+        click.conversation,
+        "Отзыв опубликован с вашим именем. Убрать имя можно в любой момент, отозвав согласие в"
+        " разделе «Мои данные».",
+        [],
+    )
+
+
+async def _set_publication(conversation_id: int, review_id: int, publication: str) -> None:
+    async with database.acquire() as conn:
+        updated = await conn.fetchval(
+            "UPDATE review SET publication = $3, consent_id = NULL,"
+            " published_at = CASE WHEN $3 = 'private' THEN NULL ELSE now() END"
+            " WHERE id = $1 AND conversation_id = $2 RETURNING id",
+            review_id,
+            conversation_id,
+            publication,
+        )
+    if updated is None:
+        raise ChatError("not_found", "отзыв не найден")
+
+
+async def published(limit: int = 100) -> list[dict[str, Any]]:
+    """Published reviews; a name is shown only while its dissemination consent is in force."""
+    async with database.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT r.id, r.rating, r.body, r.published_at, r.publication,"
+            " CASE WHEN r.publication = 'named' AND NOT EXISTS"
+            "   (SELECT 1 FROM consent_event w WHERE w.given_id = r.consent_id)"
+            "  THEN (SELECT details->>'show' FROM consent_event g WHERE g.id = r.consent_id) END"
+            " AS show,"
+            " (SELECT value FROM subject_field f WHERE f.subject_id = r.subject_id AND f.field ="
+            " 'name'"
+            "   AND f.blocked_at IS NULL) AS name"
+            " FROM review r WHERE r.publication <> 'private' ORDER BY r.published_at DESC LIMIT $1",
+            limit,
+        )
+    return [
+        {
+            "rating": r["rating"],
+            "body": r["body"],
+            "published_at": r["published_at"],
+            "author": _display(r["name"], r["show"]),
+        }
+        for r in rows
+    ]
+
+
+def _display(name: str | None, show: str | None) -> str:
+    if not name or show is None:
+        return "Аноним"
+    first = name.split()[0]
+    return first if show == "first" else f"{first[0]}."
+
+
+@eraser("reviews")
+async def erase_reviews(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
+    """A destroyed subject's review keeps its rating (not PD) and loses its text."""
+    erased = await conn.fetchval(
+        "WITH e AS (UPDATE review SET body = '', publication = 'private', consent_id = NULL,"
+        " published_at = NULL WHERE subject_id = $1 RETURNING 1) SELECT count(*) FROM e",
+        subject_id,
+    )
+    return {"отзывы": erased}
+
+
+buttons.register("rate", _rated)
+buttons.register("review", _publication)

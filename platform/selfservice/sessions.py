@@ -1,0 +1,112 @@
+"""Portal sessions: a random token in the ``okno_portal`` cookie, only its SHA-256 stored.
+
+A session is opened from the chat's visitor cookie (the browser the client writes from) or by a
+one-time code sent to an e-mail address on file. It is separate from staff sessions in every way:
+its own table, cookie and guard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers import BaseRouteHandler
+
+from okno.platform import database
+from okno.platform.chat import visitors
+from okno.platform.processing_log import service as processing_log
+from okno.platform.processing_log.actions import Action, ActorKind
+from okno.platform.selfservice.compliance import entry
+from okno.platform.settings import get_settings
+
+PORTAL_COOKIE = "okno_portal"
+
+
+class PortalSession(msgspec.Struct, frozen=True):
+    token_hash: bytes
+    subject_id: uuid.UUID
+    via: str
+    expires_at: datetime
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def start(subject_id: uuid.UUID, via: str) -> str:
+    """Open a session for the subject in the caller's transaction; returns the cookie's token."""
+    token = secrets.token_urlsafe(32)
+    ttl = timedelta(minutes=get_settings().portal_session_minutes)
+    conn = database.connection()
+    await conn.execute("DELETE FROM portal_session WHERE expires_at < now()")
+    await conn.execute(
+        "INSERT INTO portal_session (token_hash, subject_id, via, expires_at)"
+        " VALUES ($1, $2, $3, $4)",
+        _hash(token),
+        subject_id,
+        via,
+        datetime.now(UTC) + ttl,
+    )
+    return token
+
+
+async def from_visitor(visitor_token: str | None) -> str | None:
+    """A session for the chat's visitor, if that browser has written (has a subject)."""
+    visitor = await visitors.find(visitor_token)
+    if visitor is None or visitor.subject_id is None:
+        return None
+    async with database.transaction():
+        destroyed = await database.connection().fetchval(
+            "SELECT destroyed_at IS NOT NULL FROM subject WHERE id = $1", visitor.subject_id
+        )
+        if destroyed:
+            return None
+        token = await start(visitor.subject_id, "visitor")
+        await processing_log.record(
+            entry(
+                Action.USE,
+                ActorKind.SYSTEM,
+                visitor.subject_id,
+                ("visitor_token",),
+                reason="вход в «Мои данные» из браузера, где идёт чат",
+            )
+        )
+    return token
+
+
+async def find(token: str | None) -> PortalSession | None:
+    if not token or len(token) > 100:
+        return None
+    async with database.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT s.token_hash, s.subject_id, s.via, s.expires_at FROM portal_session s"
+            " JOIN subject j ON j.id = s.subject_id"
+            " WHERE s.token_hash = $1 AND s.expires_at > now() AND j.destroyed_at IS NULL",
+            _hash(token),
+        )
+    if row is None:
+        return None
+    return PortalSession(bytes(row["token_hash"]), row["subject_id"], row["via"], row["expires_at"])
+
+
+async def end(token: str | None) -> None:
+    if not token:
+        return
+    async with database.acquire() as conn:
+        await conn.execute("DELETE FROM portal_session WHERE token_hash = $1", _hash(token))
+
+
+async def subject_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Admits a browser holding a live portal session; the subject is ``state.portal``."""
+    session = await find(connection.cookies.get(PORTAL_COOKIE))
+    if session is None:
+        raise NotAuthorizedException("войдите в «Мои данные»")
+    connection.state.portal = session
+
+
+subject_guard.access = "subject"  # type: ignore[attr-defined]

@@ -1,0 +1,311 @@
+"""«Мои данные» (/me): the data subject's own portal — see, export, revoke and ask.
+
+Thin: every rule lives in ``okno.platform.selfservice``. The entry and sign-in pages are public
+and show nothing of anyone; every other page needs the subject's portal session and reads only
+that subject's rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.exceptions import ClientException, NotAuthorizedException, NotFoundException
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
+
+from okno.platform.app import secure_cookies
+from okno.platform.chat import visitors
+from okno.platform.rights.deadlines import RULES, RequestKind
+from okno.platform.rights.requests import STATUS_LABELS
+from okno.platform.selfservice import acts, codes, export, mydata, sessions
+from okno.platform.selfservice import erasure as _erasure  # noqa: F401  (registers the eraser)
+from okno.platform.selfservice.sessions import PORTAL_COOKIE, PortalSession, subject_guard
+from okno.platform.settings import get_settings
+from okno.platform.subjects.fields import FIELDS
+from okno.platform.web.access import PUBLIC
+from okno.platform.web.errors import wants_html
+from okno.portal.controllers.documents import receipt
+
+
+class AddressForm(msgspec.Struct):
+    email: str = ""
+
+
+class CodeForm(msgspec.Struct):
+    code: str = ""
+
+
+class RequestForm(msgspec.Struct):
+    kind: str = ""
+    field: str = ""
+    new_value: str = ""
+    comment: str = ""
+    answer_incomplete: str = ""
+
+
+def _session_cookie(token: str) -> Cookie:
+    settings = get_settings()
+    return Cookie(
+        key=PORTAL_COOKIE,
+        value=token,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(settings),
+        max_age=settings.portal_session_minutes * 60,
+        path="/",
+    )
+
+
+def _to_login(request: Request, exc: NotAuthorizedException) -> Response[Any]:
+    if wants_html(request):
+        return Redirect("/me/login", status_code=303)
+    return Response({"status": 401, "error": exc.detail}, status_code=401)
+
+
+def _subject(request: Request) -> PortalSession:
+    return request.state.portal
+
+
+class PortalEntry(Controller):
+    """Public: the way in, from the chat's browser or by a code sent to an e-mail on file."""
+
+    path = "/me"
+    include_in_schema = False
+
+    @get("/", opt=PUBLIC)
+    async def entry(self, request: Request) -> Redirect:
+        """To the portal if signed in or coming from the chat's browser; else to sign-in."""
+        if await sessions.find(request.cookies.get(PORTAL_COOKIE)) is not None:
+            return Redirect("/me/data", status_code=303)
+        token = await sessions.from_visitor(request.cookies.get(visitors.VISITOR_COOKIE))
+        if token is None:
+            return Redirect("/me/login", status_code=303)
+        return Redirect("/me/data", status_code=303, cookies=[_session_cookie(token)])
+
+    @get("/login", opt=PUBLIC)
+    async def login_page(self) -> Template:
+        return Template("portal/me_login.html", context={"step": "address"})
+
+    @post("/login", opt=PUBLIC)
+    async def send_code(
+        self, request: Request, data: URLEncodedBody[AddressForm]
+    ) -> Template | Redirect:
+        """Send a code if the address is on file; the answer is the same either way."""
+        ip = request.client.host if request.client else None
+        try:
+            login_token = await codes.request_code(data.email[:320], ip)
+        except codes.CodeError as refused:
+            return Template(
+                "portal/me_login.html",
+                context={"step": "address", "error": str(refused), "email": data.email[:320]},
+                status_code=HTTP_429_TOO_MANY_REQUESTS
+                if isinstance(refused, codes.RateLimitedError)
+                else HTTP_400_BAD_REQUEST,
+            )
+        settings = get_settings()
+        cookie = Cookie(
+            key=codes.LOGIN_COOKIE,
+            value=login_token,
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookies(settings),
+            max_age=settings.portal_code_minutes * 60,
+            path="/me",
+        )
+        return Redirect("/me/login/code", status_code=303, cookies=[cookie])
+
+    @get("/login/code", opt=PUBLIC)
+    async def code_page(self) -> Template:
+        return Template(
+            "portal/me_login.html",
+            context={"step": "code", "minutes": get_settings().portal_code_minutes},
+        )
+
+    @post("/login/code", opt=PUBLIC)
+    async def check_code(
+        self, request: Request, data: URLEncodedBody[CodeForm]
+    ) -> Template | Redirect:
+        try:
+            token = await codes.verify(request.cookies.get(codes.LOGIN_COOKIE), data.code[:20])
+        except codes.CodeError as refused:
+            return Template(
+                "portal/me_login.html",
+                context={
+                    "step": "code",
+                    "error": str(refused),
+                    "minutes": get_settings().portal_code_minutes,
+                },
+                status_code=HTTP_400_BAD_REQUEST,
+            )
+        response = Redirect("/me/data", status_code=303, cookies=[_session_cookie(token)])
+        response.delete_cookie(codes.LOGIN_COOKIE, path="/me")
+        return response
+
+
+class PortalPages(Controller):
+    """The subject's own pages: each reads only the session's subject."""
+
+    path = "/me"
+    guards = (subject_guard,)
+    include_in_schema = False
+    exception_handlers = {NotAuthorizedException: _to_login}  # noqa: RUF012
+
+    @get("/data")
+    async def data(self, request: Request) -> Template:
+        """Every PD field held, with category, purpose, source and terms; the conversations."""
+        subject = _subject(request)
+        view = await mydata.overview(subject.subject_id)
+        return Template("portal/me_data.html", context={"tab": "data", **view})
+
+    @get("/consents")
+    async def consents(self, request: Request, done: FromQuery[str] = "") -> Template:
+        """Active and withdrawn consents, each with the version agreed to and its receipt."""
+        found = await mydata.consents(_subject(request).subject_id)
+        return Template(
+            "portal/me_consents.html",
+            context={
+                "tab": "consents",
+                "active": [c for c in found if c.active],
+                "withdrawn": [c for c in found if not c.active],
+                "done": done[:40],
+            },
+        )
+
+    @get("/consents/{event_id:int}/receipt")
+    async def consent_receipt(self, request: Request, event_id: FromPath[int]) -> Template:
+        """The receipt of one of the subject's own consents."""
+        return Template(
+            "portal/receipt.html", context=await receipt(_subject(request).subject_id, event_id)
+        )
+
+    @get("/consents/{event_id:int}/withdraw")
+    async def confirm_withdrawal(self, request: Request, event_id: FromPath[int]) -> Template:
+        """What follows a withdrawal, before the subject confirms it."""
+        try:
+            preview = await acts.withdrawal_preview(_subject(request).subject_id, event_id)
+        except acts.ActError:
+            raise NotFoundException("нет такого согласия") from None
+        return Template("portal/me_withdraw.html", context={"tab": "consents", **preview})
+
+    @post("/consents/{event_id:int}/withdraw")
+    async def withdraw(self, request: Request, event_id: FromPath[int]) -> Redirect:
+        subject = _subject(request)
+        try:
+            await acts.withdraw(
+                subject.subject_id,
+                event_id,
+                request.client.host if request.client else None,
+                request.headers.get("user-agent"),
+            )
+        except acts.ActError as refused:
+            raise ClientException(str(refused), status_code=409) from None
+        return Redirect(f"/me/consents?done={event_id}", status_code=303)
+
+    @get("/history")
+    async def history(self, request: Request) -> Template:
+        """Who processed the subject's data and how, from the processing log, in plain words."""
+        lines = await mydata.history(_subject(request).subject_id)
+        return Template("portal/me_history.html", context={"tab": "history", "lines": lines})
+
+    @get("/export")
+    async def export_page(self, request: Request) -> Template:
+        ready = await export.live(_subject(request).subject_id)
+        return Template(
+            "portal/me_export.html",
+            context={
+                "tab": "export",
+                "ready": ready,
+                "hours": get_settings().portal_export_hours,
+            },
+        )
+
+    @post("/export")
+    async def make_export(self, request: Request) -> Redirect:
+        """Build the JSON and HTML files (logged as provision) and show their links."""
+        await export.create(_subject(request).subject_id)
+        return Redirect("/me/export", status_code=303)
+
+    @get("/export/{export_id:str}")
+    async def download(self, request: Request, export_id: FromPath[str]) -> Response[bytes]:
+        """One export file, while its link lives, for the subject it was made for."""
+        found = await export.read(_subject(request).subject_id, export_id[:80])
+        if found is None:
+            raise NotFoundException("ссылка устарела или не ваша: сделайте новую выгрузку")
+        fmt, body = found
+        disposition = "attachment" if fmt == "json" else "inline"
+        return Response(
+            body,
+            media_type=export.FORMATS[fmt],
+            headers={
+                "content-disposition": f'{disposition}; filename="okno-my-data.{fmt}"',
+                "cache-control": "no-store",
+            },
+        )
+
+    @get("/requests")
+    async def requests_page(self, request: Request) -> Template:
+        """The subject's requests with their legal deadlines, status and the DPO's answers."""
+        return await self._requests(request)
+
+    @post("/requests")
+    async def file_request(self, request: Request, data: URLEncodedBody[RequestForm]) -> Any:
+        subject = _subject(request)
+        try:
+            kind = RequestKind(data.kind)
+        except ValueError:
+            return await self._requests(request, error="выберите вид запроса", form=data)
+        try:
+            filed = await acts.file_request(
+                subject.subject_id,
+                kind,
+                field=data.field or None,
+                new_value=data.new_value or None,
+                comment=data.comment,
+                answer_incomplete=bool(data.answer_incomplete),
+            )
+        except acts.ActError as refused:
+            return await self._requests(request, error=str(refused), form=data)
+        if filed.request is None:
+            return await self._requests(request, repeat=filed, form=data)
+        return Redirect(f"/me/requests?filed={filed.request.id}", status_code=303)
+
+    async def _requests(
+        self,
+        request: Request,
+        *,
+        error: str | None = None,
+        repeat: acts.Filed | None = None,
+        form: RequestForm | None = None,
+    ) -> Template:
+        subject = _subject(request)
+        filed = request.query_params.get("filed", "")
+        return Template(
+            "portal/me_requests.html",
+            context={
+                "tab": "requests",
+                "requests": await acts.my_requests(subject.subject_id),
+                "kinds": [(k, RULES[k], acts.KIND_HINTS[k]) for k in acts.PORTAL_KINDS],
+                "fields": FIELDS,
+                "statuses": STATUS_LABELS,
+                "rules": RULES,
+                "error": error,
+                "repeat": repeat,
+                "form": form or RequestForm(),
+                "filed": filed if filed.isdigit() else "",
+            },
+            status_code=409 if repeat else (HTTP_400_BAD_REQUEST if error else 200),
+        )
+
+    @post("/logout")
+    async def logout(self, request: Request) -> Redirect:
+        await sessions.end(request.cookies.get(PORTAL_COOKIE))
+        response = Redirect("/me/login", status_code=303)
+        response.delete_cookie(PORTAL_COOKIE, path="/")
+        return response
+
+
+route_handlers = [PortalEntry, PortalPages]
