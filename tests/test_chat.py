@@ -385,3 +385,16 @@ async def test_a_client_reaches_only_their_own_data(base_url, client) -> None:
             await anonymous.get("/api/chat/messages", headers={"accept": "application/json"})
         ).status_code == 401
     await stranger.close()
+
+
+async def test_a_blocked_subjects_text_never_reaches_staff_lists(client, supervisor) -> None:
+    from okno.platform.rights import blocking
+
+    ack = await client.say("до блокирования")
+    subject = uuid.UUID(await subject_of(ack["conversation"]))
+    await blocking.block(subject, None, reason="проверка жалобы")
+    await client.say("секрет после блокирования")
+    summary = await supervisor.until("conversation", id=ack["conversation"], version=2)
+    assert summary["last_message"]["preview"] == "Данные клиента заблокированы"
+    assert not any("секрет" in json.dumps(frame, ensure_ascii=False) for frame in supervisor.frames)
+    await blocking.unblock(subject, None)

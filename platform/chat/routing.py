@@ -68,8 +68,10 @@ async def assign_waiting(limit: int = 20) -> int:
             conn = database.connection()
             conversation = await conn.fetchrow(
                 "SELECT id, subject_id, status, assignee_id, team_id, last_seq, last_version"
-                " FROM conversation WHERE assignee_id IS NULL AND waiting_since IS NOT NULL"
-                " AND status <> 'resolved' ORDER BY waiting_since LIMIT 1 FOR UPDATE SKIP LOCKED"
+                " FROM conversation c WHERE assignee_id IS NULL AND waiting_since IS NOT NULL"
+                " AND status <> 'resolved' AND NOT EXISTS (SELECT 1 FROM subject s"
+                "  WHERE s.id = c.subject_id AND s.blocked_at IS NOT NULL)"
+                " ORDER BY waiting_since LIMIT 1 FOR UPDATE OF c SKIP LOCKED"
             )
             if conversation is None:
                 break

@@ -19,6 +19,8 @@ SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c
             ELSE p.status END AS assignee_presence,
        lm.seq AS last_seq_shown, lm.body AS last_body, lm.author_kind AS last_author_kind,
        lm.created_at AS last_at, lm.deleted_at AS last_deleted, lm.attachment_id AS last_attachment,
+       (SELECT bs.blocked_at IS NOT NULL FROM subject bs WHERE bs.id = c.subject_id)
+         AS subject_blocked,
        (SELECT count(*) FROM message um WHERE um.conversation_id = c.id
          AND um.author_kind = 'subject' AND um.seq > c.staff_read_seq) AS unread
 FROM conversation c
@@ -43,6 +45,8 @@ async def one(conn: asyncpg.Connection, conversation_id: int) -> asyncpg.Record 
 
 
 def _preview(row: asyncpg.Record) -> str:
+    if row["subject_blocked"]:
+        return "Данные клиента заблокированы"  # see okno.platform.rights.blocking
     if row["last_deleted"] is not None:
         return "Сообщение удалено"
     if row["last_body"]:
