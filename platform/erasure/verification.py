@@ -232,11 +232,11 @@ async def _search(
             continue
         own = []
         if "subject_id" in keys[table]:
-            own.append("x.subject_id = p.s")
+            own.append("x.subject_id::text = p.s::text")
         if "conversation_id" in keys[table]:
-            own.append("x.conversation_id = ANY(p.c)")
+            own.append("x.conversation_id::text = ANY(p.c::text[])")
         if "request_id" in keys[table]:
-            own.append("x.request_id = ANY(p.r)")
+            own.append("x.request_id::text = ANY(p.r::text[])")
         if mode == "inside" and (not own or table == "destruction_act"):
             # Acts are made of labels and counts; a shared word ("заказ") in one proves nothing.
             continue
