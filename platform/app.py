@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             PagesController,
             *admin_routes,
@@ -100,10 +102,28 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="okno",
             version="0.1.0",
             render_plugins=[JsonRenderPlugin(path="/openapi.json")],
-            openapi_router=Router(path="/schema", route_handlers=[], opt={"access": "public"}),
+            openapi_router=Router(
+                path="/schema", route_handlers=[], opt={"access": "public"}, include_in_schema=False
+            ),
         ),
-        exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
+        exception_handlers={
+            HTTPException: errors.http_error,
+            asyncpg.DataError: errors.data_error,
+            Exception: errors.server_error,
+        },
         # Uploads are the largest bodies; everything else is far below either limit.
         request_max_body_size=max(settings.max_request_bytes, settings.max_upload_bytes + 65536),
         debug=False,
     )
+    document_errors(app)
+    return app
+
+
+def document_errors(app: Litestar) -> None:
+    """Every API route may answer with the common errors; the schema says so, and how they look."""
+    for route in app.routes:
+        if route.path.startswith("/schema"):
+            continue  # Litestar's own schema pages answer in their own way
+        for handler in getattr(route, "route_handlers", ()):
+            if isinstance(handler, HTTPRouteHandler) and handler.include_in_schema:
+                handler.responses = {**errors.ERROR_RESPONSES, **(handler.responses or {})}

@@ -65,4 +65,5 @@ def test_an_unknown_page_gets_a_clear_error(base_url: str) -> None:
     assert response.status_code == 404
     assert "Ошибка 404" in response.text
     api = httpx.get(f"{base_url}/no-such-page")
-    assert api.json()["status"] == 404
+    assert api.json()["status_code"] == 404
+    assert api.json()["detail"]

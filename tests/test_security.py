@@ -544,12 +544,6 @@ def test_generated_requests_never_get_a_server_error(base_url, world) -> None:
     assert sorted(set(KNOWN_SERVER_ERRORS) - set(failures)) == [], "fixed: remove from the list"
 
 
-@pytest.mark.xfail(
-    reason="bug: error bodies are {status, error} but the schema documents Litestar's"
-    " {status_code, detail, extra}, and no 401/403/404/413 answers are documented"
-    " (platform/web/errors.py and the OpenAPI config); strict, so the fix makes this pass",
-    strict=True,
-)
 def test_generated_requests_get_answers_that_match_the_schema(base_url, world) -> None:
     failures = _run_schemathesis(
         base_url, world, _checks("response_schema_conformance", "status_code_conformance")
@@ -558,25 +552,6 @@ def test_generated_requests_get_answers_that_match_the_schema(base_url, world) -
 
 
 INT_ROUTES = sorted(route for route in HTTP_ROUTES if ":int}" in route)
-# Routes that answer an id beyond bigint with a 500 today (asyncpg cannot encode it): the bug
-# and its fix are in the report of issue #7. Strict: a fixed route fails here until removed.
-OVERFLOWING = {
-    "DELETE /api/staff/canned/{reply_id:int}",
-    "GET /admin/dpo/acts/{act_id:int}",
-    "GET /admin/dpo/acts/{act_id:int}/json",
-    "GET /admin/dpo/requests/{request_id:int}",
-    "GET /admin/incidents/{incident_id:int}",
-    "GET /admin/mailings/{mailing_id:int}",
-    "GET /api/staff/conversations/{conversation_id:int}/messages",
-    "GET /api/staff/conversations/{conversation_id:int}/profile",
-    "GET /chat/consents/{event_id:int}",
-    "GET /me/consents/{event_id:int}/receipt",
-    "POST /admin/mailings/{mailing_id:int}/cancel",
-    "POST /admin/mailings/{mailing_id:int}/schedule",
-    "POST /me/consents/{event_id:int}/withdraw",
-}
-
-
 def _someone_allowed(route: str) -> str:
     audience = ROUTES[route]
     if audience in ("subject", "subject-or-staff"):
@@ -587,18 +562,7 @@ def _someone_allowed(route: str) -> str:
     return next(role.value for role in Role if role in audience)
 
 
-@pytest.mark.parametrize(
-    "route",
-    [
-        pytest.param(
-            route,
-            marks=[pytest.mark.xfail(reason="500 on an id beyond bigint", strict=True)]
-            if route in OVERFLOWING
-            else [],
-        )
-        for route in INT_ROUTES
-    ],
-)
+@pytest.mark.parametrize("route", INT_ROUTES)
 async def test_ids_beyond_bigint_are_refused_not_a_crash(base_url, world, route) -> None:
     method, path = route.split(" ", 1)
     url = re.sub(r"\{\w+:int\}", str(2**64), path)

@@ -11,9 +11,10 @@ MAX_FRAME_BYTES = 64 * 1024
 MAX_TEXT = 4000
 
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
-Seq = Annotated[int, msgspec.Meta(ge=1)]
-Version = Annotated[int, msgspec.Meta(ge=0)]
-ConversationId = Annotated[int, msgspec.Meta(ge=1)]
+BIGINT = 2**63 - 1  # ids are PostgreSQL bigints: anything larger is refused here, not by asyncpg
+Seq = Annotated[int, msgspec.Meta(ge=1, le=BIGINT)]
+Version = Annotated[int, msgspec.Meta(ge=0, le=BIGINT)]
+ConversationId = Annotated[int, msgspec.Meta(ge=1, le=BIGINT)]
 AttachmentId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 ButtonId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_:.-]{1,64}$")]
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9-]{1,40}$")]
@@ -129,8 +130,8 @@ class Take(Frame, tag="take"):
 
 class Transfer(Frame, tag="transfer"):
     conversation: ConversationId
-    to_staff: Annotated[int, msgspec.Meta(ge=1)] | None = None
-    to_team: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    to_staff: Annotated[int, msgspec.Meta(ge=1, le=BIGINT)] | None = None
+    to_team: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
 
 
 class SetStatus(Frame, tag="status"):

@@ -10,7 +10,7 @@ import msgspec
 QUOTE_LENGTH = 200
 
 SELECT = """
-SELECT m.conversation_id, m.seq, m.version, m.client_id, m.author_kind,
+SELECT m.conversation_id, m.seq, m.version, m.client_id, m.author_kind, m.author_id,
        s.display_name AS author_name, m.body, m.reply_to, r.body AS reply_body,
        r.author_kind AS reply_author_kind,
        rs.display_name AS reply_author_name, r.internal AS reply_internal,
@@ -28,6 +28,13 @@ LEFT JOIN attachment a ON a.id = m.attachment_id AND m.deleted_at IS NULL
 
 
 BLOCKED_TEXT = "Данные клиента заблокированы на время проверки"
+
+
+def _author(row: asyncpg.Record, for_client: bool) -> dict[str, Any]:
+    author: dict[str, Any] = {"kind": row["author_kind"], "name": row["author_name"]}
+    if not for_client and row["author_kind"] == "staff":
+        author["id"] = row["author_id"]  # the console tells its own messages by it
+    return author
 
 
 def wire(row: asyncpg.Record, *, for_client: bool) -> dict[str, Any]:
@@ -56,7 +63,7 @@ def wire(row: asyncpg.Record, *, for_client: bool) -> dict[str, Any]:
         "seq": row["seq"],
         "version": row["version"],
         "client_id": str(row["client_id"]),
-        "author": {"kind": row["author_kind"], "name": row["author_name"]},
+        "author": _author(row, for_client),
         "text": "" if deleted else row["body"],
         "reply_to": reply,
         "attachment": attachment,
@@ -77,7 +84,7 @@ def _withheld(row: asyncpg.Record) -> dict[str, Any]:
         "seq": row["seq"],
         "version": row["version"],
         "client_id": str(row["client_id"]),
-        "author": {"kind": row["author_kind"], "name": row["author_name"]},
+        "author": _author(row, for_client=False),
         "text": BLOCKED_TEXT,
         "reply_to": None,
         "attachment": None,

@@ -19,7 +19,8 @@ import asyncpg
 import msgspec
 from litestar import WebSocket, websocket
 
-from okno.platform.chat import bot, buttons, frames, notify, routing, service
+from okno.platform import database
+from okno.platform.chat import bot, buttons, frames, notify, routing, service, summaries
 from okno.platform.chat import hub as hub_module
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.visitors import VISITOR_COOKIE, Visitor
@@ -202,7 +203,13 @@ class ClientSession:
                 await self._watch(after)
             case frames.ChooseTopic(slug=slug):
                 await service.choose_topic(self.visitor, slug)
-                await self.hub.send_state_to(self.peer, await self._conversation())
+                conversation = await self._conversation()
+                if conversation is None:
+                    async with database.acquire() as conn:
+                        state = await summaries.client_state(conn, None)
+                    self.peer.send(encode({**state, "topic": slug}))
+                else:
+                    await self.hub.send_state_to(self.peer, conversation)
             case frames.ClientSend():
                 first = await self._conversation() is None
                 sent = await service.client_send(

@@ -4,14 +4,40 @@ from __future__ import annotations
 
 import logging
 import traceback
+from typing import Any
 from urllib.parse import quote
 
+import asyncpg
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
 
 logger = logging.getLogger("okno.errors")
+
+
+class ErrorBody(msgspec.Struct):
+    """Every JSON error: Litestar's shape, with a message for a person in ``detail``."""
+
+    status_code: int
+    detail: str
+    extra: Any = None
+
+
+ERROR_RESPONSES = {
+    code: ResponseSpec(data_container=ErrorBody, description=description)
+    for code, description in (
+        (400, "неверный запрос: detail говорит, что не так"),
+        (401, "нужно войти"),
+        (403, "нет доступа или не пройдена проверка CSRF"),
+        (404, "не найдено или недоступно вам"),
+        (409, "конфликт с текущим состоянием"),
+        (413, "слишком большой запрос"),
+        (429, "слишком много попыток"),
+    )
+}
 
 
 def wants_html(request: Request) -> bool:
@@ -23,7 +49,7 @@ def _error(request: Request, status: int, message: str) -> Response:
         return Template(
             "error.html", context={"status": status, "message": message}, status_code=status
         )
-    return Response({"status": status, "error": message}, status_code=status)
+    return Response(ErrorBody(status, message), status_code=status)
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
@@ -39,6 +65,12 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     if details:
         message = f"{message}: {details}"
     return _error(request, exc.status_code, message)
+
+
+def data_error(request: Request, exc: asyncpg.DataError) -> Response:
+    """A value PostgreSQL cannot take (an id beyond bigint, say) is the caller's error."""
+    logger.info("refused a value out of range on %s %s", request.method, request.url.path)
+    return _error(request, HTTP_400_BAD_REQUEST, "недопустимое значение параметра")
 
 
 def server_error(request: Request, exc: Exception) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 
@@ -53,12 +54,10 @@ async def operator_opens(operator, conversation: int) -> None:
     await operator.get_by_role("tab", name="Команда").click()
     item = operator.locator(f'.conv-item[data-id="{conversation}"]')
     await item.click()
-    await expect(item).to_have_class(lambda_classes("selected"))
+    await expect(item).to_have_class(has_class("selected"))
 
 
-def lambda_classes(name: str):
-    import re
-
+def has_class(name: str):
     return re.compile(rf"(^|\s){name}(\s|$)")
 
 
@@ -113,13 +112,11 @@ async def test_a_client_and_an_operator_talk_in_two_browsers(browser, base_url, 
     reply = bubble(operator, "Номер заказа 1234")
     await expect(reply.locator(".reply-quote")).to_contain_text("Добрый день! Уже смотрю.")
     await reply.locator(".reply-quote").click()
-    await expect(bubble(operator, "Добрый день! Уже смотрю.")).to_have_class(
-        lambda_classes("flash")
-    )
+    await expect(bubble(operator, "Добрый день! Уже смотрю.")).to_have_class(has_class("flash"))
 
     # Edit within the window: both sides see the new text marked "изменено".
     await open_menu(client, "Номер заказа 1234", "Изменить")
-    await expect(client.locator(".composer")).to_have_class(lambda_classes("editing"))
+    await expect(client.locator(".composer")).to_have_class(has_class("editing"))
     await composer.fill("Номер заказа 12345")
     await composer.press("Enter")
     edited = bubble(operator, "Номер заказа 12345")
@@ -308,4 +305,42 @@ async def test_error_frames_are_shown(browser, base_url) -> None:
     )
     await expect(client.locator(".toast-error").first).to_contain_text("Слишком часто")
     assert await client.locator(".toast:not(.toast-out)").count() == 1  # once, not 100 times
+    await client.context.close()
+
+
+async def test_the_message_menu_and_the_composer_work_from_the_keyboard(browser, base_url) -> None:
+    client = await client_page(browser, base_url)
+    composer = client.locator(".composer-input")
+    await composer.fill("первая строка")
+    await composer.press("Shift+Enter")
+    await composer.press_sequentially("вторая строка")
+    await composer.press("Enter")
+    sent = bubble(client, "вторая строка")
+    await expect(sent.locator(".text")).to_have_text("первая строка\nвторая строка")
+    await expect(sent.locator(".ticks.sent")).to_be_visible()
+
+    # The "⋯" button is reachable and the menu works with arrows, Enter and Esc.
+    await sent.locator(".msg-menu-button").focus()
+    await client.keyboard.press("Enter")
+    menu = client.get_by_role("menu")
+    await expect(client.get_by_role("menuitem", name="Ответить")).to_be_focused()
+    await client.keyboard.press("Escape")
+    await expect(menu).to_have_count(0)
+    await expect(sent.locator(".msg-menu-button")).to_be_focused()
+    await client.keyboard.press("Enter")
+    await client.keyboard.press("End")
+    await expect(client.get_by_role("menuitem", name="Удалить")).to_be_focused()
+    await client.keyboard.press("ArrowUp")
+    await client.keyboard.press("Enter")  # Изменить
+    await expect(client.locator(".composer")).to_have_class(re.compile(r"\bediting\b"))
+    await expect(composer).to_be_focused()
+    await composer.press("Escape")
+    await expect(client.locator(".composer")).not_to_have_class(re.compile(r"\bediting\b"))
+
+    # ↑ in an empty composer edits the last own message.
+    await composer.press("ArrowUp")
+    await expect(composer).to_have_value("первая строка\nвторая строка")
+    await composer.press("Escape")
+    await expect(composer).to_have_value("")
+    assert client.errors.errors == []
     await client.context.close()
