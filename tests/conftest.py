@@ -182,3 +182,14 @@ async def make_staff(db: None) -> object:
         return await staff_service.create_user(login, role, password)
 
     return make
+
+
+@pytest.fixture
+async def supervisor(base_url: str, make_staff: object) -> AsyncIterator[object]:
+    """A supervisor on the staff socket: sees every conversation, belongs to no team."""
+    from tests.chat_support import Staff
+
+    user = await make_staff(Role.SUPERVISOR)  # type: ignore[operator]
+    staff = await Staff.open(base_url, user.login)
+    yield staff
+    await staff.close()

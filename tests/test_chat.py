@@ -17,14 +17,6 @@ from tests.conftest import ServerProcess, staff_client
 
 
 @pytest.fixture
-async def supervisor(base_url, make_staff):
-    user = await make_staff(Role.SUPERVISOR)
-    staff = await Staff.open(base_url, user.login)
-    yield staff
-    await staff.close()
-
-
-@pytest.fixture
 async def client(base_url):
     peer = await Client.open(base_url)
     yield peer

@@ -19,14 +19,6 @@ from tests.conftest import staff_client
 
 
 @pytest.fixture
-async def supervisor(base_url, make_staff):
-    user = await make_staff(Role.SUPERVISOR)
-    staff = await Staff.open(base_url, user.login)
-    yield staff
-    await staff.close()
-
-
-@pytest.fixture
 async def chat(base_url, supervisor):
     """A client who has written once, and the operator with the conversation open."""
     client = await Client.open(base_url)

@@ -30,14 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-async def supervisor(base_url, make_staff):
-    user = await make_staff(Role.SUPERVISOR)
-    staff = await Staff.open(base_url, user.login)
-    yield staff
-    await staff.close()
-
-
-@pytest.fixture
 async def dpo(make_staff):
     return await make_staff(Role.DPO)
 

@@ -20,17 +20,8 @@ from okno.platform.erasure import retention
 from okno.platform.rights import requests
 from okno.platform.rights.deadlines import RequestKind
 from okno.platform.staff.roles import Role
-from tests.chat_support import Staff
 from tests.conftest import staff_client
 from tests.test_destruction import dump, make_person
-
-
-@pytest.fixture
-async def supervisor(base_url, make_staff):
-    user = await make_staff(Role.SUPERVISOR)
-    staff = await Staff.open(base_url, user.login)
-    yield staff
-    await staff.close()
 
 
 @pytest.fixture

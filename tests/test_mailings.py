@@ -6,22 +6,12 @@ import asyncio
 import re
 import uuid
 
-import pytest
-
 from okno.platform import database
 from okno.platform.mailings import service as mailings
 from okno.platform.staff.roles import Role
 from tests.chat_support import Client, Staff, subject_of
 from tests.conftest import staff_client
 from tests.test_consent import offer_and_accept
-
-
-@pytest.fixture
-async def supervisor(base_url, make_staff):
-    user = await make_staff(Role.SUPERVISOR)
-    staff = await Staff.open(base_url, user.login)
-    yield staff
-    await staff.close()
 
 
 async def new_client(

@@ -5,21 +5,11 @@ from __future__ import annotations
 import uuid
 
 import httpx
-import pytest
 
 from okno.platform import database
 from okno.platform.consent import service as consent
-from okno.platform.staff.roles import Role
 from tests.chat_support import Client, Staff, log_rows, subject_of
 from tests.test_consent import offer_and_accept
-
-
-@pytest.fixture
-async def supervisor(base_url, make_staff):
-    user = await make_staff(Role.SUPERVISOR)
-    staff = await Staff.open(base_url, user.login)
-    yield staff
-    await staff.close()
 
 
 async def resolved_and_rated(
