@@ -64,6 +64,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ws_backlog: Annotated[int, msgspec.Meta(ge=8, le=100_000)] = 256
     ws_rate: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 20
     widget_origins: str = ""
+    prechat_form: bool = False
     mailing_rate: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 20
     presence_timeout_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 45
     log_level: Literal["debug", "info", "warning", "error"] = "info"

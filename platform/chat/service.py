@@ -107,7 +107,7 @@ async def client_send(
             raise ChatError("forbidden", "сеанс чата не найден, обновите страницу")
         subject_id, first = row["subject_id"], row["subject_id"] is None
         if first:
-            subject_id = await _start_conversation(conn, visitor.token_hash, row["topic_id"])
+            subject_id = await start_conversation(conn, visitor.token_hash, row["topic_id"])
         conversation = await _lock(conn, "subject_id = $1", subject_id)
         guarded = await masking.guard_text(conn, subject_id, text)
         sent = await _store(
@@ -129,7 +129,7 @@ async def client_send(
     return Sent(sent.conversation, sent.seq, sent.version, guarded.masked)
 
 
-async def _start_conversation(
+async def start_conversation(
     conn: asyncpg.Connection, visitor_hash: bytes, topic_id: int | None
 ) -> uuid.UUID:
     subject_id = uuid.uuid4()
@@ -431,10 +431,10 @@ async def assign_in_transaction(
         staff_id,
     )
     name = await conn.fetchval("SELECT display_name FROM staff_user WHERE id = $1", staff_id)
-    return await _system_note(conn, conversation["id"], f"К диалогу подключился оператор {name}")
+    return await system_note(conn, conversation["id"], f"К диалогу подключился оператор {name}")
 
 
-async def _system_note(
+async def system_note(
     conn: asyncpg.Connection, conversation_id: int, text: str, *, internal: bool = False
 ) -> int:
     """A service line in the conversation (who joined, status changes); returns its version."""
@@ -494,9 +494,7 @@ async def transfer(
                 conversation_id,
                 to_team,
             )
-            version = await _system_note(
-                conn, conversation_id, f"Диалог передан в команду «{team}»"
-            )
+            version = await system_note(conn, conversation_id, f"Диалог передан в команду «{team}»")
             reason = "передача диалога в очередь команды"
         await processing_log.record(
             *entries(
@@ -542,7 +540,7 @@ async def _set_status(conversation_id: int, status: str) -> int:
             waiting,
         )
         text, internal = STATUS_NOTES[status]
-        version = await _system_note(conn, conversation_id, text, internal=internal)
+        version = await system_note(conn, conversation_id, text, internal=internal)
     await notify.changed(conversation_id, version)
     return version
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.params import FromQuery
-from litestar.response import Template
+from litestar.params import FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
 
 from okno.platform import database
 from okno.platform.app import secure_cookies
 from okno.platform.chat import visitors
+from okno.platform.chat.errors import ChatError
+from okno.platform.consent import documents, prechat
+from okno.platform.consent.prechat import PrechatForm
 from okno.platform.settings import get_settings
-from okno.platform.web.access import PUBLIC
+from okno.platform.web.access import PUBLIC, visitor_guard
 from okno.platform.web.security import CSP
 
 WIDGET_SCRIPT = Path(__file__).resolve().parent.parent / "static" / "portal" / "widget.js"
@@ -33,15 +36,18 @@ class ChatPages(Controller):
             topics = await conn.fetch(
                 "SELECT slug, title FROM topic WHERE active ORDER BY position, id"
             )
-        response = Template(
-            "portal/chat.html",
-            context={
-                "topics": topics,
-                "embed": bool(embed),
-                "edit_window_seconds": settings.edit_window_seconds,
-                "max_upload_bytes": settings.max_upload_bytes,
-            },
-        )
+        if settings.prechat_form and (known is None or known.subject_id is None):
+            response = await _prechat_page(topics, bool(embed))
+        else:
+            response = Template(
+                "portal/chat.html",
+                context={
+                    "topics": topics,
+                    "embed": bool(embed),
+                    "edit_window_seconds": settings.edit_window_seconds,
+                    "max_upload_bytes": settings.max_upload_bytes,
+                },
+            )
         if known is None:
             secure = secure_cookies(settings)
             # In a widget on another site the cookie is third-party: that needs SameSite=None,
@@ -64,6 +70,28 @@ class ChatPages(Controller):
             )
         return response
 
+    @post("/chat/prechat", guards=[visitor_guard])
+    async def prechat(
+        self, request: Request, data: URLEncodedBody[PrechatForm], embed: FromQuery[int] = 0
+    ) -> Template | Redirect:
+        """The pre-chat form's answer: the conversation starts with what the visitor chose."""
+        try:
+            await prechat.submit(
+                request.state.visitor,
+                data,
+                request.client.host if request.client else None,
+                request.headers.get("user-agent"),
+            )
+        except ChatError as refused:
+            async with database.acquire() as conn:
+                topics = await conn.fetch(
+                    "SELECT slug, title FROM topic WHERE active ORDER BY position, id"
+                )
+            page = await _prechat_page(topics, bool(embed), error=str(refused), values=data)
+            page.status_code = 400
+            return page
+        return Redirect("/chat?embed=1" if embed else "/chat", status_code=303)
+
     @get("/widget.js", opt=PUBLIC)
     async def widget(self) -> Response[bytes]:
         """The one-line embed: ``<script src="https://okno.example/widget.js" async></script>``."""
@@ -72,3 +100,20 @@ class ChatPages(Controller):
             media_type="text/javascript; charset=utf-8",
             headers={"cache-control": "public, max-age=300"},
         )
+
+
+async def _prechat_page(
+    topics: object, embed: bool, *, error: str | None = None, values: PrechatForm | None = None
+) -> Template:
+    return Template(
+        "portal/prechat.html",
+        context={
+            "topics": topics,
+            "embed": embed,
+            "error": error,
+            "values": values or PrechatForm(),
+            "policy": await documents.current("policy"),
+            "processing": await documents.current_for_purpose("support"),
+            "advertising": await documents.current_for_purpose("advertising-chat"),
+        },
+    )

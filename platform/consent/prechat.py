@@ -1,0 +1,89 @@
+"""The pre-chat form a company may enable: contacts first, under the same rules as in the chat.
+
+Two separate checkboxes, never pre-checked: consent to processing (without it no contact field
+is accepted) and, independently and optionally, consent to advertising in the chat. Each ticked
+box is a consent event with its proof (channel ``prechat_form``, the checkbox, IP, user agent).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from okno.platform import database
+from okno.platform.chat import notify, service
+from okno.platform.chat.compliance import Actor
+from okno.platform.chat.errors import ChatError
+from okno.platform.chat.visitors import Visitor
+from okno.platform.consent import documents, fields
+from okno.platform.consent import service as consent
+from okno.platform.consent.chat_flow import save_field
+from okno.platform.subjects.fields import FIELDS
+
+FORM_FIELDS = ("name", "phone", "email")
+PROCESSING_LABEL = "Согласие на обработку персональных данных"
+ADVERTISING_LABEL = "Согласие получать акции и предложения в этом чате"
+
+
+class PrechatForm(msgspec.Struct):
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    topic: str = ""
+    processing: str = ""
+    advertising: str = ""
+
+
+async def submit(
+    visitor: Visitor, form: PrechatForm, ip: str | None, user_agent: str | None
+) -> int:
+    """Start the visitor's conversation with what they chose to give; returns its id."""
+    values = {
+        name: fields.normalize(name, getattr(form, name))
+        for name in FORM_FIELDS
+        if getattr(form, name).strip()
+    }
+    processing, advertising = form.processing == "on", form.advertising == "on"
+    if values and not processing:
+        raise ChatError(
+            "consent_required",
+            "Чтобы передать контакты, отметьте согласие на обработку персональных данных"
+            " или оставьте поля пустыми.",
+        )
+    support = await documents.current_for_purpose("support")
+    ads = await documents.current_for_purpose("advertising-chat")
+    if support is None or ads is None:
+        raise ChatError("unavailable", "документы о согласии ещё не опубликованы")
+
+    def proof(label: str) -> consent.Proof:
+        return consent.Proof("prechat_form", f"checkbox:{label}", ip, user_agent)
+
+    async with database.transaction():
+        conn = database.connection()
+        row = await conn.fetchrow(
+            "SELECT subject_id FROM visitor WHERE token_hash = $1 FOR UPDATE", visitor.token_hash
+        )
+        if row is None:
+            raise ChatError("forbidden", "сеанс чата не найден, обновите страницу")
+        subject_id = row["subject_id"]
+        if subject_id is None:
+            topic_id = await conn.fetchval(
+                "SELECT id FROM topic WHERE slug = $1 AND active", form.topic
+            )
+            subject_id = await service.start_conversation(conn, visitor.token_hash, topic_id)
+        conversation = await conn.fetchval(
+            "SELECT id FROM conversation WHERE subject_id = $1", subject_id
+        )
+        if processing:
+            consent_id = await consent.give(conn, subject_id, support, proof(PROCESSING_LABEL))
+            for name, value in values.items():
+                await save_field(
+                    conn, subject_id, name, value, "support", consent_id, "form", Actor.subject()
+                )
+        if advertising:
+            await consent.give(conn, subject_id, ads, proof(ADVERTISING_LABEL))
+        given = ", ".join(FIELDS[name].label for name in values) or "без контактов"
+        version = await service.system_note(
+            conn, conversation, f"Клиент заполнил анкету перед чатом: {given}"
+        )
+    await notify.changed(conversation, version)
+    return conversation
