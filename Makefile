@@ -26,6 +26,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# A benchmark, not a test: about 5-10 minutes; BENCH_ARGS="--help" lists what can be scaled.
+bench: install
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
+
 fmt: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .

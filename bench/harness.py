@@ -181,6 +181,9 @@ class Peer:
         with contextlib.suppress(websockets.ConnectionClosed):
             async for raw in self.ws:
                 self.on_frame(decode(raw), time.perf_counter())
+        self.close_code = self.ws.close_code
+
+    close_code: int | None = None
 
     def on_frame(self, frame: dict[str, Any], at: float) -> None:
         raise NotImplementedError

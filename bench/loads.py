@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import httpx
+import websockets
 
 from bench.baselines import TEXT
 from bench.harness import Operator, Server, Visitor, gather_limited, rss
@@ -63,7 +64,11 @@ async def throughput(
         nonlocal errors
         while time.perf_counter() < stop:
             started = time.perf_counter()
-            frame = await tab.say(TEXT)
+            try:
+                frame = await tab.say(TEXT)
+            except (websockets.ConnectionClosed, TimeoutError):
+                errors += 1
+                return
             if frame["type"] == "ack":
                 sent[frame["client_id"]] = started
             else:
@@ -96,10 +101,16 @@ async def latency(
     started = time.perf_counter()
     sends: list[asyncio.Task[Any]] = []
 
+    errors = 0
+
     async def send(tab: Visitor) -> None:
+        nonlocal errors
         client_id = str(uuid.uuid4())
         sent[client_id] = time.perf_counter()
-        await tab.send(TEXT, client_id)
+        try:
+            await tab.send(TEXT, client_id)
+        except websockets.ConnectionClosed:
+            errors += 1  # counted as not delivered
 
     for n in range(total):
         due = started + n / rate
@@ -115,6 +126,7 @@ async def latency(
     return {
         "offered_per_second": total / offered_for,
         "sent": len(sent),
+        "errors": errors,
         "delivered": len(latencies),
         "latency_ms": percentiles(latencies),
         "clients": len(tabs),

@@ -90,6 +90,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level="warning" if settings.log_level == "info" else settings.log_level,
         proxy_headers=True,
         ws_max_size=settings.max_request_bytes,
+        # Chat frames are small JSON: compression saves little and costs ~44 KiB per socket.
+        ws_per_message_deflate=False,
         server_header=False,
     )
     return 0

@@ -21,7 +21,7 @@ from okno.platform.staff.roles import Role
 from tests.chat_support import Client, Staff
 from tests.conftest import ServerProcess
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = pytest.mark.timeout(60)
 
 
 class Survivor:

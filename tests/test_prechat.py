@@ -36,7 +36,10 @@ async def open_form(server: ServerProcess) -> tuple[httpx.AsyncClient, str]:
 async def test_the_form_offers_two_unchecked_consents_with_links(prechat_server, db) -> None:
     http, page = await open_form(prechat_server)
     boxes = re.findall(r"<input type=\"checkbox\"[^>]*>", page)
-    assert [re.search(r'name="(\w+)"', box).group(1) for box in boxes] == ["processing", "advertising"]
+    assert [re.search(r'name="(\w+)"', box).group(1) for box in boxes] == [
+        "processing",
+        "advertising",
+    ]
     assert not any("checked" in box for box in boxes)
     assert 'href="/policy"' in page
     assert 'href="/consents/processing-support/v' in page
@@ -44,11 +47,18 @@ async def test_the_form_offers_two_unchecked_consents_with_links(prechat_server,
     await http.aclose()
 
 
-async def test_contacts_without_the_processing_consent_are_refused_and_nothing_is_kept(prechat_server, db) -> None:
+async def test_contacts_without_the_processing_consent_are_refused_and_nothing_is_kept(
+    prechat_server, db
+) -> None:
     http, page = await open_form(prechat_server)
     response = await http.post(
         "/chat/prechat",
-        data={"name": "Олег", "phone": "+7 916 222-33-44", "advertising": "on", "_csrf_token": csrf_from(page)},
+        data={
+            "name": "Олег",
+            "phone": "+7 916 222-33-44",
+            "advertising": "on",
+            "_csrf_token": csrf_from(page),
+        },
     )
     assert response.status_code == 400
     assert "отметьте согласие на обработку" in response.text
@@ -57,23 +67,42 @@ async def test_contacts_without_the_processing_consent_are_refused_and_nothing_i
     await http.aclose()
 
 
-async def test_contacts_under_consent_start_the_chat_and_advertising_stays_separate(prechat_server, db) -> None:
+async def test_contacts_under_consent_start_the_chat_and_advertising_stays_separate(
+    prechat_server, db
+) -> None:
     http, page = await open_form(prechat_server)
     response = await http.post(
         "/chat/prechat",
-        data={"name": "Олег", "phone": "8 916 222-33-44", "topic": "orders", "processing": "on", "_csrf_token": csrf_from(page)},
+        data={
+            "name": "Олег",
+            "phone": "8 916 222-33-44",
+            "topic": "orders",
+            "processing": "on",
+            "_csrf_token": csrf_from(page),
+        },
     )
     assert response.status_code == 303
     assert 'class="chat-' in (await http.get("/chat")).text  # the chat itself now
     subject = await visitor_subject(http)
     async with database.acquire() as conn:
-        fields = dict(await conn.fetch("SELECT field, value FROM subject_field WHERE subject_id = $1", subject))
-        sources = {r["source"] for r in await conn.fetch("SELECT source FROM subject_field WHERE subject_id = $1", subject)}
+        fields = dict(
+            await conn.fetch(
+                "SELECT field, value FROM subject_field WHERE subject_id = $1", subject
+            )
+        )
+        sources = {
+            r["source"]
+            for r in await conn.fetch(
+                "SELECT source FROM subject_field WHERE subject_id = $1", subject
+            )
+        }
         events = await conn.fetch(
-            "SELECT purpose_code, channel, control, ip FROM consent_event WHERE subject_id = $1", subject
+            "SELECT purpose_code, channel, control, ip FROM consent_event WHERE subject_id = $1",
+            subject,
         )
         note = await conn.fetchval(
-            "SELECT body FROM message m JOIN conversation c ON c.id = m.conversation_id WHERE c.subject_id = $1", subject
+            "SELECT body FROM message m JOIN conversation c ON c.id = m.conversation_id WHERE c.subject_id = $1",
+            subject,
         )
     assert fields == {"name": "Олег", "phone": "+79162223344"}
     assert sources == {"form"}
@@ -87,12 +116,21 @@ async def test_contacts_under_consent_start_the_chat_and_advertising_stays_separ
 
 async def test_advertising_alone_needs_no_contacts(prechat_server, db) -> None:
     http, page = await open_form(prechat_server)
-    response = await http.post("/chat/prechat", data={"advertising": "on", "_csrf_token": csrf_from(page)})
+    response = await http.post(
+        "/chat/prechat", data={"advertising": "on", "_csrf_token": csrf_from(page)}
+    )
     assert response.status_code == 303
     subject = await visitor_subject(http)
     async with database.acquire() as conn:
-        purposes = [r["purpose_code"] for r in await conn.fetch("SELECT purpose_code FROM consent_event WHERE subject_id = $1", subject)]
-        held = await conn.fetchval("SELECT count(*) FROM subject_field WHERE subject_id = $1", subject)
+        purposes = [
+            r["purpose_code"]
+            for r in await conn.fetch(
+                "SELECT purpose_code FROM consent_event WHERE subject_id = $1", subject
+            )
+        ]
+        held = await conn.fetchval(
+            "SELECT count(*) FROM subject_field WHERE subject_id = $1", subject
+        )
     assert purposes == ["advertising-chat"]
     assert held == 0
     await http.aclose()

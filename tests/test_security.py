@@ -94,6 +94,7 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /consents/{slug:str}": "public",
     "GET /consents/{slug:str}/{version:str}": "public",
     "GET /chat/consents/{event_id:int}": "subject",
+    "POST /chat/prechat": "subject",
     "GET /me": "public",
     "GET /me/login": "public",
     "POST /me/login": "public",
@@ -552,6 +553,8 @@ def test_generated_requests_get_answers_that_match_the_schema(base_url, world) -
 
 
 INT_ROUTES = sorted(route for route in HTTP_ROUTES if ":int}" in route)
+
+
 def _someone_allowed(route: str) -> str:
     audience = ROUTES[route]
     if audience in ("subject", "subject-or-staff"):

@@ -4,6 +4,11 @@ A notification carries only ids. The hub reads the changed rows once per convers
 the encoded frames to each subscribed socket's bounded queue. When the LISTEN connection comes
 back after a loss, and every few seconds as a safety net for a notification lost with a crashed
 sender, subscribed conversations are re-read from the table by version, so nothing is missed.
+
+Live frames never wait: a socket whose queue is full is closed (4008 "backlog"). A resync
+(``resume``, ``open``) may be longer than the queue, so it waits for room instead, up to
+``REPLAY_STALL`` seconds. The hub reads, and NOTIFYs are sent, through a small pool of the
+hub's own, so delivery never queues behind writers holding the main pool's connections.
 """
 
 from __future__ import annotations
@@ -376,13 +381,14 @@ class Hub:
         if not watchers:
             return
         key = (summary["status"], summary["assignee_id"], summary["team_id"])
-        changed = self.summary_cache.get(conversation) != key
+        previous = self.summary_cache.get(conversation)
         self.summary_cache[conversation] = key
-        if changed:
+        if previous != key:
             await self._send_client_state(conversation)
-            # Someone left or joined a queue: the positions of those waiting behind may move.
+        if _moves_queue(previous, key):
+            # It left a queue (or changed teams): the positions of those waiting behind move.
             for other, cached in list(self.summary_cache.items()):
-                if other != conversation and cached[1] is None and cached[2] == summary["team_id"]:
+                if other != conversation and _queued(cached) and cached[2] == summary["team_id"]:
                     await self._send_client_state(other)
 
     async def _send_client_state(self, conversation: int, *, cache: bool = False) -> None:
@@ -396,3 +402,23 @@ class Hub:
             self.summary_cache[conversation] = (row["status"], row["assignee_id"], row["team_id"])
         for peer in clients:
             peer.send(frame)
+
+
+def _queued(key: tuple[Any, ...]) -> bool:
+    """Whether a (status, assignee, team) summary is waiting in its team's queue."""
+    return key[1] is None and key[0] != "resolved"
+
+
+def _moves_queue(previous: tuple[Any, ...] | None, key: tuple[Any, ...]) -> bool:
+    """Whether a change shifts the queue positions of the others in its team.
+
+    Only leaving the queue does (or moving between teams): a newcomer queues behind everyone.
+    A conversation this worker sees for the first time counts as having left only if it is
+    not queued now; otherwise every first sight would re-send the state of every waiting
+    client here, one query each (quadratic with two workers and thousands of waiting chats).
+    """
+    if previous is None:
+        return not _queued(key)
+    if previous[2] != key[2]:
+        return True
+    return _queued(previous) and not _queued(key)

@@ -22,7 +22,9 @@ def prechat_server(database_url):
     server.stop()
 
 
-async def test_no_consent_checkbox_is_ever_checked_when_a_page_loads(browser, prechat_server) -> None:
+async def test_no_consent_checkbox_is_ever_checked_when_a_page_loads(
+    browser, prechat_server
+) -> None:
     context = await browser.new_context(locale="ru-RU")
     page = await context.new_page()
     errors = PageErrors(page)
@@ -37,7 +39,9 @@ async def test_no_consent_checkbox_is_ever_checked_when_a_page_loads(browser, pr
     await context.close()
 
 
-async def test_the_prechat_form_and_the_consent_button_flow(browser, prechat_server, make_staff) -> None:
+async def test_the_prechat_form_and_the_consent_button_flow(
+    browser, prechat_server, make_staff
+) -> None:
     context = await browser.new_context(locale="ru-RU")
     page = await context.new_page()
     errors = PageErrors(page)
@@ -79,7 +83,10 @@ async def test_the_prechat_form_and_the_consent_button_flow(browser, prechat_ser
                 conversation,
             )
         ]
-    assert controls == ["checkbox:Согласие на обработку персональных данных", "button:Да, присылайте"]
+    assert controls == [
+        "checkbox:Согласие на обработку персональных данных",
+        "button:Да, присылайте",
+    ]
     assert errors.errors == []
     await operator.close()
     await context.close()
