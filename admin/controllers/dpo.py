@@ -389,27 +389,14 @@ class DpoConsole(Controller):
         self, request: Request, subject_id: FromPath[str], data: URLEncodedBody[SubjectActionForm]
     ) -> Redirect:
         """Block the subject (or some fields) for the time of a check; logged."""
-        user = await current_staff(request)
-        assert user is not None
-        key = _uuid(subject_id)
-        try:
-            await blocking.block(key, user.id, fields=_chosen(data))
-        except blocking.BlockingError as problem:
-            raise _refuse(problem) from None
-        return Redirect(f"/admin/dpo/subjects/{key}", status_code=303)
+        return await _change_blocking(request, subject_id, data, blocking.block)
 
     @post("/subjects/{subject_id:str}/unblock")
     async def unblock(
         self, request: Request, subject_id: FromPath[str], data: URLEncodedBody[SubjectActionForm]
     ) -> Redirect:
-        user = await current_staff(request)
-        assert user is not None
-        key = _uuid(subject_id)
-        try:
-            await blocking.unblock(key, user.id, fields=_chosen(data))
-        except blocking.BlockingError as problem:
-            raise _refuse(problem) from None
-        return Redirect(f"/admin/dpo/subjects/{key}", status_code=303)
+        """Lift the block once the check is over; logged."""
+        return await _change_blocking(request, subject_id, data, blocking.unblock)
 
     @post("/subjects/{subject_id:str}/destroy")
     async def destroy(
@@ -619,3 +606,16 @@ def _csv(rows: list[Any]) -> Response[bytes]:
 
 
 route_handlers = [DpoConsole]
+
+
+async def _change_blocking(
+    request: Request, subject_id: str, data: SubjectActionForm, change: Any
+) -> Redirect:
+    user = await current_staff(request)
+    assert user is not None
+    key = _uuid(subject_id)
+    try:
+        await change(key, user.id, fields=_chosen(data))
+    except blocking.BlockingError as problem:
+        raise _refuse(problem) from None
+    return Redirect(f"/admin/dpo/subjects/{key}", status_code=303)

@@ -94,7 +94,7 @@ class ChatPages(Controller):
 
     @get("/widget.js", opt=PUBLIC)
     async def widget(self) -> Response[bytes]:
-        """The one-line embed: ``<script src="https://okno.example/widget.js" async></script>``."""
+        """The one-line embed: a ``<script async>`` whose src is ``/widget.js`` on okno's host."""
         return Response(
             WIDGET_SCRIPT.read_bytes(),
             media_type="text/javascript; charset=utf-8",

@@ -1,6 +1,6 @@
 /*
- * okno chat widget. Paste on your site:
- *   <script src="https://YOUR-OKNO-HOST/widget.js" async></script>
+ * okno chat widget. Paste on your site one script tag with the async attribute whose
+ * src is YOUR-OKNO-HOST/widget.js (see README.md).
  * It adds a round chat button in the bottom-right corner; a click opens the chat
  * (YOUR-OKNO-HOST/chat?embed=1) in a panel. It contacts no host but the one it came from,
  * injects no markup strings and no <style> element: styles are set through the DOM, so it
