@@ -390,3 +390,19 @@ async def test_a_blocked_subjects_text_never_reaches_staff_lists(client, supervi
     assert summary["last_message"]["preview"] == "Данные клиента заблокированы"
     assert not any("секрет" in json.dumps(frame, ensure_ascii=False) for frame in supervisor.frames)
     await blocking.unblock(subject, None)
+
+
+async def test_an_unsent_staff_upload_is_only_its_uploaders(base_url, make_staff) -> None:
+    author = await staff_client(base_url, (await make_staff(Role.OPERATOR)).login)
+    colleague = await staff_client(base_url, (await make_staff(Role.SUPERVISOR)).login)
+    uploaded = await author.post(
+        "/api/staff/attachments",
+        files={"file": ("draft.txt", b"draft notes", "text/plain")},
+        headers={"x-csrf-token": author.csrf},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    url = uploaded.json()["url"]
+    assert (await author.get(url)).status_code == 200
+    assert (await colleague.get(url, headers={"accept": "application/json"})).status_code == 404
+    await author.aclose()
+    await colleague.aclose()

@@ -386,10 +386,13 @@ async def _may_read(request: Request, row: Any) -> bool:
     user = await current_staff(request)
     if user is not None:
         if row["conversation_id"] is None:
-            # Unsent uploads are the uploader's; a staff file sent as a mailing is not PD.
-            return row["uploader_kind"] == "staff" and (
-                row["uploader_id"] == str(user.id) or user.role in CHAT_STAFF
-            )
+            # Unsent uploads are the uploader's; a staff file sent as a mailing (no single
+            # conversation) is readable by chat staff once a message carries it.
+            if row["uploader_kind"] != "staff":
+                return False
+            if row["uploader_id"] == str(user.id):
+                return True
+            return user.role in CHAT_STAFF and await _sent_in_a_message(row["id"])
         scope = await service.scope_of(user)
         if row["subject_id"] is not None and await _blocked(row["subject_id"]):
             return False  # blocked subject: no files for staff (okno.platform.rights.blocking)
@@ -425,3 +428,13 @@ async def _blocked(subject_id: Any) -> bool:
 
 
 route_handlers = [ClientChatApi, StaffChatApi, AttachmentFiles]
+
+
+async def _sent_in_a_message(attachment_id: str) -> bool:
+    async with database.acquire() as conn:
+        return bool(
+            await conn.fetchval(
+                "SELECT 1 FROM message WHERE attachment_id = $1 AND deleted_at IS NULL LIMIT 1",
+                attachment_id,
+            )
+        )
