@@ -97,8 +97,9 @@ async def raw_insert(url: str, concurrency: int, seconds: float) -> dict[str, fl
 async def message_transactions(url: str, concurrency: int, seconds: float) -> dict[str, Any]:
     """okno's message transaction (lock, counters, row) without and with its log rows.
 
-    The log rows are written by okno's own ``processing_log.record`` (the chain lock and the
-    hash), exactly as ``service.client_send`` does: the difference is their price per message.
+    The log rows are written by okno's own ``processing_log.record``, exactly as
+    ``service.client_send`` does, while okno's sealer chains them alongside as it does in the
+    server: the difference is their price per message.
     """
     os.environ["DATABASE_URL"] = url
     from okno.platform import database
@@ -149,7 +150,13 @@ async def message_transactions(url: str, concurrency: int, seconds: float) -> di
                 return transaction
 
             workers = [writer(c, s, variant == "with_log") for c, s in conversations]
-            count, elapsed = await _run_for(seconds, workers)
+            stop_sealer = asyncio.Event()
+            sealer = asyncio.create_task(processing_log.sealer(stop_sealer))
+            try:
+                count, elapsed = await _run_for(seconds, workers)
+            finally:
+                stop_sealer.set()
+                await sealer
             results[variant] = count / elapsed
     finally:
         await database.close_pool()

@@ -1,7 +1,7 @@
 """Background jobs every server process runs; each stops when its event is set.
 
-They coordinate through the database (row locks with SKIP LOCKED), so several workers may run
-them at once without doing anything twice.
+They coordinate through the database (row locks with SKIP LOCKED, advisory locks), so several
+workers may run them at once without doing anything twice.
 """
 
 from __future__ import annotations
@@ -14,5 +14,6 @@ Job = Callable[[asyncio.Event], Awaitable[None]]
 
 def background_jobs() -> list[Job]:
     from okno.platform.mailings.service import runner as send_mailings
+    from okno.platform.processing_log.service import sealer as seal_processing_log
 
-    return [send_mailings]
+    return [send_mailings, seal_processing_log]

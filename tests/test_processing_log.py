@@ -124,20 +124,73 @@ async def test_fifty_concurrent_writers_leave_one_intact_chain() -> None:
     async with database.acquire() as conn:
         rows = await log.subject_history(conn, subject)
         result = await log.verify(conn)
+        linked = await conn.fetchval(
+            "SELECT count(*) FROM processing_log_chain WHERE log_id = ANY($1::bigint[])",
+            [row["id"] for row in rows],
+        )
     assert len(rows) == 100
+    assert linked == 100
     assert result.ok, result
 
 
+async def test_concurrent_sealers_extend_one_chain_without_gaps_or_doubles() -> None:
+    ids = [
+        row_id
+        for batch in await asyncio.gather(*(write(entry()) for _ in range(30)))
+        for row_id in batch
+    ]
+
+    async def sealer() -> int:
+        async with database.acquire() as conn:
+            return await log.seal_all(conn)
+
+    await asyncio.gather(sealer(), sealer(), sealer())
+    async with database.acquire() as conn:
+        positions = await conn.fetch(
+            "SELECT position FROM processing_log_chain WHERE log_id = ANY($1::bigint[])", ids
+        )
+        assert len(positions) == len(ids)
+        assert await conn.fetchval("SELECT count(*) FROM processing_log_unsealed") == 0
+        assert (await log.verify(conn)).ok
+
+
+async def test_the_database_refuses_to_change_or_remove_a_link_of_the_chain() -> None:
+    [row_id] = await write(entry())
+    async with database.acquire() as conn:
+        await log.seal_all(conn)
+        for statement in (
+            "UPDATE processing_log_chain SET hash = prev_hash WHERE log_id = $1",
+            "DELETE FROM processing_log_chain WHERE log_id = $1",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+                await conn.execute(statement, row_id)
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute("TRUNCATE processing_log_chain")
+
+
+async def sealed(*entries: LogEntry) -> list[int]:
+    ids = await write(*entries)
+    async with database.acquire() as conn:
+        await log.seal_all(conn)
+    return ids
+
+
+async def behind_the_triggers(conn: asyncpg.Connection, statement: str, *args: object) -> None:
+    """What a superuser can do: triggers off. The chain is what catches it."""
+    async with conn.transaction():
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        await conn.execute(statement, *args)
+
+
 async def test_a_row_altered_behind_the_triggers_back_is_caught() -> None:
-    [first, second] = await write(entry(), entry())
+    [_, second] = await sealed(entry(), entry())
     cli_before = run_cli("log", "verify")
     assert cli_before.returncode == 0, cli_before.stderr
     assert "журнал обработки цел" in cli_before.stdout
     async with database.acquire() as conn:
-        # A superuser can bypass triggers; the chain is what catches it.
-        async with conn.transaction():
-            await conn.execute("SET LOCAL session_replication_role = replica")
-            await conn.execute("UPDATE processing_log SET action = 'use' WHERE id = $1", second)
+        await behind_the_triggers(
+            conn, "UPDATE processing_log SET action = 'use' WHERE id = $1", second
+        )
         result = await log.verify(conn)
     assert not result.ok
     assert result.first_bad_id == second
@@ -146,28 +199,78 @@ async def test_a_row_altered_behind_the_triggers_back_is_caught() -> None:
     assert f"на записи {second}" in cli.stderr
     # Leave a sound chain for the rest of the suite: put the row back as it was.
     async with database.acquire() as conn:
-        async with conn.transaction():
-            await conn.execute("SET LOCAL session_replication_role = replica")
-            await conn.execute("UPDATE processing_log SET action = 'storage' WHERE id = $1", second)
+        await behind_the_triggers(
+            conn, "UPDATE processing_log SET action = 'storage' WHERE id = $1", second
+        )
         assert (await log.verify(conn)).ok
-    assert first + 1 == second
 
 
 async def test_a_deleted_row_is_caught() -> None:
-    ids = await write(entry(), entry(), entry())
+    ids = await sealed(entry(), entry(), entry())
     async with database.acquire() as conn:
         saved = await conn.fetchrow("SELECT * FROM processing_log WHERE id = $1", ids[1])
-        async with conn.transaction():
-            await conn.execute("SET LOCAL session_replication_role = replica")
-            await conn.execute("DELETE FROM processing_log WHERE id = $1", ids[1])
+        await behind_the_triggers(conn, "DELETE FROM processing_log WHERE id = $1", ids[1])
         result = await log.verify(conn)
-        async with conn.transaction():
-            await conn.execute("SET LOCAL session_replication_role = replica")
-            columns = ", ".join(saved.keys())
-            placeholders = ", ".join(f"${n}" for n in range(1, len(saved) + 1))
-            await conn.execute(
-                f"INSERT INTO processing_log ({columns}) VALUES ({placeholders})", *saved.values()
-            )
+        columns = ", ".join(saved.keys())
+        placeholders = ", ".join(f"${n}" for n in range(1, len(saved) + 1))
+        await behind_the_triggers(
+            conn, f"INSERT INTO processing_log ({columns}) VALUES ({placeholders})", *saved.values()
+        )
+        assert (await log.verify(conn)).ok
     assert not result.ok
     assert result.first_bad_id == ids[1]
     assert "missing" in (result.problem or "")
+
+
+async def test_a_removed_link_is_caught() -> None:
+    ids = await sealed(entry(), entry(), entry())
+    async with database.acquire() as conn:
+        saved = await conn.fetchrow("SELECT * FROM processing_log_chain WHERE log_id = $1", ids[1])
+        await behind_the_triggers(
+            conn, "DELETE FROM processing_log_chain WHERE log_id = $1", ids[1]
+        )
+        result = await log.verify(conn)
+        await behind_the_triggers(
+            conn,
+            "INSERT INTO processing_log_chain (position, log_id, prev_hash, hash)"
+            " VALUES ($1, $2, $3, $4)",
+            *saved.values(),
+        )
+        assert (await log.verify(conn)).ok
+    assert not result.ok
+    assert result.first_bad_id == ids[2]
+    assert "missing" in (result.problem or "")
+
+
+async def test_a_row_slipped_in_beside_the_chain_is_caught() -> None:
+    async with database.acquire() as conn:
+        forged = await conn.fetchval(
+            "INSERT INTO processing_log (at, actor_kind, action, categories, fields)"
+            " VALUES (now(), 'system', 'use', '{}', '{}') RETURNING id"
+        )
+        result = await log.verify(conn)
+        # Put the forged row where an honest writer would have: in the sealing queue.
+        await conn.execute("INSERT INTO processing_log_unsealed (log_id) VALUES ($1)", forged)
+        assert (await log.verify(conn)).ok
+    assert not result.ok
+    assert result.first_bad_id == forged
+    assert "not in the chain" in (result.problem or "")
+
+
+async def test_the_server_seals_what_was_written_without_being_asked() -> None:
+    [row_id] = await write(entry())
+    stop = asyncio.Event()
+    task = asyncio.create_task(log.sealer(stop))
+    try:
+        async with database.acquire() as conn:
+            for _ in range(100):
+                if await conn.fetchval(
+                    "SELECT 1 FROM processing_log_chain WHERE log_id = $1", row_id
+                ):
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the sealer did not seal a committed row within 5 s")
+    finally:
+        stop.set()
+        await task

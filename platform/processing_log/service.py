@@ -1,14 +1,20 @@
-"""The processing log: append-only rows, each hash-chained to the one before.
+"""The processing log: append-only rows, sealed into a hash chain shortly after they commit.
 
-``record`` joins the caller's transaction, so the act and its rows commit together. It takes a
-transaction-scoped advisory lock before reading the chain's head: concurrent writers queue for
-the head instead of forking the chain, and the lock is released by their commit. Call it as the
-last statement of a transaction so the lock is held only through the commit.
+``record`` joins the caller's transaction: the act, its rows and their places in the sealing
+queue commit together, in one statement and without any lock shared with other writers. The
+sealer (``seal``, run by every server process; one at a time under an advisory lock) takes the
+committed rows from the queue in id order and appends them to ``processing_log_chain``, each
+link holding the SHA-256 of its row and the previous link. Both tables refuse UPDATE, DELETE
+and TRUNCATE; the chain catches whoever bypasses that. Rows still waiting for the sealer (a
+fraction of a second old) are protected by the triggers alone.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -20,12 +26,18 @@ from okno.platform import database
 from okno.platform.processing_log.schemas import LogEntry, validated
 from okno.platform.subjects.fields import categories_of
 
-CHAIN_LOCK = 0x6F6B6E6F_6C6F67  # "oknolog": the advisory-lock key of the chain's head
+logger = logging.getLogger(__name__)
+
+SEALER_LOCK = 0x6F6B6E6F_6C6F67  # "oknolog": one sealer at a time extends the chain
+SEAL_BATCH = 5000
+SEAL_INTERVAL = 0.2  # seconds between a server's sealing rounds
 GENESIS = b"\x00" * 32
 COLUMNS = (
     "id, at, actor_kind, actor_id, subject_id, action, categories, fields, purpose,"
     " legal_basis, request_id, reason"
 )
+WRITTEN = COLUMNS.removeprefix("id, ")
+PER_ROW = WRITTEN.count(",") + 1
 
 
 class VerifyResult(msgspec.Struct, frozen=True):
@@ -54,20 +66,28 @@ def _digest(prev_hash: bytes, row: Sequence[object]) -> bytes:
     return hashlib.sha256(prev_hash + canonical).digest()
 
 
+def _insert_statement(count: int) -> str:
+    rows = ", ".join(
+        "(" + ", ".join(f"${n * PER_ROW + k}" for k in range(1, PER_ROW + 1)) + ")"
+        for n in range(count)
+    )
+    return (
+        f"WITH written AS (INSERT INTO processing_log ({WRITTEN}) VALUES {rows} RETURNING id),"
+        " queued AS (INSERT INTO processing_log_unsealed (log_id) SELECT id FROM written)"
+        " SELECT id FROM written ORDER BY id"
+    )
+
+
 async def record(*entries: LogEntry) -> list[int]:
     """Append ``entries`` inside the caller's transaction; returns their ids."""
     if not entries:
         return []
     checked = [validated(entry) for entry in entries]
     conn = database.connection()
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK)
-    head = await conn.fetchrow("SELECT id, hash FROM processing_log ORDER BY id DESC LIMIT 1")
-    last_id, prev_hash = (head["id"], bytes(head["hash"])) if head else (0, GENESIS)
     at = datetime.now(UTC)
-    rows = []
-    for offset, entry in enumerate(checked, start=1):
-        row = (
-            last_id + offset,
+    values: list[object] = []
+    for entry in checked:
+        values += (
             at,
             entry.actor_kind.value,
             entry.actor_id,
@@ -80,34 +100,100 @@ async def record(*entries: LogEntry) -> list[int]:
             entry.request_id,
             entry.reason,
         )
-        digest = _digest(prev_hash, row)
-        rows.append((*row, prev_hash, digest))
-        prev_hash = digest
-    await conn.executemany(
-        f"INSERT INTO processing_log ({COLUMNS}, prev_hash, hash)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        rows,
-    )
-    return [row[0] for row in rows]
+    rows = await conn.fetch(_insert_statement(len(checked)), *values)
+    return [row["id"] for row in rows]
+
+
+async def seal(conn: asyncpg.Connection, *, wait: bool = False) -> int:
+    """Chain up to a batch of committed rows; returns how many. Another sealer at work means
+    this one returns 0 at once, unless ``wait``."""
+    async with conn.transaction():
+        if wait:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", SEALER_LOCK)
+        elif not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", SEALER_LOCK):
+            return 0
+        rows = await conn.fetch(
+            f"WITH taken AS (DELETE FROM processing_log_unsealed WHERE log_id IN"
+            f" (SELECT log_id FROM processing_log_unsealed ORDER BY log_id LIMIT {SEAL_BATCH})"
+            f" RETURNING log_id)"
+            f" SELECT {COLUMNS} FROM processing_log WHERE id IN (SELECT log_id FROM taken)"
+            f" ORDER BY id"
+        )
+        if not rows:
+            return 0
+        head = await conn.fetchrow(
+            "SELECT position, hash FROM processing_log_chain ORDER BY position DESC LIMIT 1"
+        )
+        position, prev_hash = (head["position"], bytes(head["hash"])) if head else (0, GENESIS)
+        links = []
+        for row in rows:
+            digest = _digest(prev_hash, tuple(row))
+            position += 1
+            links.append((position, row["id"], prev_hash, digest))
+            prev_hash = digest
+        await conn.copy_records_to_table(
+            "processing_log_chain",
+            records=links,
+            columns=("position", "log_id", "prev_hash", "hash"),
+        )
+    return len(rows)
+
+
+async def seal_all(conn: asyncpg.Connection) -> int:
+    """Seal until the queue holds nothing committed; waits for a sealer already at work."""
+    total = 0
+    while sealed := await seal(conn, wait=True):
+        total += sealed
+    return total
+
+
+async def sealer(stop: asyncio.Event) -> None:
+    """The in-server sealer: a round every SEAL_INTERVAL, a full batch without pause."""
+    while not stop.is_set():
+        sealed = 0
+        try:
+            async with database.acquire() as conn:
+                sealed = await seal(conn)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            logger.warning("processing log: sealer paused (%s)", type(error).__name__)
+        if sealed < SEAL_BATCH:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=SEAL_INTERVAL)
 
 
 async def verify(conn: asyncpg.Connection) -> VerifyResult:
-    """Walk the whole chain in order; name the first row that does not hold."""
-    expected_id, prev_hash, checked = 1, GENESIS, 0
+    """Seal what is waiting, then walk the whole chain in order and check that every row is in
+    it; name the first row that does not hold."""
+    await seal_all(conn)
+    prev_hash, checked = GENESIS, 0
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        query = f"SELECT {COLUMNS}, prev_hash, hash FROM processing_log ORDER BY id"
-        async for record_ in conn.cursor(query, prefetch=2000):
-            row = tuple(record_)
-            row_id = row[0]
-            if row_id != expected_id:
-                return VerifyResult(False, checked, expected_id, f"row {expected_id} is missing")
-            if bytes(row[12]) != prev_hash:
+        query = (
+            f"SELECT c.position, c.log_id, c.prev_hash, c.hash, l.{COLUMNS.replace(', ', ', l.')}"
+            " FROM processing_log_chain c LEFT JOIN processing_log l ON l.id = c.log_id"
+            " ORDER BY c.position"
+        )
+        async for link in conn.cursor(query, prefetch=2000):
+            position, log_id, link_prev, link_hash, *row = tuple(link)
+            if position != checked + 1:
                 return VerifyResult(
-                    False, checked, row_id, "the link to the previous row is broken"
+                    False, checked, log_id, f"link {checked + 1} of the chain is missing"
                 )
-            if _digest(prev_hash, row[:12]) != bytes(row[13]):
-                return VerifyResult(False, checked, row_id, "the content does not match its hash")
-            prev_hash, expected_id, checked = bytes(row[13]), row_id + 1, checked + 1
+            if row[0] is None:
+                return VerifyResult(False, checked, log_id, f"row {log_id} is missing")
+            if bytes(link_prev) != prev_hash:
+                return VerifyResult(
+                    False, checked, log_id, "the link to the previous row is broken"
+                )
+            if _digest(prev_hash, row) != bytes(link_hash):
+                return VerifyResult(False, checked, log_id, "the content does not match its hash")
+            prev_hash, checked = bytes(link_hash), checked + 1
+        stray = await conn.fetchval(
+            "SELECT min(l.id) FROM processing_log l WHERE NOT EXISTS"
+            " (SELECT 1 FROM processing_log_chain c WHERE c.log_id = l.id)"
+            " AND NOT EXISTS (SELECT 1 FROM processing_log_unsealed u WHERE u.log_id = l.id)"
+        )
+        if stray is not None:
+            return VerifyResult(False, checked, stray, f"row {stray} is not in the chain")
     return VerifyResult(True, checked)
 
 
