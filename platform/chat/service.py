@@ -99,16 +99,17 @@ async def client_send(
     _require_content(text, attachment_id)
     async with database.transaction():
         conn = database.connection()
-        row = await conn.fetchrow(
-            "SELECT subject_id, topic_id FROM visitor WHERE token_hash = $1 FOR UPDATE",
+        conversation = await conn.fetchrow(
+            f"SELECT {VISITORS_CONVERSATION_LOCKED} FROM visitor v"
+            " JOIN conversation c ON c.subject_id = v.subject_id"
+            " WHERE v.token_hash = $1 FOR UPDATE OF c",
             visitor.token_hash,
         )
-        if row is None:
-            raise ChatError("forbidden", "сеанс чата не найден, обновите страницу")
-        subject_id, first = row["subject_id"], row["subject_id"] is None
-        if first:
-            subject_id = await start_conversation(conn, visitor.token_hash, row["topic_id"])
-        conversation = await _lock(conn, "subject_id = $1", subject_id)
+        first = False
+        if conversation is None:
+            subject_id, first = await _subject_for_first_message(conn, visitor)
+            conversation = await _lock(conn, "subject_id = $1", subject_id)
+        subject_id = conversation["subject_id"]
         guarded = await masking.guard_text(conn, subject_id, text)
         sent = await _store(
             conn,
@@ -120,13 +121,30 @@ async def client_send(
             attachment_id=attachment_id,
             uploader=("subject", visitor.token_hash.hex()),
         )
-        await processing_log.record(*masking.kept_entries(subject_id, guarded))
-        if first:
-            await processing_log.record(
-                *entries(Actor.subject(), subject_id, (Action.COLLECTION,), ("visitor_token",))
-            )
+        collected = (
+            entries(Actor.subject(), subject_id, (Action.COLLECTION,), ("visitor_token",))
+            if first
+            else []
+        )
+        await processing_log.record(*masking.kept_entries(subject_id, guarded), *collected)
     await notify.changed(sent.conversation, sent.version)
     return Sent(sent.conversation, sent.seq, sent.version, guarded.masked)
+
+
+async def _subject_for_first_message(
+    conn: asyncpg.Connection, visitor: Visitor
+) -> tuple[uuid.UUID, bool]:
+    """The visitor's subject, made now if this is their first message (then ``True``). The
+    visitor row is locked so two tabs sending their first messages at once make one subject."""
+    row = await conn.fetchrow(
+        "SELECT subject_id, topic_id FROM visitor WHERE token_hash = $1 FOR UPDATE",
+        visitor.token_hash,
+    )
+    if row is None:
+        raise ChatError("forbidden", "сеанс чата не найден, обновите страницу")
+    if row["subject_id"] is not None:
+        return row["subject_id"], False
+    return await start_conversation(conn, visitor.token_hash, row["topic_id"]), True
 
 
 async def start_conversation(
@@ -155,10 +173,13 @@ def _require_content(text: str, attachment_id: str | None) -> None:
         raise ChatError("invalid_frame", "пустое сообщение")
 
 
+CONVERSATION_LOCKED = "id, subject_id, status, assignee_id, team_id, last_seq, last_version"
+VISITORS_CONVERSATION_LOCKED = ", ".join(f"c.{c}" for c in CONVERSATION_LOCKED.split(", "))
+
+
 async def _lock(conn: asyncpg.Connection, where: str, key: object) -> asyncpg.Record:
     row = await conn.fetchrow(
-        "SELECT id, subject_id, status, assignee_id, team_id, last_seq, last_version"
-        f" FROM conversation WHERE {where} FOR UPDATE",
+        f"SELECT {CONVERSATION_LOCKED} FROM conversation WHERE {where} FOR UPDATE",
         key,
     )
     if row is None:
@@ -181,45 +202,26 @@ async def _store(
 ) -> Sent:
     """Store one message in the locked conversation; a repeated ``client_id`` stores nothing."""
     conversation_id = conversation["id"]
-    existing = await conn.fetchrow(
-        "SELECT seq, version FROM message WHERE conversation_id = $1 AND client_id = $2",
+    if reply_to is not None or attachment_id is not None:
+        # A resend must not be refused for a reply target or a file that its first send used.
+        earlier = await conn.fetchrow(
+            "SELECT seq, version FROM message WHERE conversation_id = $1 AND client_id = $2",
+            conversation_id,
+            client_id,
+        )
+        if earlier is not None:
+            return Sent(conversation_id, earlier["seq"], earlier["version"])
+        await _check_reply_target(conn, conversation_id, reply_to, internal)
+        if attachment_id is not None:
+            assert uploader is not None
+            await attachments.claim(conn, attachment_id, conversation_id, *uploader)
+    status, waiting = _status_after(conversation, author)
+    stored = await conn.fetchrow(
+        STORE_MESSAGE,
         conversation_id,
         client_id,
-    )
-    if existing is not None:
-        return Sent(conversation_id, existing["seq"], existing["version"])
-    if reply_to is not None:
-        target = await conn.fetchrow(
-            "SELECT internal FROM message WHERE conversation_id = $1 AND seq = $2",
-            conversation_id,
-            reply_to,
-        )
-        if target is None:
-            raise ChatError("not_found", "сообщение, на которое вы отвечаете, не найдено")
-        if target["internal"] and not internal:
-            raise ChatError("forbidden", "на внутреннюю заметку можно ответить только заметкой")
-    if attachment_id is not None:
-        assert uploader is not None
-        await attachments.claim(conn, attachment_id, conversation_id, *uploader)
-    status, waiting = _status_after(conversation, author)
-    counters = await conn.fetchrow(
-        "UPDATE conversation SET last_seq = last_seq + 1, last_version = last_version + 1,"
-        " updated_at = now(), status = $2,"
-        " waiting_since = CASE WHEN $3 AND waiting_since IS NULL THEN now()"
-        "  WHEN $3 THEN waiting_since END"
-        " WHERE id = $1 RETURNING last_seq, last_version",
-        conversation_id,
         status,
         waiting,
-    )
-    await conn.execute(
-        "INSERT INTO message (conversation_id, seq, version, client_id, author_kind, author_id,"
-        " body, reply_to, attachment_id, buttons, internal)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        conversation_id,
-        counters["last_seq"],
-        counters["last_version"],
-        client_id,
         author.kind,
         author.staff_id,
         text,
@@ -228,12 +230,56 @@ async def _store(
         msgspec.json.encode(buttons or []).decode(),
         internal,
     )
+    if not stored["fresh"]:
+        return Sent(conversation_id, stored["seq"], stored["version"])
     if author.kind in ("subject", "staff"):
         fields = ("message_text", "attachment") if attachment_id else ("message_text",)
         await processing_log.record(
             *entries(author.actor, conversation["subject_id"], STORE, fields)
         )
-    return Sent(conversation_id, counters["last_seq"], counters["last_version"])
+    return Sent(conversation_id, stored["seq"], stored["version"])
+
+
+# One round trip: a repeated client_id returns the earlier message; otherwise the locked
+# conversation's counters move on and the message takes them. The caller holds the row lock,
+# so no concurrent send can slip a same-id message in between.
+STORE_MESSAGE = """
+WITH earlier AS (
+    SELECT seq, version FROM message WHERE conversation_id = $1 AND client_id = $2
+), counters AS (
+    UPDATE conversation SET last_seq = last_seq + 1, last_version = last_version + 1,
+        updated_at = now(), status = $3,
+        waiting_since = CASE WHEN $4 AND waiting_since IS NULL THEN now()
+            WHEN $4 THEN waiting_since END
+    WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM earlier)
+    RETURNING last_seq, last_version
+), stored AS (
+    INSERT INTO message (conversation_id, seq, version, client_id, author_kind, author_id,
+        body, reply_to, attachment_id, buttons, internal)
+    SELECT $1, last_seq, last_version, $2, $5::text, $6::bigint, $7::text, $8::bigint,
+        $9::text, $10::jsonb, $11::boolean
+    FROM counters
+    RETURNING seq, version
+)
+SELECT seq, version, true AS fresh FROM stored
+UNION ALL SELECT seq, version, false FROM earlier
+"""
+
+
+async def _check_reply_target(
+    conn: asyncpg.Connection, conversation_id: int, reply_to: int | None, internal: bool
+) -> None:
+    if reply_to is None:
+        return
+    target = await conn.fetchrow(
+        "SELECT internal FROM message WHERE conversation_id = $1 AND seq = $2",
+        conversation_id,
+        reply_to,
+    )
+    if target is None:
+        raise ChatError("not_found", "сообщение, на которое вы отвечаете, не найдено")
+    if target["internal"] and not internal:
+        raise ChatError("forbidden", "на внутреннюю заметку можно ответить только заметкой")
 
 
 def _status_after(conversation: asyncpg.Record, author: Author) -> tuple[str, bool]:
