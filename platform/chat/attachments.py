@@ -11,6 +11,7 @@ import os
 import secrets
 import unicodedata
 from pathlib import Path
+from urllib.parse import quote
 
 import asyncpg
 import msgspec
@@ -104,8 +105,14 @@ async def store(data: bytes, name: str, uploader_kind: str, uploader_id: str) ->
         len(data),
         content_type,
         image_type is not None,
-        f"/attachments/{attachment_id}/{name}",
+        download_url(attachment_id, name),
     )
+
+
+def download_url(attachment_id: str, name: str) -> str:
+    """The name is only there for the browser's save dialog; quoted, so ``?`` and ``#`` in it
+    stay part of the path."""
+    return f"/attachments/{attachment_id}/{quote(name, safe='')}"
 
 
 async def claim(

@@ -7,6 +7,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from okno.platform.chat import attachments
+
 QUOTE_LENGTH = 200
 
 SELECT = """
@@ -56,7 +58,7 @@ def wire(row: asyncpg.Record, *, for_client: bool) -> dict[str, Any]:
             "size": row["attachment_size"],
             "type": row["attachment_type"],
             "image": row["attachment_image"],
-            "url": f"/attachments/{row['attachment_id']}/{row['attachment_name']}",
+            "url": attachments.download_url(row["attachment_id"], row["attachment_name"]),
         }
     return {
         "conversation": row["conversation_id"],
