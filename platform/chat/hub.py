@@ -1,7 +1,10 @@
 """Fan-out inside one worker, fed by PostgreSQL LISTEN/NOTIFY from every worker.
 
-A notification carries only ids. The hub reads the changed rows once per conversation and hands
-the encoded frames to each subscribed socket's bounded queue. When the LISTEN connection comes
+A notification carries only ids (a JSON array of events, see ``notify``). Changed conversations
+are marked dirty; one drain task reads the changes of every dirty conversation in two queries
+(messages, summaries) and hands the encoded frames to each subscribed socket's bounded queue.
+What changes while a pass runs is read by the next pass, so under load one pass serves many
+messages. When the LISTEN connection comes
 back after a loss, and every few seconds as a safety net for a notification lost with a crashed
 sender, subscribed conversations are re-read from the table by version, so nothing is missed.
 
@@ -130,8 +133,8 @@ class Hub:
         self.delivered: dict[int, int] = {}
         self.summary_cache: dict[int, tuple[Any, ...]] = {}
         self._listener: asyncpg.Connection | None = None
-        self._refreshing: set[int] = set()
         self._dirty: set[int] = set()
+        self._drain: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._maintenance: asyncio.Task[None] | None = None
         self._pool: asyncpg.Pool | None = None
@@ -139,10 +142,13 @@ class Hub:
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        # Fan-out reads and NOTIFYs get connections of their own: writers waiting for locks
-        # (the processing log's chain lock above all) must not hold up delivery.
+        # Fan-out reads and NOTIFYs get connections of their own: writers queued for a
+        # busy conversation's row lock, or a full main pool, must not hold up delivery.
         self._pool = await asyncpg.create_pool(
-            get_settings().database_url, min_size=1, max_size=HUB_POOL_SIZE
+            get_settings().database_url,
+            min_size=1,
+            max_size=HUB_POOL_SIZE,
+            reset=database.keep_session,
         )
         notify.attach(self._pool)
         await self._listen()
@@ -205,7 +211,9 @@ class Hub:
 
     async def resync_all(self) -> None:
         for conversation in list(self.watchers):
-            await self.refresh(conversation)
+            self.refresh(conversation)
+        if self._drain is not None:
+            await asyncio.shield(self._drain)
 
     async def _catch_up(self) -> None:
         if not self.delivered:
@@ -217,17 +225,21 @@ class Hub:
             )
         for row in rows:
             if row["last_version"] > self.delivered.get(row["id"], row["last_version"]):
-                self._spawn(self.refresh(row["id"]))
+                self.refresh(row["id"])
 
     # ------------------------------------------------------------ notifications
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         try:
-            event = msgspec.json.decode(payload)
+            events = msgspec.json.decode(payload, type=list[dict[str, Any]])
         except msgspec.DecodeError:
             return
+        for event in events:
+            self._on_event(event)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
         if "c" in event:
-            self._spawn(self.refresh(event["c"]))
+            self.refresh(event["c"])
         elif "r" in event:
             self._read(event["r"], event["s"], event["q"])
         elif "t" in event:
@@ -243,7 +255,7 @@ class Hub:
             if (peer.kind == "client") != (side == "client"):
                 peer.send(frame)
         if side == "staff":
-            self._spawn(self.refresh(conversation))
+            self.refresh(conversation)
 
     def _typing(self, conversation: int, side: str, name: str | None) -> None:
         frame = encode({"type": "typing", "side": side, "name": name})
@@ -330,47 +342,54 @@ class Hub:
 
     # ------------------------------------------------------------ delivery
 
-    async def refresh(self, conversation: int) -> None:
-        """Forward what changed in ``conversation``; concurrent calls coalesce into one pass."""
-        if conversation in self._refreshing:
-            self._dirty.add(conversation)
-            return
-        self._refreshing.add(conversation)
-        try:
-            while True:
-                self._dirty.discard(conversation)
-                await self._refresh_once(conversation)
-                if conversation not in self._dirty:
-                    break
-        finally:
-            self._refreshing.discard(conversation)
+    def refresh(self, conversation: int) -> None:
+        """Forward what changed in ``conversation`` with the next drain pass."""
+        self._dirty.add(conversation)
+        if self._drain is None or self._drain.done():
+            self._drain = asyncio.get_running_loop().create_task(self._drain_dirty())
+            self._tasks.add(self._drain)
+            self._drain.add_done_callback(self._finished)
 
-    async def _refresh_once(self, conversation: int) -> None:
-        watchers = self.watchers.get(conversation)
+    async def _drain_dirty(self) -> None:
+        while self._dirty:
+            batch, self._dirty = self._dirty, set()
+            try:
+                await self._refresh_batch(sorted(batch))
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                # Kept for the next notification or the catch-up sweep, not retried in a loop.
+                self._dirty |= batch
+                raise
+
+    async def _refresh_batch(self, batch: list[int]) -> None:
+        watched = {
+            c: self.delivered[c] for c in batch if self.watchers.get(c) and c in self.delivered
+        }
+        summarised = batch if self.staff else [c for c in batch if self.watchers.get(c)]
         async with self._acquire() as conn:
-            if watchers and conversation in self.delivered:
-                rows = await messages.changed_since(
-                    conn, conversation, self.delivered[conversation], for_client=False
-                )
-                for row in rows:
-                    staff_frame = encode(
-                        {"type": "message", "message": messages.wire(row, for_client=False)}
-                    )
-                    client_frame = None
-                    if not row["internal"]:
-                        client_frame = encode(
-                            {"type": "message", "message": messages.wire(row, for_client=True)}
-                        )
-                    for peer in list(watchers):
-                        frame = staff_frame if peer.kind == "staff" else client_frame
-                        if frame is not None:
-                            peer.deliver(conversation, row["version"], frame)
-                    self.delivered[conversation] = max(self.delivered[conversation], row["version"])
-            if not self.staff and not watchers:
-                return
-            summary = await summaries.one(conn, conversation)
-        if summary is None:
-            return
+            rows = await messages.changed_since_many(conn, watched) if watched else []
+            found = await summaries.many(conn, summarised) if summarised else []
+        for row in rows:
+            self._deliver(row)
+        for summary in found:
+            await self._summary_changed(summary)
+
+    def _deliver(self, row: asyncpg.Record) -> None:
+        conversation = row["conversation_id"]
+        staff_frame = encode({"type": "message", "message": messages.wire(row, for_client=False)})
+        client_frame = None
+        if not row["internal"]:
+            client_frame = encode(
+                {"type": "message", "message": messages.wire(row, for_client=True)}
+            )
+        for peer in list(self.watchers.get(conversation, ())):
+            frame = staff_frame if peer.kind == "staff" else client_frame
+            if frame is not None:
+                peer.deliver(conversation, row["version"], frame)
+        if conversation in self.delivered:
+            self.delivered[conversation] = max(self.delivered[conversation], row["version"])
+
+    async def _summary_changed(self, summary: asyncpg.Record) -> None:
+        conversation = summary["id"]
         if self.staff:
             frame = encode(summaries.for_staff(summary))
             for peer in list(self.staff):
@@ -378,7 +397,7 @@ class Hub:
                     summary["team_id"], summary["assignee_id"]
                 ):
                     peer.send(frame)
-        if not watchers:
+        if not self.watchers.get(conversation):
             return
         key = (summary["status"], summary["assignee_id"], summary["team_id"])
         previous = self.summary_cache.get(conversation)

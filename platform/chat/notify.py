@@ -1,12 +1,18 @@
 """Tell every worker that something changed: NOTIFY after commit, small ids only.
 
+Announcements made while a NOTIFY is on its way go out together in the next one, as a JSON
+array (at most ``MAX_PAYLOAD`` bytes; PostgreSQL's limit is 8000). Under load that is one NOTIFY
+for many messages instead of one each; when idle, each goes out at once.
+
 The hub attaches its own small pool, so a NOTIFY never waits behind writers that hold the
 main pool's connections; without a hub (commands, tests calling services) the main pool serves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 from typing import Any
 
 import asyncpg
@@ -16,7 +22,10 @@ from okno.platform import database
 
 logger = logging.getLogger("okno.chat.notify")
 CHANNEL = "okno"
+MAX_PAYLOAD = 7000
 _pool: asyncpg.Pool | None = None
+_waiting: deque[tuple[bytes, asyncio.Future[None]]] = deque()
+_sender: asyncio.Task[None] | None = None
 
 
 def attach(pool: asyncpg.Pool | None) -> None:
@@ -29,10 +38,34 @@ def _acquire() -> Any:
 
 
 async def publish(payload: dict[str, object]) -> None:
-    async with _acquire() as conn:
-        await conn.execute(
-            "SELECT pg_notify($1, $2)", CHANNEL, msgspec.json.encode(payload).decode()
-        )
+    """Announce ``payload`` to every worker; returns once its NOTIFY is sent."""
+    global _sender
+    sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    _waiting.append((msgspec.json.encode(payload), sent))
+    if _sender is None or _sender.done():
+        _sender = asyncio.get_running_loop().create_task(_send_waiting())
+    await sent
+
+
+async def _send_waiting() -> None:
+    while _waiting:
+        batch = [_waiting.popleft()]
+        size = len(batch[0][0]) + 2
+        while _waiting and size + len(_waiting[0][0]) + 1 <= MAX_PAYLOAD:
+            size += len(_waiting[0][0]) + 1
+            batch.append(_waiting.popleft())
+        payload = b"[" + b",".join(encoded for encoded, _ in batch) + b"]"
+        try:
+            async with _acquire() as conn:
+                await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload.decode())
+        except Exception as error:  # every waiter gets it: a NOTIFY never fails silently
+            for _, sent in batch:
+                if not sent.done():
+                    sent.set_exception(error)
+            continue
+        for _, sent in batch:
+            if not sent.done():
+                sent.set_result(None)
 
 
 async def changed(conversation_id: int, version: int) -> None:
