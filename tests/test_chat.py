@@ -242,6 +242,24 @@ async def test_typing_and_read_receipts_reach_the_other_side(client, supervisor)
     assert (await client.until("read"))["seq"] == ack["seq"]
 
 
+async def test_the_unread_count_counts_client_messages_after_the_staff_read_mark(
+    client, supervisor
+) -> None:
+    first = await client.say("первое")
+    conversation = first["conversation"]
+    await supervisor.until("conversation", id=conversation, unread=1)
+    await supervisor.open_conversation(conversation)
+    await supervisor.say(conversation, "ответ оператора")  # staff messages are not unread
+    await supervisor.until("conversation", id=conversation, unread=1)
+    second = await client.say("второе")
+    third = await client.say("третье")
+    await supervisor.until("conversation", id=conversation, unread=3)
+    await supervisor.send(type="read", conversation=conversation, seq=second["seq"])
+    await supervisor.until("conversation", id=conversation, unread=1)
+    await supervisor.send(type="read", conversation=conversation, seq=third["seq"])
+    await supervisor.until("conversation", id=conversation, unread=0)
+
+
 async def test_a_client_writing_again_reopens_a_resolved_conversation(client, supervisor) -> None:
     ack = await client.say("спасибо")
     conversation = ack["conversation"]

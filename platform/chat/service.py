@@ -16,6 +16,7 @@ from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.visitors import Visitor
 from okno.platform.consent import masking
+from okno.platform.pd_detect import find_contacts
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action
 from okno.platform.settings import get_settings
@@ -97,6 +98,11 @@ async def client_send(
     attachment_id: str | None = None,
 ) -> Sent:
     _require_content(text, attachment_id)
+    if visitor.subject_id is not None and reply_to is None and attachment_id is None:
+        plain = await _client_send_plain(visitor, visitor.subject_id, client_id, text)
+        if plain is not None:
+            await notify.changed(plain.conversation, plain.version)
+            return plain
     async with database.transaction():
         conn = database.connection()
         conversation = await conn.fetchrow(
@@ -129,6 +135,63 @@ async def client_send(
         await processing_log.record(*masking.kept_entries(subject_id, guarded), *collected)
     await notify.changed(sent.conversation, sent.version)
     return Sent(sent.conversation, sent.seq, sent.version, guarded.masked)
+
+
+async def _client_send_plain(
+    visitor: Visitor, subject_id: uuid.UUID, client_id: uuid.UUID, text: str
+) -> Sent | None:
+    """The common case in one statement, so one round trip: a text without contacts from a
+    visitor whose conversation exists. ``None`` sends it the general way (which also gives any
+    refusal): no such conversation, or a resend racing its own first send."""
+    if find_contacts(text):
+        return None
+    logged, values = processing_log.appending(
+        entries(SUBJECT.actor, subject_id, STORE, ("message_text",)),
+        4,
+        when="EXISTS (SELECT 1 FROM stored)",
+    )
+    try:
+        async with database.acquire() as conn:
+            row = await conn.fetchrow(
+                CLIENT_SEND_PLAIN.format(logged=logged),
+                visitor.token_hash,
+                client_id,
+                text,
+                *values,
+            )
+    except asyncpg.UniqueViolationError:
+        return None
+    return Sent(row["conversation_id"], row["seq"], row["version"]) if row else None
+
+
+# The steps of client_send and _store in one statement: it runs as one transaction. The row
+# lock of ``target`` is taken before ``counters`` updates the row, which then sees its latest
+# version; ``earlier`` reads the statement's snapshot, and the unique (conversation, client_id)
+# constraint catches a same-id send committed since (then the general way answers).
+CLIENT_SEND_PLAIN = """
+WITH target AS (
+    SELECT c.id FROM visitor v JOIN conversation c ON c.subject_id = v.subject_id
+    WHERE v.token_hash = $1 FOR UPDATE OF c
+), earlier AS (
+    SELECT m.conversation_id, m.seq, m.version FROM message m
+    WHERE m.conversation_id = (SELECT id FROM target) AND m.client_id = $2
+), counters AS (
+    UPDATE conversation c SET last_seq = c.last_seq + 1, last_version = c.last_version + 1,
+        staff_unread = c.staff_unread + 1, updated_at = now(),
+        status = CASE WHEN c.status NOT IN ('pending', 'resolved') THEN c.status
+            WHEN c.assignee_id IS NULL THEN 'new' ELSE 'open' END,
+        waiting_since = CASE WHEN c.assignee_id IS NOT NULL THEN NULL
+            ELSE coalesce(c.waiting_since, now()) END
+    FROM target WHERE c.id = target.id AND NOT EXISTS (SELECT 1 FROM earlier)
+    RETURNING c.id, c.last_seq, c.last_version
+), stored AS (
+    INSERT INTO message (conversation_id, seq, version, client_id, author_kind, body)
+    SELECT id, last_seq, last_version, $2, 'subject', $3 FROM counters
+    RETURNING conversation_id, seq, version
+), {logged}
+SELECT conversation_id, seq, version FROM stored
+UNION ALL SELECT conversation_id, seq, version FROM earlier
+"""
 
 
 async def _subject_for_first_message(
@@ -248,6 +311,7 @@ WITH earlier AS (
     SELECT seq, version FROM message WHERE conversation_id = $1 AND client_id = $2
 ), counters AS (
     UPDATE conversation SET last_seq = last_seq + 1, last_version = last_version + 1,
+        staff_unread = staff_unread + CASE WHEN $5::text = 'subject' THEN 1 ELSE 0 END,
         updated_at = now(), status = $3,
         waiting_since = CASE WHEN $4 AND waiting_since IS NULL THEN now()
             WHEN $4 THEN waiting_since END
@@ -366,13 +430,27 @@ async def _change_own(author: Author, conversation_id: int, seq: int, text: str 
 
 async def mark_read(side: str, conversation_id: int, seq: int) -> None:
     column = "client_read_seq" if side == "client" else "staff_read_seq"
-    async with database.acquire() as conn:
+    async with database.transaction():
+        conn = database.connection()
+        # The row lock first: the recount below then sees every message committed before it.
         updated = await conn.fetchval(
-            f"UPDATE conversation SET {column} = $2 WHERE id = $1 AND {column} < $2"
-            " AND $2 <= last_seq RETURNING id",
+            f"SELECT id FROM conversation WHERE id = $1 AND {column} < $2 AND $2 <= last_seq"
+            " FOR UPDATE",
             conversation_id,
             seq,
         )
+        if updated and side == "staff":
+            await conn.execute(
+                "UPDATE conversation SET staff_read_seq = $2, staff_unread = (SELECT count(*)"
+                " FROM message WHERE conversation_id = $1 AND author_kind = 'subject'"
+                " AND seq > $2) WHERE id = $1",
+                conversation_id,
+                seq,
+            )
+        elif updated:
+            await conn.execute(
+                "UPDATE conversation SET client_read_seq = $2 WHERE id = $1", conversation_id, seq
+            )
     if updated:
         await notify.publish({"r": conversation_id, "s": side, "q": seq})
 

@@ -21,8 +21,7 @@ SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c
        lm.created_at AS last_at, lm.deleted_at AS last_deleted, lm.attachment_id AS last_attachment,
        (SELECT bs.blocked_at IS NOT NULL FROM subject bs WHERE bs.id = c.subject_id)
          AS subject_blocked,
-       (SELECT count(*) FROM message um WHERE um.conversation_id = c.id
-         AND um.author_kind = 'subject' AND um.seq > c.staff_read_seq) AS unread
+       c.staff_unread AS unread
 FROM conversation c
 LEFT JOIN topic t ON t.id = c.topic_id
 LEFT JOIN team tm ON tm.id = c.team_id
@@ -42,6 +41,10 @@ async def fetch(conn: asyncpg.Connection, where: str, *args: Any) -> list[asyncp
 async def one(conn: asyncpg.Connection, conversation_id: int) -> asyncpg.Record | None:
     rows = await fetch(conn, "c.id = $2", conversation_id)
     return rows[0] if rows else None
+
+
+async def many(conn: asyncpg.Connection, conversation_ids: list[int]) -> list[asyncpg.Record]:
+    return await fetch(conn, "c.id = ANY($2::bigint[]) ORDER BY c.id", conversation_ids)
 
 
 def _preview(row: asyncpg.Record) -> str:

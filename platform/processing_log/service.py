@@ -37,7 +37,20 @@ COLUMNS = (
     " legal_basis, request_id, reason"
 )
 WRITTEN = COLUMNS.removeprefix("id, ")
-PER_ROW = WRITTEN.count(",") + 1
+# Casts, because rows are selected from VALUES (so a statement can write them conditionally).
+CASTS = (
+    "timestamptz",
+    "text",
+    "text",
+    "uuid",
+    "text",
+    "text[]",
+    "text[]",
+    "text",
+    "text",
+    "bigint",
+    "text",
+)
 
 
 class VerifyResult(msgspec.Struct, frozen=True):
@@ -66,27 +79,16 @@ def _digest(prev_hash: bytes, row: Sequence[object]) -> bytes:
     return hashlib.sha256(prev_hash + canonical).digest()
 
 
-def _insert_statement(count: int) -> str:
-    rows = ", ".join(
-        "(" + ", ".join(f"${n * PER_ROW + k}" for k in range(1, PER_ROW + 1)) + ")"
-        for n in range(count)
-    )
-    return (
-        f"WITH written AS (INSERT INTO processing_log ({WRITTEN}) VALUES {rows} RETURNING id),"
-        " queued AS (INSERT INTO processing_log_unsealed (log_id) SELECT id FROM written)"
-        " SELECT id FROM written ORDER BY id"
-    )
-
-
-async def record(*entries: LogEntry) -> list[int]:
-    """Append ``entries`` inside the caller's transaction; returns their ids."""
-    if not entries:
-        return []
-    checked = [validated(entry) for entry in entries]
-    conn = database.connection()
+def appending(
+    entries: Sequence[LogEntry], first: int, when: str = "true"
+) -> tuple[str, list[object]]:
+    """Two CTEs, ``written`` (with the new ids) and ``queued``, that append ``entries`` as part
+    of the caller's statement, so an act done in one statement logs itself in that statement;
+    parameters are numbered from ``first``. ``when`` (SQL) can make the rows conditional."""
     at = datetime.now(UTC)
     values: list[object] = []
-    for entry in checked:
+    rows = []
+    for entry in (validated(entry) for entry in entries):
         values += (
             at,
             entry.actor_kind.value,
@@ -100,7 +102,23 @@ async def record(*entries: LogEntry) -> list[int]:
             entry.request_id,
             entry.reason,
         )
-    rows = await conn.fetch(_insert_statement(len(checked)), *values)
+        start = first + len(rows) * len(CASTS)
+        rows.append("(" + ", ".join(f"${start + n}::{cast}" for n, cast in enumerate(CASTS)) + ")")
+    sql = (
+        f"written AS (INSERT INTO processing_log ({WRITTEN})"
+        f" SELECT * FROM (VALUES {', '.join(rows)}) AS entry WHERE {when} RETURNING id),"
+        " queued AS (INSERT INTO processing_log_unsealed (log_id) SELECT id FROM written)"
+    )
+    return sql, values
+
+
+async def record(*entries: LogEntry) -> list[int]:
+    """Append ``entries`` inside the caller's transaction; returns their ids."""
+    if not entries:
+        return []
+    conn = database.connection()
+    ctes, values = appending(entries, 1)
+    rows = await conn.fetch(f"WITH {ctes} SELECT id FROM written ORDER BY id", *values)
     return [row["id"] for row in rows]
 
 
