@@ -53,6 +53,23 @@ async def test_resending_the_same_client_id_returns_the_same_seq_and_stores_noth
     assert [m["text"] for m in stored] == ["один раз"]
 
 
+async def test_one_message_sent_from_many_tabs_at_once_is_stored_once(base_url, client) -> None:
+    await client.say("первое сообщение")  # later sends take the one-statement path
+    tabs = [client] + [await Client.open(base_url, client.cookies) for _ in range(5)]
+    for _ in range(3):
+        client_id = str(uuid.uuid4())
+        await asyncio.gather(
+            *(tab.send(type="send", client_id=client_id, text="из всех вкладок") for tab in tabs)
+        )
+        acks = [await tab.until("ack", client_id=client_id) for tab in tabs]
+        assert len({(a["seq"], a["version"]) for a in acks}) == 1
+    async with client.http() as http:
+        stored = (await http.get("/api/chat/messages")).json()["messages"]
+    assert [m["text"] for m in stored] == ["первое сообщение"] + ["из всех вкладок"] * 3
+    for tab in tabs[1:]:
+        await tab.close()
+
+
 async def test_a_reconnecting_client_gets_exactly_what_it_missed_in_order(
     base_url, client, supervisor
 ) -> None:
