@@ -265,8 +265,7 @@ class Hub:
 
     async def _presence(self, staff_id: int) -> None:
         affected = [c for c, cached in self.summary_cache.items() if cached[1] == staff_id]
-        for conversation in affected:
-            await self._send_client_state(conversation)
+        await self._send_client_states(affected)
 
     async def _conversation_started(self, visitor_hash: bytes) -> None:
         peers = self.lobby.pop(visitor_hash, set())
@@ -318,7 +317,7 @@ class Hub:
         await peer.settle()
         peer.synced(conversation, reached)
         if for_client:
-            await self._send_client_state(conversation, cache=True)
+            await self._send_client_states([conversation], cache=True)
         return reached
 
     def unwatch(self, peer: Peer, conversation: int) -> None:
@@ -370,8 +369,10 @@ class Hub:
             found = await summaries.many(conn, summarised) if summarised else []
         for row in rows:
             self._deliver(row)
+        stale: set[int] = set()
         for summary in found:
-            await self._summary_changed(summary)
+            stale |= self._summary_changed(summary)
+        await self._send_client_states(sorted(stale))
 
     def _deliver(self, row: asyncpg.Record) -> None:
         conversation = row["conversation_id"]
@@ -388,7 +389,8 @@ class Hub:
         if conversation in self.delivered:
             self.delivered[conversation] = max(self.delivered[conversation], row["version"])
 
-    async def _summary_changed(self, summary: asyncpg.Record) -> None:
+    def _summary_changed(self, summary: asyncpg.Record) -> set[int]:
+        """Send staff the new summary; return the conversations whose clients need a new state."""
         conversation = summary["id"]
         if self.staff:
             frame = encode(summaries.for_staff(summary))
@@ -398,29 +400,38 @@ class Hub:
                 ):
                     peer.send(frame)
         if not self.watchers.get(conversation):
-            return
+            return set()
         key = (summary["status"], summary["assignee_id"], summary["team_id"])
         previous = self.summary_cache.get(conversation)
         self.summary_cache[conversation] = key
-        if previous != key:
-            await self._send_client_state(conversation)
+        stale = {conversation} if previous != key else set()
         if _moves_queue(previous, key):
-            # It left a queue (or changed teams): the positions of those waiting behind move.
-            for other, cached in list(self.summary_cache.items()):
-                if other != conversation and _queued(cached) and cached[2] == summary["team_id"]:
-                    await self._send_client_state(other)
+            # It left a queue (or moved to another team's): those waiting behind it move up.
+            left = key[2] if previous is None else previous[2]
+            stale |= {
+                other
+                for other, cached in self.summary_cache.items()
+                if other != conversation and _queued(cached) and cached[2] == left
+            }
+        return stale
 
-    async def _send_client_state(self, conversation: int, *, cache: bool = False) -> None:
-        clients = [p for p in self.watchers.get(conversation, ()) if p.kind == "client"]
-        if not clients:
+    async def _send_client_states(self, conversations: list[int], *, cache: bool = False) -> None:
+        """Send each conversation's clients its ``state``: two queries however many there are."""
+        wanted = [
+            c for c in conversations if any(p.kind == "client" for p in self.watchers.get(c, ()))
+        ]
+        if not wanted:
             return
         async with self._acquire() as conn:
-            row = await summaries.one(conn, conversation)
-            frame = encode(await summaries.client_state(conn, row))
-        if cache and row is not None:
-            self.summary_cache[conversation] = (row["status"], row["assignee_id"], row["team_id"])
-        for peer in clients:
-            peer.send(frame)
+            rows = await summaries.many(conn, wanted)
+            states = await summaries.client_states(conn, rows)
+        for row, state in zip(rows, states, strict=True):
+            if cache:
+                self.summary_cache[row["id"]] = (row["status"], row["assignee_id"], row["team_id"])
+            frame = encode(state)
+            for peer in self.watchers.get(row["id"], ()):
+                if peer.kind == "client":
+                    peer.send(frame)
 
 
 def _queued(key: tuple[Any, ...]) -> bool:

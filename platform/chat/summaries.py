@@ -85,24 +85,46 @@ def for_staff(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def queue_position(conn: asyncpg.Connection, row: asyncpg.Record) -> int | None:
-    if (
-        row["assignee_id"] is not None
-        or row["waiting_since"] is None
-        or row["status"] == "resolved"
-    ):
-        return None
-    return await conn.fetchval(
-        "SELECT count(*) FROM conversation WHERE team_id IS NOT DISTINCT FROM $1"
-        " AND assignee_id IS NULL AND status <> 'resolved' AND waiting_since <= $2",
-        row["team_id"],
-        row["waiting_since"],
+def _queued(row: asyncpg.Record) -> bool:
+    return (
+        row["assignee_id"] is None
+        and row["waiting_since"] is not None
+        and row["status"] != "resolved"
     )
 
 
-async def client_state(conn: asyncpg.Connection, row: asyncpg.Record | None) -> dict[str, Any]:
-    settings = get_settings()
+# Each queued conversation's place in its team's queue: how many wait since no later than it.
+QUEUE_POSITIONS = """
+SELECT id, position FROM (
+    SELECT id, count(*) OVER (PARTITION BY team_id ORDER BY waiting_since) AS position
+    FROM conversation
+    WHERE assignee_id IS NULL AND status <> 'resolved' AND waiting_since IS NOT NULL
+) queue WHERE id = ANY($1::bigint[])
+"""
+
+
+async def client_states(
+    conn: asyncpg.Connection, rows: list[asyncpg.Record]
+) -> list[dict[str, Any]]:
+    """The ``state`` frames of several conversations in two queries, whatever their number."""
     topics = await conn.fetch("SELECT slug, title FROM topic WHERE active ORDER BY position, id")
+    queued = [row for row in rows if _queued(row)]
+    positions: dict[int, int] = {}
+    if queued:
+        positions = dict(await conn.fetch(QUEUE_POSITIONS, [row["id"] for row in queued]))
+    return [_state(topics, row, positions.get(row["id"])) for row in rows]
+
+
+async def client_state(conn: asyncpg.Connection, row: asyncpg.Record | None) -> dict[str, Any]:
+    if row is not None:
+        return (await client_states(conn, [row]))[0]
+    topics = await conn.fetch("SELECT slug, title FROM topic WHERE active ORDER BY position, id")
+    return _state(topics, None, None)
+
+
+def _state(
+    topics: list[asyncpg.Record], row: asyncpg.Record | None, position: int | None
+) -> dict[str, Any]:
     state: dict[str, Any] = {
         "type": "state",
         "conversation": None,
@@ -112,7 +134,7 @@ async def client_state(conn: asyncpg.Connection, row: asyncpg.Record | None) -> 
         "operator": None,
         "queue_position": None,
         "staff_read_seq": 0,
-        "edit_window_seconds": settings.edit_window_seconds,
+        "edit_window_seconds": get_settings().edit_window_seconds,
     }
     if row is not None:
         state.update(
@@ -122,7 +144,7 @@ async def client_state(conn: asyncpg.Connection, row: asyncpg.Record | None) -> 
             operator={"name": row["assignee_name"], "presence": row["assignee_presence"]}
             if row["assignee_id"]
             else None,
-            queue_position=await queue_position(conn, row),
+            queue_position=position,
             staff_read_seq=row["staff_read_seq"],
         )
     return state
