@@ -23,8 +23,12 @@ class Peer:
 
     async def connect(self, path: str) -> Peer:
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        # max_queue=None: frames a test leaves unread must not hold back the close handshake
+        # (a full queue stops the client reading, so it never sees the server's close frame).
         self.ws = await websockets.connect(
-            self.base_url.replace("http", "ws") + path, additional_headers={"cookie": cookie}
+            self.base_url.replace("http", "ws") + path,
+            additional_headers={"cookie": cookie},
+            max_queue=None,
         )
         return self
 

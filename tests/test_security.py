@@ -348,7 +348,9 @@ async def _fresh(base_url: str, world: World, name: str) -> Identity:
 async def _socket(base_url: str, path: str, identity: Identity) -> Any:
     cookie = "; ".join(f"{k}={v}" for k, v in identity.cookies.items())
     return await websockets.connect(
-        base_url.replace("http", "ws") + path, additional_headers={"cookie": cookie}
+        base_url.replace("http", "ws") + path,
+        additional_headers={"cookie": cookie},
+        max_queue=None,  # unread frames must not hold back the close handshake
     )
 
 
