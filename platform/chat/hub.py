@@ -4,9 +4,9 @@ A notification carries only ids (a JSON array of events, see ``notify``). Change
 are marked dirty; one drain task reads the changes of every dirty conversation in two queries
 (messages, summaries) and hands the encoded frames to each subscribed socket's bounded queue.
 What changes while a pass runs is read by the next pass, so under load one pass serves many
-messages. When the LISTEN connection comes
-back after a loss, and every few seconds as a safety net for a notification lost with a crashed
-sender, subscribed conversations are re-read from the table by version, so nothing is missed.
+messages. When the LISTEN connection comes back after a loss, and every few seconds as a safety
+net for a notification lost with a crashed sender, subscribed conversations are re-read from
+the table by version, so nothing is missed.
 
 Live frames never wait: a socket whose queue is full is closed (4008 "backlog"). A resync
 (``resume``, ``open``) may be longer than the queue, so it waits for room instead, up to
@@ -175,10 +175,11 @@ class Hub:
         self._listener = await asyncpg.connect(get_settings().database_url)
         await self._listener.add_listener(notify.CHANNEL, self._on_notify)
 
-    def _spawn(self, coroutine: Any) -> None:
+    def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+        return task
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -199,6 +200,7 @@ class Hub:
                     await self.resync_all()
                 elif ticks % 3 == 0:
                     await self._catch_up()
+                    self._kick()  # what a failed pass left dirty
                 if ticks % 5 == 0:
                     for staff_id in await routing.sweep_presence():
                         await notify.publish({"p": staff_id})
@@ -344,10 +346,11 @@ class Hub:
     def refresh(self, conversation: int) -> None:
         """Forward what changed in ``conversation`` with the next drain pass."""
         self._dirty.add(conversation)
-        if self._drain is None or self._drain.done():
-            self._drain = asyncio.get_running_loop().create_task(self._drain_dirty())
-            self._tasks.add(self._drain)
-            self._drain.add_done_callback(self._finished)
+        self._kick()
+
+    def _kick(self) -> None:
+        if self._dirty and (self._drain is None or self._drain.done()):
+            self._drain = self._spawn(self._drain_dirty())
 
     async def _drain_dirty(self) -> None:
         while self._dirty:
@@ -355,7 +358,7 @@ class Hub:
             try:
                 await self._refresh_batch(sorted(batch))
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                # Kept for the next notification or the catch-up sweep, not retried in a loop.
+                # Kept for the next notification or the maintenance tick, not retried in a loop.
                 self._dirty |= batch
                 raise
 

@@ -71,6 +71,23 @@ async def scope_of(user: StaffUser) -> Scope:
 # ---------------------------------------------------------------- client side
 
 
+def _advance(author_kind: str) -> str:
+    """The SET clause that moves a conversation on by one message of ``author_kind`` (an SQL
+    expression): counters, unread, and status. A client writing reopens a pending or resolved
+    conversation; an unassigned one that is not resolved waits, since its first such message."""
+    status = (
+        f"CASE WHEN {author_kind} = 'subject' AND c.status IN ('pending', 'resolved')"
+        " THEN CASE WHEN c.assignee_id IS NULL THEN 'new' ELSE 'open' END ELSE c.status END"
+    )
+    return (
+        "last_seq = c.last_seq + 1, last_version = c.last_version + 1, updated_at = now(),"
+        f" staff_unread = c.staff_unread + CASE WHEN {author_kind} = 'subject' THEN 1 ELSE 0 END,"
+        f" status = {status},"
+        f" waiting_since = CASE WHEN c.assignee_id IS NULL AND {status} <> 'resolved'"
+        " THEN coalesce(c.waiting_since, now()) END"
+    )
+
+
 async def client_conversation(visitor: Visitor) -> int | None:
     if visitor.subject_id is None:
         return None
@@ -168,7 +185,7 @@ async def _client_send_plain(
 # lock of ``target`` is taken before ``counters`` updates the row, which then sees its latest
 # version; ``earlier`` reads the statement's snapshot, and the unique (conversation, client_id)
 # constraint catches a same-id send committed since (then the general way answers).
-CLIENT_SEND_PLAIN = """
+CLIENT_SEND_PLAIN = f"""
 WITH target AS (
     SELECT c.id FROM visitor v JOIN conversation c ON c.subject_id = v.subject_id
     WHERE v.token_hash = $1 FOR UPDATE OF c
@@ -176,19 +193,14 @@ WITH target AS (
     SELECT m.conversation_id, m.seq, m.version FROM message m
     WHERE m.conversation_id = (SELECT id FROM target) AND m.client_id = $2
 ), counters AS (
-    UPDATE conversation c SET last_seq = c.last_seq + 1, last_version = c.last_version + 1,
-        staff_unread = c.staff_unread + 1, updated_at = now(),
-        status = CASE WHEN c.status NOT IN ('pending', 'resolved') THEN c.status
-            WHEN c.assignee_id IS NULL THEN 'new' ELSE 'open' END,
-        waiting_since = CASE WHEN c.assignee_id IS NOT NULL THEN NULL
-            ELSE coalesce(c.waiting_since, now()) END
+    UPDATE conversation c SET {_advance("'subject'")}
     FROM target WHERE c.id = target.id AND NOT EXISTS (SELECT 1 FROM earlier)
     RETURNING c.id, c.last_seq, c.last_version
 ), stored AS (
     INSERT INTO message (conversation_id, seq, version, client_id, author_kind, body)
     SELECT id, last_seq, last_version, $2, 'subject', $3 FROM counters
     RETURNING conversation_id, seq, version
-), {logged}
+), {{logged}}
 SELECT conversation_id, seq, version FROM stored
 UNION ALL SELECT conversation_id, seq, version FROM earlier
 """
@@ -278,13 +290,10 @@ async def _store(
         if attachment_id is not None:
             assert uploader is not None
             await attachments.claim(conn, attachment_id, conversation_id, *uploader)
-    status, waiting = _status_after(conversation, author)
     stored = await conn.fetchrow(
         STORE_MESSAGE,
         conversation_id,
         client_id,
-        status,
-        waiting,
         author.kind,
         author.staff_id,
         text,
@@ -306,22 +315,18 @@ async def _store(
 # One round trip: a repeated client_id returns the earlier message; otherwise the locked
 # conversation's counters move on and the message takes them. The caller holds the row lock,
 # so no concurrent send can slip a same-id message in between.
-STORE_MESSAGE = """
+STORE_MESSAGE = f"""
 WITH earlier AS (
     SELECT seq, version FROM message WHERE conversation_id = $1 AND client_id = $2
 ), counters AS (
-    UPDATE conversation SET last_seq = last_seq + 1, last_version = last_version + 1,
-        staff_unread = staff_unread + CASE WHEN $5::text = 'subject' THEN 1 ELSE 0 END,
-        updated_at = now(), status = $3,
-        waiting_since = CASE WHEN $4 AND waiting_since IS NULL THEN now()
-            WHEN $4 THEN waiting_since END
-    WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM earlier)
-    RETURNING last_seq, last_version
+    UPDATE conversation c SET {_advance("$3::text")}
+    WHERE c.id = $1 AND NOT EXISTS (SELECT 1 FROM earlier)
+    RETURNING c.last_seq, c.last_version
 ), stored AS (
     INSERT INTO message (conversation_id, seq, version, client_id, author_kind, author_id,
         body, reply_to, attachment_id, buttons, internal)
-    SELECT $1, last_seq, last_version, $2, $5::text, $6::bigint, $7::text, $8::bigint,
-        $9::text, $10::jsonb, $11::boolean
+    SELECT $1, last_seq, last_version, $2, $3::text, $4::bigint, $5::text, $6::bigint,
+        $7::text, $8::jsonb, $9::boolean
     FROM counters
     RETURNING seq, version
 )
@@ -344,14 +349,6 @@ async def _check_reply_target(
         raise ChatError("not_found", "сообщение, на которое вы отвечаете, не найдено")
     if target["internal"] and not internal:
         raise ChatError("forbidden", "на внутреннюю заметку можно ответить только заметкой")
-
-
-def _status_after(conversation: asyncpg.Record, author: Author) -> tuple[str, bool]:
-    """A client writing reopens a pending or resolved conversation; unassigned ones wait."""
-    status = conversation["status"]
-    if author.kind == "subject" and status in ("pending", "resolved"):
-        status = "open" if conversation["assignee_id"] else "new"
-    return status, conversation["assignee_id"] is None and status != "resolved"
 
 
 # ---------------------------------------------------------------- both sides
