@@ -32,25 +32,23 @@ SEALER_LOCK = 0x6F6B6E6F_6C6F67  # "oknolog": one sealer at a time extends the c
 SEAL_BATCH = 5000
 SEAL_INTERVAL = 0.2  # seconds between a server's sealing rounds
 GENESIS = b"\x00" * 32
-COLUMNS = (
-    "id, at, actor_kind, actor_id, subject_id, action, categories, fields, purpose,"
-    " legal_basis, request_id, reason"
-)
-WRITTEN = COLUMNS.removeprefix("id, ")
-# Casts, because rows are selected from VALUES (so a statement can write them conditionally).
-CASTS = (
-    "timestamptz",
-    "text",
-    "text",
-    "uuid",
-    "text",
-    "text[]",
-    "text[]",
-    "text",
-    "text",
-    "bigint",
-    "text",
-)
+# The columns a row is written with, and their types: the values are cast because rows are
+# selected from VALUES (so that a statement can write them conditionally).
+WRITTEN_TYPES = {
+    "at": "timestamptz",
+    "actor_kind": "text",
+    "actor_id": "text",
+    "subject_id": "uuid",
+    "action": "text",
+    "categories": "text[]",
+    "fields": "text[]",
+    "purpose": "text",
+    "legal_basis": "text",
+    "request_id": "bigint",
+    "reason": "text",
+}
+WRITTEN = ", ".join(WRITTEN_TYPES)
+COLUMNS = f"id, {WRITTEN}"
 
 
 class VerifyResult(msgspec.Struct, frozen=True):
@@ -102,8 +100,9 @@ def appending(
             entry.request_id,
             entry.reason,
         )
-        start = first + len(rows) * len(CASTS)
-        rows.append("(" + ", ".join(f"${start + n}::{cast}" for n, cast in enumerate(CASTS)) + ")")
+        start = first + len(rows) * len(WRITTEN_TYPES)
+        casts = (f"${start + n}::{cast}" for n, cast in enumerate(WRITTEN_TYPES.values()))
+        rows.append(f"({', '.join(casts)})")
     sql = (
         f"written AS (INSERT INTO processing_log ({WRITTEN})"
         f" SELECT * FROM (VALUES {', '.join(rows)}) AS entry WHERE {when} RETURNING id),"
