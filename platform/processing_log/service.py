@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 SEALER_LOCK = 0x6F6B6E6F_6C6F67  # "oknolog": one sealer at a time extends the chain
 SEAL_BATCH = 5000
 SEAL_INTERVAL = 0.2  # seconds between a server's sealing rounds
+SEAL_RETRY = 2.0  # seconds between rounds while the database is unavailable
 GENESIS = b"\x00" * 32
 # The columns a row is written with, and their types: the values are cast because rows are
 # selected from VALUES (so that a statement can write them conditionally).
@@ -165,17 +166,19 @@ async def seal_all(conn: asyncpg.Connection) -> int:
 
 
 async def sealer(stop: asyncio.Event) -> None:
-    """The in-server sealer: a round every SEAL_INTERVAL, a full batch without pause."""
+    """The in-server sealer: a round every SEAL_INTERVAL, a full batch without pause, and a
+    round every SEAL_RETRY while the database is unavailable (one warning a retry)."""
     while not stop.is_set():
-        sealed = 0
+        sealed, pause = 0, SEAL_INTERVAL
         try:
             async with database.acquire() as conn:
                 sealed = await seal(conn)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             logger.warning("processing log: sealer paused (%s)", type(error).__name__)
+            pause = SEAL_RETRY
         if sealed < SEAL_BATCH:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=SEAL_INTERVAL)
+                await asyncio.wait_for(stop.wait(), timeout=pause)
 
 
 async def verify(conn: asyncpg.Connection) -> VerifyResult:
