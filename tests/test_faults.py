@@ -286,7 +286,9 @@ async def _stalled_tab(base_url: str, cookies: dict[str, str]) -> Any:
 async def test_a_peer_that_stops_reading_is_dropped_and_slows_nobody(
     database_url, make_staff
 ) -> None:
-    app = ServerProcess(database_url, OKNO_WS_BACKLOG="8", OKNO_WS_RATE="2000")
+    # A backlog above one batch of echoes and acks (2 × 25): peers that read must never hit
+    # it, while the tab that reads nothing fills it within a few batches of 16 KB frames.
+    app = ServerProcess(database_url, OKNO_WS_BACKLOG="64", OKNO_WS_RATE="2000")
     peers: list[Any] = []
     try:
         writer = await Client.open(app.url)

@@ -370,11 +370,16 @@ class Hub:
         async with self._acquire() as conn:
             rows = await messages.changed_since_many(conn, watched) if watched else []
             found = await summaries.many(conn, summarised) if summarised else []
+        # A pass may carry a burst (many changes, many conversations): yield after each frame
+        # fanned out, so sockets' writers drain their queues as they fill. Otherwise a burst
+        # larger than OKNO_WS_BACKLOG would close peers that read perfectly well.
         for row in rows:
             self._deliver(row)
+            await asyncio.sleep(0)
         stale: set[int] = set()
         for summary in found:
             stale |= self._summary_changed(summary)
+            await asyncio.sleep(0)
         await self._send_client_states(sorted(stale))
 
     def _deliver(self, row: asyncpg.Record) -> None:
