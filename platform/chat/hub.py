@@ -380,7 +380,7 @@ class Hub:
         for summary in found:
             stale |= self._summary_changed(summary)
             await asyncio.sleep(0)
-        await self._send_client_states(sorted(stale))
+        await self._send_client_states(sorted(stale), known={f["id"]: f for f in found})
 
     def _deliver(self, row: asyncpg.Record) -> None:
         conversation = row["conversation_id"]
@@ -423,15 +423,25 @@ class Hub:
             }
         return stale
 
-    async def _send_client_states(self, conversations: list[int], *, cache: bool = False) -> None:
-        """Send each conversation's clients its ``state``: two queries however many there are."""
+    async def _send_client_states(
+        self,
+        conversations: list[int],
+        *,
+        cache: bool = False,
+        known: dict[int, asyncpg.Record] | None = None,
+    ) -> None:
+        """Send each conversation's clients its ``state``: two queries however many there are.
+        Summaries already ``known`` (read by the same pass) are not read again."""
+        known = known or {}
         wanted = [
             c for c in conversations if any(p.kind == "client" for p in self.watchers.get(c, ()))
         ]
         if not wanted:
             return
+        unknown = [c for c in wanted if c not in known]
         async with self._acquire() as conn:
-            rows = await summaries.many(conn, wanted)
+            rows = [known[c] for c in wanted if c in known]
+            rows += await summaries.many(conn, unknown) if unknown else []
             states = await summaries.client_states(conn, rows)
         for row, state in zip(rows, states, strict=True):
             if cache:
