@@ -1,3 +1,4 @@
+from okno.admin.controllers.audit import AuditConsole
 from okno.admin.controllers.auth import AuthController
 from okno.admin.controllers.chats import ChatsConsole
 from okno.admin.controllers.consent import ConsentConsole, ConsentProof
@@ -16,4 +17,5 @@ route_handlers = [
     DpoConsole,
     MailingsConsole,
     IncidentsConsole,
+    AuditConsole,
 ]

@@ -11,6 +11,7 @@ APP_REGISTRY = AppRegistry(
         "okno.platform.processing_log.piccolo_app",
         "okno.platform.subjects.piccolo_app",
         "okno.platform.staff.piccolo_app",
+        "okno.platform.audit.piccolo_app",
         "okno.platform.chat.piccolo_app",
         "okno.platform.consent.piccolo_app",
         "okno.platform.rights.piccolo_app",
