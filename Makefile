@@ -25,6 +25,9 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	mkdir -p .typecheck/okno
+	for area in platform portal admin; do ln -sfn ../../$$area .typecheck/okno/$$area; done
+	$(VENV)/bin/mypy -p okno.platform -p okno.portal -p okno.admin
 
 # A benchmark, not a test: about 5-10 minutes; BENCH_ARGS="--help" lists what can be scaled.
 bench: install
