@@ -10,7 +10,6 @@ from pathlib import Path
 
 import asyncpg
 from litestar import Litestar, Router
-from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
@@ -23,8 +22,7 @@ from okno.platform import database
 from okno.platform.jobs import background_jobs
 from okno.platform.secret_key import secret_key
 from okno.platform.settings import Settings, get_settings
-from okno.platform.web import errors
-from okno.platform.web.security import security_headers
+from okno.platform.web import errors, security
 from okno.platform.web.timefmt import msk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +34,11 @@ def secure_cookies(settings: Settings) -> bool:
     return settings.cookie_secure == "always" or (settings.cookie_secure == "auto" and public_https)
 
 
+def upload_body_limit() -> int:
+    """The body limit of the routes that take a chat attachment: the file and its form."""
+    return get_settings().max_upload_bytes + 65536
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     from okno.admin.routes import route_handlers as admin_routes
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from okno.platform.chat import sockets
     from okno.platform.chat.hub import Hub
     from okno.platform.erasure.retention import job as retention_job
+    from okno.platform.web.access import ANY_STAFF, staff
     from okno.platform.web.pages import PagesController
     from okno.portal.routes import route_handlers as portal_routes
 
@@ -65,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def configure_templates(engine: JinjaTemplateEngine) -> None:
         engine.engine.filters["msk"] = msk
 
+    secret = secret_key(settings)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -83,27 +88,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         lifespan=[lifespan],
-        middleware=[security_headers],
+        middleware=[security.csrf(secret, secure_cookies(settings))],
         template_config=TemplateConfig(
             directory=[ROOT / area / "templates" for area in AREAS],
             engine=JinjaTemplateEngine,
             engine_callback=configure_templates,
         ),
-        csrf_config=CSRFConfig(
-            secret=secret_key(settings),
-            cookie_name="okno_csrf",
-            cookie_secure=secure_cookies(settings),
-            cookie_httponly=True,
-            cookie_samesite="lax",
-            header_name="x-csrf-token",
-        ),
-        # JSON only: the interactive viewers Litestar offers load scripts from a CDN.
+        # JSON only: the interactive viewers Litestar offers load scripts from a CDN. Staff
+        # only: the schema maps the staff API, which is nobody else's business.
         openapi_config=OpenAPIConfig(
             title="okno",
             version="0.1.0",
             render_plugins=[JsonRenderPlugin(path="/openapi.json")],
             openapi_router=Router(
-                path="/schema", route_handlers=[], opt={"access": "public"}, include_in_schema=False
+                path="/schema",
+                route_handlers=[],
+                guards=[staff(*ANY_STAFF)],
+                include_in_schema=False,
             ),
         ),
         exception_handlers={
@@ -111,9 +112,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
             asyncpg.DataError: errors.data_error,
             Exception: errors.server_error,
         },
-        # Uploads are the largest bodies; everything else is far below either limit.
-        request_max_body_size=max(settings.max_request_bytes, settings.max_upload_bytes + 65536),
+        # Uploads declare their own, larger limit (upload_body_limit); every other route this.
+        request_max_body_size=settings.max_request_bytes,
         debug=False,
+    )
+    app.state.csrf_secret = secret
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if handler.opt.get("upload"):
+                handler.request_max_body_size = upload_body_limit()
+    # Outermost, so Litestar's own 404 and 405 answers and the sockets pass through it too.
+    app.asgi_handler = security.edge(
+        app.asgi_handler,
+        https=(settings.public_url or "").startswith("https://"),
+        prefixed=secure_cookies(settings),
     )
     document_errors(app)
     return app

@@ -93,6 +93,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Chat frames are small JSON: compression saves little and costs ~44 KiB per socket.
         ws_per_message_deflate=False,
         server_header=False,
+        # Request headers must arrive within OKNO_HEADER_TIMEOUT_SECONDS (slowloris).
+        http="okno.platform.web.slow_headers:HeaderDeadlineProtocol",
+        timeout_keep_alive=5,
     )
     return 0
 

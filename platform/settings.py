@@ -30,6 +30,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_ttl_minutes: Annotated[int, msgspec.Meta(ge=5, le=7 * 24 * 60)] = 480
     login_max_failures: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
     login_lockout_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 15
+    login_ip_max_failures: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 30
+    session_idle_minutes: Annotated[int, msgspec.Meta(ge=5, le=7 * 24 * 60)] = 60
     # OWASP's minimum for argon2id is 19 MiB, t=2, p=1; weaker profiles are refused.
     argon2_memory_kib: Annotated[int, msgspec.Meta(ge=19456, le=4 * 1024 * 1024)] = 19456
     argon2_time_cost: Annotated[int, msgspec.Meta(ge=2, le=20)] = 2
@@ -59,6 +61,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     portal_export_hours: Annotated[int, msgspec.Meta(ge=1, le=7 * 24)] = 24
     db_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
     max_request_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1024 * 1024
+    header_timeout_seconds: Annotated[int, msgspec.Meta(ge=1, le=300)] = 10
     max_upload_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1024**3)] = 10 * 1024 * 1024
     edit_window_seconds: Annotated[int, msgspec.Meta(ge=0, le=7 * 24 * 3600)] = 15 * 60
     ws_backlog: Annotated[int, msgspec.Meta(ge=8, le=100_000)] = 256

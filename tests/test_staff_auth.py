@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+
 import httpx
 import pytest
 
 from okno.platform import database
 from okno.platform.staff.roles import Role
-from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, csrf_from, staff_client
+from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, ServerProcess, csrf_from, staff_client
 
 
 async def login(client: httpx.AsyncClient, login: str, password: str) -> httpx.Response:
@@ -49,18 +52,93 @@ async def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(
     assert "Неверный логин или пароль" in unknown_login.text
 
 
-async def test_repeated_failures_lock_the_account_even_for_the_right_password(
-    browser, make_staff
+def from_address(ip: str) -> dict[str, str]:
+    """Requests as if from ``ip``: the server trusts X-Forwarded-For from 127.0.0.1 (a proxy)."""
+    return {"accept": "text/html", "x-forwarded-for": ip}
+
+
+def an_address() -> str:
+    return f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
+
+
+async def move_failures_back(minutes: int) -> None:
+    # Moving time: the back-off is measured from the last failure's time.
+    async with database.acquire() as conn:
+        await conn.execute(
+            "UPDATE staff_login_failure SET at = at - make_interval(mins => $1)", minutes
+        )
+
+
+async def test_failures_hold_a_login_back_for_a_minute_then_longer_each_time(
+    base_url, make_staff
 ) -> None:
     user = await make_staff(Role.OPERATOR)
-    for _ in range(5):
-        await login(browser, user.login, "not-the-password")
-    locked = await login(browser, user.login, STAFF_PASSWORD)
-    assert locked.status_code == 429
-    assert "Слишком много неудачных попыток" in locked.text
-    async with database.acquire() as conn:
-        await conn.execute("UPDATE staff_user SET locked_until = now() WHERE id = $1", user.id)
-    assert (await login(browser, user.login, STAFF_PASSWORD)).status_code == 303
+    async with httpx.AsyncClient(base_url=base_url, headers=from_address(an_address())) as b:
+        answers = [(await login(b, user.login, "not-the-password")).status_code for _ in range(5)]
+        assert answers == [401, 401, 401, 401, 429]
+        held = await login(b, user.login, STAFF_PASSWORD)
+        assert held.status_code == 429
+        assert "Слишком много неудачных попыток" in held.text
+        await move_failures_back(1)
+        assert (await login(b, user.login, "not-the-password")).status_code == 429
+        await move_failures_back(1)
+        assert (await login(b, user.login, STAFF_PASSWORD)).status_code == 429  # 2 minutes now
+        await move_failures_back(1)
+        assert (await login(b, user.login, STAFF_PASSWORD)).status_code == 303
+
+
+async def test_a_browser_that_signed_in_before_is_not_held_back_by_strangers(
+    base_url, make_staff
+) -> None:
+    user = await make_staff(Role.ADMIN)
+    owner = httpx.AsyncClient(base_url=base_url, headers=from_address(an_address()))
+    stranger = httpx.AsyncClient(base_url=base_url, headers=from_address(an_address()))
+    assert (await login(owner, user.login, STAFF_PASSWORD)).status_code == 303
+    await owner.post(
+        "/admin/logout", data={"_csrf_token": csrf_from((await owner.get("/admin")).text)}
+    )
+    for _ in range(8):
+        await login(stranger, user.login, "not-the-password")
+    assert (await login(stranger, user.login, STAFF_PASSWORD)).status_code == 429
+    assert (await login(owner, user.login, STAFF_PASSWORD)).status_code == 303
+    # A new browser of the owner's is held back like the stranger, only for minutes.
+    async with httpx.AsyncClient(base_url=base_url, headers=from_address(an_address())) as new:
+        assert (await login(new, user.login, STAFF_PASSWORD)).status_code == 429
+    await owner.aclose()
+    await stranger.aclose()
+
+
+def without_tokens(page: str, login: str) -> str:
+    return re.sub(
+        r'(name="csrf-token" content|name="_csrf_token" value)="[^"]*"', "", page
+    ).replace(login, "LOGIN")
+
+
+async def test_unknown_and_existing_logins_are_held_back_alike(base_url, make_staff) -> None:
+    user = await make_staff(Role.ADMIN)
+    answers = {}
+    for name in (user.login, f"nobody-{secrets.token_hex(3)}"):
+        async with httpx.AsyncClient(base_url=base_url, headers=from_address(an_address())) as b:
+            replies = [await login(b, name, "not-the-password") for _ in range(6)]
+        answers[name] = [(r.status_code, without_tokens(r.text, name)) for r in replies]
+    existing, unknown = answers.values()
+    assert [code for code, _ in existing] == [401, 401, 401, 401, 429, 429]
+    assert existing == unknown
+
+
+async def test_one_address_trying_many_logins_is_held_back(database_url, make_staff) -> None:
+    user = await make_staff(Role.OPERATOR)
+    app = ServerProcess(database_url, OKNO_LOGIN_IP_MAX_FAILURES="4")
+    try:
+        address = an_address()
+        async with httpx.AsyncClient(base_url=app.url, headers=from_address(address)) as b:
+            for _ in range(4):
+                await login(b, f"guess-{secrets.token_hex(3)}", "not-the-password")
+            assert (await login(b, user.login, STAFF_PASSWORD)).status_code == 429
+        async with httpx.AsyncClient(base_url=app.url, headers=from_address(an_address())) as b:
+            assert (await login(b, user.login, STAFF_PASSWORD)).status_code == 303
+    finally:
+        app.stop()
 
 
 async def test_a_form_without_the_csrf_token_is_rejected(browser, make_staff) -> None:

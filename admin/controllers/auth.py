@@ -17,8 +17,19 @@ from okno.platform.app import secure_cookies
 from okno.platform.settings import get_settings
 from okno.platform.staff import passwords
 from okno.platform.staff import service as staff_service
-from okno.platform.web.access import ANY_STAFF, PUBLIC, STAFF_COOKIE, current_staff, staff
+from okno.platform.web import security
+from okno.platform.web.access import (
+    ANY_STAFF,
+    PASSWORD_CHANGE,
+    PUBLIC,
+    STAFF_COOKIE,
+    current_staff,
+    staff,
+)
 from okno.platform.web.timefmt import msk
+
+KNOWN_COOKIE = "okno_known"  # this browser has signed in before: see staff_service.authenticate
+KNOWN_DAYS = 90
 
 
 def _safe_next(target: str) -> str:
@@ -35,9 +46,14 @@ class AuthController(Controller):
         return Template("admin/login.html", context={"next": _safe_next(next)})
 
     @post("/login", opt=PUBLIC)
-    async def login(self, data: URLEncodedBody[LoginForm]) -> Template | Redirect:
+    async def login(self, request: Request, data: URLEncodedBody[LoginForm]) -> Template | Redirect:
         try:
-            user = await staff_service.authenticate(data.login, data.password)
+            user = await staff_service.authenticate(
+                data.login,
+                data.password,
+                ip=request.client.host if request.client else None,
+                known=request.cookies.get(KNOWN_COOKIE),
+            )
         except staff_service.LoginFailedError as failure:
             locked = failure.locked_until is not None
             message = (
@@ -51,32 +67,51 @@ class AuthController(Controller):
                 context={"error": message, "login": data.login, "next": _safe_next(data.next)},
                 status_code=HTTP_429_TOO_MANY_REQUESTS if locked else HTTP_401_UNAUTHORIZED,
             )
-        token = await staff_service.start_session(user.id)
+        # Signing in replaces the session this browser presented (another account's, say).
+        token = await staff_service.start_session(
+            user.id, replacing=request.cookies.get(STAFF_COOKIE)
+        )
         target = "/admin/password" if user.must_change_password else _safe_next(data.next)
         settings = get_settings()
-        cookie = Cookie(
-            key=STAFF_COOKIE,
-            value=token,
-            httponly=True,
-            samesite="lax",
-            secure=secure_cookies(settings),
-            max_age=settings.session_ttl_minutes * 60,
-            path="/",
-        )
-        return Redirect(target, status_code=303, cookies=[cookie])
+        secure = secure_cookies(settings)
+        cookies = [
+            Cookie(
+                key=STAFF_COOKIE,
+                value=token,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+                max_age=settings.session_ttl_minutes * 60,
+                path="/",
+            ),
+            Cookie(
+                key=KNOWN_COOKIE,
+                value=staff_service.known_browser_token(
+                    user.id, await staff_service.password_hash_of(user.id)
+                ),
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+                max_age=KNOWN_DAYS * 24 * 3600,
+                path="/",
+            ),
+            security.new_nonce_cookie(secure),  # a new session, new CSRF tokens
+        ]
+        return Redirect(target, status_code=303, cookies=cookies)
 
-    @post("/logout", guards=[staff(*ANY_STAFF)])
+    @post("/logout", guards=[staff(*ANY_STAFF)], opt=PASSWORD_CHANGE)
     async def logout(self, request: Request) -> Redirect:
         await staff_service.end_session(request.cookies[STAFF_COOKIE])
         response = Redirect("/admin/login", status_code=303)
         response.delete_cookie(STAFF_COOKIE, path="/")
+        response.cookies.append(security.new_nonce_cookie(secure_cookies(get_settings())))
         return response
 
-    @get("/password", guards=[staff(*ANY_STAFF)])
+    @get("/password", guards=[staff(*ANY_STAFF)], opt=PASSWORD_CHANGE)
     async def password_page(self, request: Request) -> Template:
         return Template("admin/password.html", context={"user": await current_staff(request)})
 
-    @post("/password", guards=[staff(*ANY_STAFF)])
+    @post("/password", guards=[staff(*ANY_STAFF)], opt=PASSWORD_CHANGE)
     async def change_password(
         self, request: Request, data: URLEncodedBody[PasswordForm]
     ) -> Template | Redirect:
@@ -87,10 +122,20 @@ class AuthController(Controller):
             error = "Новый пароль и повтор не совпадают."
         else:
             try:
-                await staff_service.authenticate(user.login, data.current)
+                await staff_service.authenticate(
+                    user.login,
+                    data.current,
+                    ip=request.client.host if request.client else None,
+                    known=request.cookies.get(KNOWN_COOKIE),
+                )
                 await staff_service.set_password(user.login, data.new)
-            except staff_service.LoginFailedError:
-                error = "Текущий пароль указан неверно."
+            except staff_service.LoginFailedError as failure:
+                error = (
+                    "Текущий пароль указан неверно."
+                    if failure.locked_until is None
+                    else "Слишком много неудачных попыток."
+                    f" Повторите после {msk(failure.locked_until)}."
+                )
             except passwords.WeakPasswordError as weak:
                 error = f"Новый пароль не подходит: {weak}."
         if error:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,6 +17,7 @@ from okno.platform.consent import documents
 from okno.platform.staff.roles import Role
 from okno.platform.subjects.fields import FIELDS
 from okno.platform.web.access import current_staff, staff
+from okno.platform.web.csv_export import rows_to_csv
 from okno.platform.web.timefmt import MOSCOW
 
 
@@ -236,12 +235,11 @@ class ConsentProof(Controller):
                 {"events": records},
                 headers={"content-disposition": f'attachment; filename="{name}.json"'},
             )
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=PROOF_COLUMNS)
-        writer.writeheader()
-        writer.writerows(records)
+        body = rows_to_csv(
+            PROOF_COLUMNS, ([record[column] for column in PROOF_COLUMNS] for record in records)
+        )
         return Response(
-            buffer.getvalue().encode("utf-8-sig"),
+            body,
             media_type="text/csv; charset=utf-8",
             headers={"content-disposition": f'attachment; filename="{name}.csv"'},
         )

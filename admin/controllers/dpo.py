@@ -4,8 +4,6 @@ okno.platform.erasure; pages only parse forms, call them and render."""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -27,6 +25,7 @@ from okno.platform.rights.requests import NEXT, STATUS_LABELS, RequestError
 from okno.platform.staff.roles import Role
 from okno.platform.subjects.fields import FIELDS
 from okno.platform.web.access import current_staff, staff
+from okno.platform.web.csv_export import rows_to_csv
 from okno.platform.web.timefmt import MOSCOW
 
 DPO = staff(Role.DPO)
@@ -576,11 +575,9 @@ class DpoConsole(Controller):
 
 
 def _csv(rows: list[Any]) -> Response[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(LOG_COLUMNS)
-    for row in rows:
-        writer.writerow(
+    body = rows_to_csv(
+        LOG_COLUMNS,
+        (
             [
                 row["id"],
                 row["at"].isoformat(),
@@ -596,10 +593,12 @@ def _csv(rows: list[Any]) -> Response[bytes]:
                 row["request_id"] or "",
                 row["reason"] or "",
             ]
-        )
+            for row in rows
+        ),
+    )
     name = f"okno-processing-log-{date.today().isoformat()}.csv"
     return Response(
-        buffer.getvalue().encode("utf-8-sig"),
+        body,
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{name}"'},
     )

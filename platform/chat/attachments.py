@@ -50,9 +50,19 @@ class Attachment(msgspec.Struct, frozen=True):
 
 
 def folder() -> Path:
+    """The attachments folder, readable by the server's user only (0700), like the outbox."""
     path = get_settings().data_path / "attachments"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)  # made by an older version with the umask's 0755
     return path
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Writes a new file with mode 0600 from the start (never briefly readable by others)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
 
 
 def sniff(head: bytes) -> str | None:
@@ -84,7 +94,7 @@ async def store(data: bytes, name: str, uploader_kind: str, uploader_id: str) ->
     content_type = image_type or ALLOWED_DOCUMENTS[suffix]
     attachment_id = secrets.token_urlsafe(24)
     path = folder() / attachment_id
-    path.write_bytes(data)
+    _write_private(path, data)
     async with database.acquire() as conn:
         await conn.execute(
             "INSERT INTO attachment"

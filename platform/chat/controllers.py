@@ -84,7 +84,7 @@ class ClientChatApi(Controller):
             rows = await messages.page_before(conn, conversation, before, limit, for_client=True)
         return {"messages": [messages.wire(row, for_client=True) for row in rows]}
 
-    @post("/attachments", status_code=201)
+    @post("/attachments", status_code=201, opt={"upload": True})
     async def upload(self, request: Request, data: MultipartBody[Upload]) -> attachments.Attachment:
         """Store a file to send with the next message."""
         visitor: Visitor = request.state.visitor
@@ -330,7 +330,7 @@ class StaffChatApi(Controller):
         if removed is None:
             raise NotFoundException("нет такого шаблона среди ваших")
 
-    @post("/attachments", status_code=201)
+    @post("/attachments", status_code=201, opt={"upload": True})
     async def upload(self, request: Request, data: MultipartBody[Upload]) -> attachments.Attachment:
         """Store a file to send with the next message."""
         user = await current_staff(request)
@@ -377,7 +377,9 @@ class AttachmentFiles(Controller):
             media_type=row["content_type"],
             content_disposition_type="inline" if row["image"] else "attachment",
         )
-        response.headers["content-security-policy"] = "default-src 'none'; sandbox"
+        response.headers["content-security-policy"] = (
+            "default-src 'none'; sandbox; frame-ancestors 'none'"
+        )
         response.headers["cache-control"] = "private, max-age=3600"
         return response
 

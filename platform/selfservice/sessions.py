@@ -56,15 +56,19 @@ async def start(subject_id: uuid.UUID, via: str) -> str:
 
 
 async def from_visitor(visitor_token: str | None) -> str | None:
-    """A session for the chat's visitor, if that browser has written (has a subject)."""
+    """A session for the chat's visitor, if that browser has written (has a subject) and the
+    client has not signed out of the portal in it since (``sign_out``)."""
     visitor = await visitors.find(visitor_token)
     if visitor is None or visitor.subject_id is None:
         return None
     async with database.transaction():
-        destroyed = await database.connection().fetchval(
-            "SELECT destroyed_at IS NOT NULL FROM subject WHERE id = $1", visitor.subject_id
+        closed = await database.connection().fetchval(
+            "SELECT j.destroyed_at IS NOT NULL OR v.portal_closed_at IS NOT NULL"
+            " FROM subject j, visitor v WHERE j.id = $1 AND v.token_hash = $2",
+            visitor.subject_id,
+            visitor.token_hash,
         )
-        if destroyed:
+        if closed:
             return None
         token = await start(visitor.subject_id, "visitor")
         await processing_log.record(
@@ -99,6 +103,34 @@ async def end(token: str | None) -> None:
         return
     async with database.acquire() as conn:
         await conn.execute("DELETE FROM portal_session WHERE token_hash = $1", _hash(token))
+
+
+async def sign_out(token: str | None, visitor_token: str | None) -> None:
+    """Sign-out: the session ends, and the chat's visitor cookie in this browser no longer opens
+    a new one (the chat itself goes on). A one-time code by e-mail opens the portal again."""
+    async with database.transaction():
+        conn = database.connection()
+        if token:
+            await conn.execute("DELETE FROM portal_session WHERE token_hash = $1", _hash(token))
+        if visitor_token and len(visitor_token) <= 100:
+            await conn.execute(
+                "UPDATE visitor SET portal_closed_at = now() WHERE token_hash = $1",
+                visitors.token_hash(visitor_token),
+            )
+
+
+async def reopen_visitor(visitor_token: str | None, session_token: str) -> None:
+    """After a sign-in by code, this browser's visitor cookie may open the portal again, if it
+    is the same client's."""
+    if not visitor_token or len(visitor_token) > 100:
+        return
+    async with database.acquire() as conn:
+        await conn.execute(
+            "UPDATE visitor v SET portal_closed_at = NULL FROM portal_session s"
+            " WHERE v.token_hash = $1 AND s.token_hash = $2 AND v.subject_id = s.subject_id",
+            visitors.token_hash(visitor_token),
+            _hash(session_token),
+        )
 
 
 async def subject_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:

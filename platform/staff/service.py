@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -11,6 +13,7 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.secret_key import secret_key
 from okno.platform.settings import get_settings
 from okno.platform.staff import passwords
 from okno.platform.staff.roles import Role
@@ -62,7 +65,7 @@ async def create_user(
         raise StaffError(
             "логин: латинские строчные буквы, цифры, точка, дефис; от 2 до 40 символов"
         )
-    password_hash = await passwords.hash_password(password)
+    password_hash = await passwords.hash_password(password, login)
     async with database.transaction():
         try:
             row = await database.connection().fetchrow(
@@ -109,7 +112,7 @@ async def disable_user(login: str) -> None:
 
 async def set_password(login: str, password: str, *, must_change: bool = False) -> None:
     """Set a new password; ends every session of the account and lifts a lock-out."""
-    password_hash = await passwords.hash_password(password)
+    password_hash = await passwords.hash_password(password, login)
     async with database.transaction():
         conn = database.connection()
         user_id = await conn.fetchval(
@@ -121,47 +124,137 @@ async def set_password(login: str, password: str, *, must_change: bool = False) 
         )
         if user_id is None:
             raise StaffError(f"нет пользователя {login}")
+        await conn.execute(
+            "DELETE FROM staff_login_failure WHERE login_hash = $1", _keyed("login", login)
+        )
         await conn.execute("DELETE FROM staff_session WHERE user_id = $1", user_id)
 
 
-async def authenticate(login: str, password: str) -> StaffUser:
-    """The account for these credentials, or ``LoginFailedError`` (never saying which was wrong)."""
+@functools.cache
+def _key() -> bytes:
+    return secret_key(get_settings()).encode()
+
+
+def _keyed(kind: str, value: str) -> bytes:
+    return hmac.new(_key(), f"{kind}|{value}".encode(), hashlib.sha256).digest()
+
+
+def known_browser_token(user_id: int, password_hash: str) -> str:
+    """The ``okno_known`` cookie a browser gets at sign-in: it may sign in to this account while
+    strangers' failures hold the account back. A new password voids it."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{user_id}.{nonce}.{_known_mac(user_id, nonce, password_hash)}"
+
+
+def _known_mac(user_id: int, nonce: str, password_hash: str) -> str:
+    return hmac.new(
+        _key(), f"known|{user_id}|{nonce}|{password_hash}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def _is_known(row: asyncpg.Record | None, token: str | None) -> bool:
+    if row is None or not token or token.count(".") != 2 or len(token) > 200:
+        return False
+    user_id, nonce, mac = token.split(".")
+    return user_id == str(row["id"]) and hmac.compare_digest(
+        mac, _known_mac(row["id"], nonce, row["password_hash"])
+    )
+
+
+async def _held_until(
+    conn: asyncpg.Connection, column: str, value: bytes, threshold: int
+) -> datetime | None:
+    """When the back-off on ``column`` (login or IP) ends: after ``threshold`` failures in a row
+    a minute, doubling with each further failure, at most OKNO_LOGIN_LOCKOUT_MINUTES."""
+    row = await conn.fetchrow(
+        f"SELECT count(*) AS n, max(at) AS last FROM staff_login_failure"
+        f" WHERE {column} = $1 AND at > now() - interval '1 day'",
+        value,
+    )
+    if row["n"] < threshold:
+        return None
+    cap = get_settings().login_lockout_minutes
+    minutes = min(2 ** min(row["n"] - threshold, 20), cap)
+    until = row["last"] + timedelta(minutes=minutes)
+    return until if until > datetime.now(UTC) else None
+
+
+def _later(*moments: datetime | None) -> datetime | None:
+    present = [moment for moment in moments if moment is not None]
+    return max(present) if present else None
+
+
+async def authenticate(
+    login: str, password: str, *, ip: str | None = None, known: str | None = None
+) -> StaffUser:
+    """The account for these credentials, or ``LoginFailedError`` (never saying which was wrong).
+
+    Unknown, disabled, held back and wrong all cost one argon2 verification and answer alike;
+    the back-off counts per login (existing or not) and per IP address, and a browser that has
+    signed in to the account before (``known``) is not held back by the login's count.
+    """
     settings = get_settings()
+    login = login.strip().lower()
+    login_hash = _keyed("login", login)
+    ip_hash = _keyed("ip", ip) if ip else None
     async with database.acquire() as conn:
         row = await conn.fetchrow(
-            f"SELECT {USER_COLUMNS}, password_hash, locked_until FROM staff_user WHERE login = $1",
-            login.strip().lower(),
+            f"SELECT {USER_COLUMNS}, password_hash FROM staff_user WHERE login = $1", login
         )
-    now = datetime.now(UTC)
-    if row is None or row["disabled_at"] is not None:
-        await passwords.verify_password(passwords.dummy_hash(), password)
-        raise LoginFailedError()
-    if row["locked_until"] is not None and row["locked_until"] > now:
-        raise LoginFailedError(row["locked_until"])
-    if not await passwords.verify_password(row["password_hash"], password):
+        if row is not None and row["disabled_at"] is not None:
+            row = None
+        login_until = await _held_until(conn, "login_hash", login_hash, settings.login_max_failures)
+        ip_until = (
+            await _held_until(conn, "ip_hash", ip_hash, settings.login_ip_max_failures)
+            if ip_hash
+            else None
+        )
+    known_here = _is_known(row, known)
+    held_until = _later(ip_until, None if known_here else login_until)
+    stored_hash = row["password_hash"] if row is not None else passwords.dummy_hash()
+    matches = await passwords.verify_password(stored_hash, password)
+    if held_until is not None:
+        raise LoginFailedError(held_until)
+    if row is None or not matches:
         async with database.transaction():
-            locked_until = await database.connection().fetchval(
-                "UPDATE staff_user SET failed_logins = failed_logins + 1,"
-                " locked_until = CASE WHEN failed_logins + 1 >= $2::int THEN $3::timestamptz END"
-                " WHERE id = $1 RETURNING locked_until",
-                row["id"],
-                settings.login_max_failures,
-                now + timedelta(minutes=settings.login_lockout_minutes),
+            conn = database.connection()
+            await conn.execute(
+                "DELETE FROM staff_login_failure WHERE at < now() - interval '1 day'"
             )
-        raise LoginFailedError(locked_until)
+            await conn.execute(
+                "INSERT INTO staff_login_failure (login_hash, ip_hash) VALUES ($1, $2)",
+                login_hash,
+                ip_hash,
+            )
+            login_until = await _held_until(
+                conn, "login_hash", login_hash, settings.login_max_failures
+            )
+            ip_until = (
+                await _held_until(conn, "ip_hash", ip_hash, settings.login_ip_max_failures)
+                if ip_hash
+                else None
+            )
+        raise LoginFailedError(_later(ip_until, None if known_here else login_until))
     new_hash = (
-        await passwords.hash_password(password)
+        await passwords.rehash(password)
         if passwords.needs_rehash(row["password_hash"])
         else row["password_hash"]
     )
     async with database.transaction():
-        await database.connection().execute(
-            "UPDATE staff_user SET failed_logins = 0, locked_until = NULL, password_hash = $2"
-            " WHERE id = $1",
-            row["id"],
-            new_hash,
+        conn = database.connection()
+        if login_until is None:
+            # A success ends the run of failures; one let through by ``known`` while the login
+            # is held back leaves the strangers' count alone.
+            await conn.execute("DELETE FROM staff_login_failure WHERE login_hash = $1", login_hash)
+        await conn.execute(
+            "UPDATE staff_user SET password_hash = $2 WHERE id = $1", row["id"], new_hash
         )
     return _user(row)
+
+
+async def password_hash_of(user_id: int) -> str:
+    async with database.acquire() as conn:
+        return await conn.fetchval("SELECT password_hash FROM staff_user WHERE id = $1", user_id)
 
 
 async def ensure_admin(login: str, password: str | None) -> str | None:
@@ -175,12 +268,17 @@ async def ensure_admin(login: str, password: str | None) -> str | None:
     return password if generated else None
 
 
-async def start_session(user_id: int) -> str:
+async def start_session(user_id: int, *, replacing: str | None = None) -> str:
+    """A new session; the one the browser presented (``replacing``), if any, ends with it."""
     token = secrets.token_urlsafe(32)
     ttl = timedelta(minutes=get_settings().session_ttl_minutes)
     async with database.transaction():
         conn = database.connection()
         await conn.execute("DELETE FROM staff_session WHERE expires_at < now()")
+        if replacing:
+            await conn.execute(
+                "DELETE FROM staff_session WHERE token_hash = $1", _token_hash(replacing)
+            )
         await conn.execute(
             "INSERT INTO staff_session (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
             _token_hash(token),
@@ -190,15 +288,33 @@ async def start_session(user_id: int) -> str:
     return token
 
 
-async def session_user(token: str) -> StaffUser | None:
+async def session_user(token: str, *, allow_must_change: bool = False) -> StaffUser | None:
+    """The account of a live session: not expired, not idle longer than OKNO_SESSION_IDLE_MINUTES,
+    account enabled. An account that must change its password gets nothing but the password
+    page (``allow_must_change``): the guard of every other page, the API and the staff socket
+    all see no user. Each use keeps the session from going idle."""
+    if not token or len(token) > 100:
+        return None
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
     async with database.acquire() as conn:
         row = await conn.fetchrow(
-            f"SELECT {', '.join('u.' + c.strip() for c in USER_COLUMNS.split(','))}"
+            f"SELECT {', '.join('u.' + c.strip() for c in USER_COLUMNS.split(','))},"
+            " s.last_seen_at < now() - interval '1 minute' AS stale"
             " FROM staff_session s JOIN staff_user u ON u.id = s.user_id"
-            " WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL",
+            " WHERE s.token_hash = $1 AND s.expires_at > now()"
+            " AND s.last_seen_at > now() - $2::interval AND u.disabled_at IS NULL",
             _token_hash(token),
+            idle,
         )
-    return _user(row) if row else None
+        if row is not None and row["stale"]:
+            # Touched at most once a minute: a busy console does not write on every request.
+            await conn.execute(
+                "UPDATE staff_session SET last_seen_at = now() WHERE token_hash = $1",
+                _token_hash(token),
+            )
+    if row is None or (row["must_change_password"] and not allow_must_change):
+        return None
+    return _user(row)
 
 
 async def end_session(token: str) -> None:

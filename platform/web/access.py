@@ -23,22 +23,41 @@ PUBLIC: dict[str, Any] = {"access": "public"}
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
 
 
+# Routes an account that must change its password may still use (``opt``).
+PASSWORD_CHANGE: dict[str, Any] = {"password_change": True}
+
+
+class PasswordChangeRequired(PermissionDeniedException):
+    """The account signed in with a one-time password and must choose its own first."""
+
+
 async def current_staff(connection: ASGIConnection) -> staff_service.StaffUser | None:
-    """The signed-in staff member, looked up once per request."""
+    """The signed-in staff member, looked up once per request (also one who must still change
+    the one-time password: the guard refuses those everywhere but the password page)."""
     if "staff_user" not in connection.state:
         token = connection.cookies.get(STAFF_COOKIE)
-        connection.state.staff_user = await staff_service.session_user(token) if token else None
+        connection.state.staff_user = (
+            await staff_service.session_user(token, allow_must_change=True) if token else None
+        )
     return connection.state.staff_user
+
+
+async def socket_staff(token: str | None) -> staff_service.StaffUser | None:
+    """The staff member behind a socket's session cookie; the same rules as ``staff()``'s guard
+    (live, not idle, enabled, password already changed)."""
+    return await staff_service.session_user(token) if token else None
 
 
 def staff(*roles: Role) -> Guard:
     """A guard that admits signed-in staff in one of ``roles``."""
     allowed = frozenset(roles)
 
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         user = await current_staff(connection)
         if user is None:
             raise NotAuthorizedException("войдите как сотрудник")
+        if user.must_change_password and not handler.opt.get("password_change"):
+            raise PasswordChangeRequired("сначала смените одноразовый пароль: /admin/password")
         if user.role not in allowed:
             raise PermissionDeniedException("у вашей роли нет доступа к этому разделу")
 

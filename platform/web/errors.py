@@ -40,6 +40,11 @@ ERROR_RESPONSES = {
 }
 
 
+def loggable(path: str) -> str:
+    """A path for a log line: control characters escaped, so a path cannot forge lines."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in path[:300])
+
+
 def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
@@ -59,6 +64,10 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         and request.url.path.startswith("/admin")
     ):
         return Redirect(f"/admin/login?next={quote(request.url.path)}")
+    from okno.platform.web.access import PasswordChangeRequired
+
+    if isinstance(exc, PasswordChangeRequired) and wants_html(request):
+        return Redirect("/admin/password", status_code=303)
     message = exc.detail
     extra = exc.extra if isinstance(exc.extra, list) else []
     details = "; ".join(str(item.get("message", "")) for item in extra if isinstance(item, dict))
@@ -69,7 +78,7 @@ def http_error(request: Request, exc: HTTPException) -> Response:
 
 def data_error(request: Request, exc: asyncpg.DataError) -> Response:
     """A value PostgreSQL cannot take (an id beyond bigint, say) is the caller's error."""
-    logger.info("refused a value out of range on %s %s", request.method, request.url.path)
+    logger.info("refused a value out of range on %s %s", request.method, loggable(request.url.path))
     return _error(request, HTTP_400_BAD_REQUEST, "недопустимое значение параметра")
 
 
@@ -80,6 +89,10 @@ def server_error(request: Request, exc: Exception) -> Response:
         f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in reversed(frames)
     )
     logger.error(
-        "unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, where
+        "unhandled %s on %s %s at %s",
+        type(exc).__name__,
+        request.method,
+        loggable(request.url.path),
+        where,
     )
     return _error(request, HTTP_500_INTERNAL_SERVER_ERROR, "внутренняя ошибка сервера")

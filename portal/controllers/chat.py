@@ -6,6 +6,7 @@ from pathlib import Path
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
@@ -17,7 +18,7 @@ from okno.platform.consent import documents, prechat
 from okno.platform.consent.prechat import PrechatForm
 from okno.platform.settings import get_settings
 from okno.platform.web.access import PUBLIC, visitor_guard
-from okno.platform.web.security import CSP
+from okno.platform.web.security import CSP, rebind_csrf
 
 WIDGET_SCRIPT = Path(__file__).resolve().parent.parent / "static" / "portal" / "widget.js"
 VISITOR_DAYS = 365
@@ -52,10 +53,13 @@ class ChatPages(Controller):
             secure = secure_cookies(settings)
             # In a widget on another site the cookie is third-party: that needs SameSite=None,
             # which browsers accept only with Secure (HTTPS).
+            visitor_token = await visitors.create()
+            # The page's CSRF token must fit the cookie its next request carries.
+            rebind_csrf(request, visitors.VISITOR_COOKIE, visitor_token)
             response.cookies.append(
                 Cookie(
                     key=visitors.VISITOR_COOKIE,
-                    value=await visitors.create(),
+                    value=visitor_token,
                     httponly=True,
                     secure=secure,
                     samesite="none" if secure else "lax",
@@ -75,6 +79,8 @@ class ChatPages(Controller):
         self, request: Request, data: URLEncodedBody[PrechatForm], embed: FromQuery[int] = 0
     ) -> Template | Redirect:
         """The pre-chat form's answer: the conversation starts with what the visitor chose."""
+        if not get_settings().prechat_form:
+            raise NotFoundException("форма перед чатом выключена")
         try:
             await prechat.submit(
                 request.state.visitor,

@@ -26,6 +26,7 @@ from okno.platform.selfservice import erasure as _erasure  # noqa: F401  (regist
 from okno.platform.selfservice.sessions import PORTAL_COOKIE, PortalSession, subject_guard
 from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import FIELDS
+from okno.platform.web import security
 from okno.platform.web.access import PUBLIC
 from okno.platform.web.errors import wants_html
 from okno.portal.controllers.documents import receipt
@@ -87,8 +88,8 @@ class PortalEntry(Controller):
         return Redirect("/me/data", status_code=303, cookies=[_session_cookie(token)])
 
     @get("/login", opt=PUBLIC)
-    async def login_page(self) -> Template:
-        return Template("portal/me_login.html", context={"step": "address"})
+    async def login_page(self, out: FromQuery[int] = 0) -> Template:
+        return Template("portal/me_login.html", context={"step": "address", "signed_out": out})
 
     @post("/login", opt=PUBLIC)
     async def send_code(
@@ -114,7 +115,7 @@ class PortalEntry(Controller):
             samesite="lax",
             secure=secure_cookies(settings),
             max_age=settings.portal_code_minutes * 60,
-            path="/me",
+            path="/",  # under HTTPS the __Host- prefix needs Path=/
         )
         return Redirect("/me/login/code", status_code=303, cookies=[cookie])
 
@@ -141,8 +142,9 @@ class PortalEntry(Controller):
                 },
                 status_code=HTTP_400_BAD_REQUEST,
             )
+        await sessions.reopen_visitor(request.cookies.get(visitors.VISITOR_COOKIE), token)
         response = Redirect("/me/data", status_code=303, cookies=[_session_cookie(token)])
-        response.delete_cookie(codes.LOGIN_COOKIE, path="/me")
+        response.delete_cookie(codes.LOGIN_COOKIE, path="/")
         return response
 
 
@@ -302,9 +304,13 @@ class PortalPages(Controller):
 
     @post("/logout")
     async def logout(self, request: Request) -> Redirect:
-        await sessions.end(request.cookies.get(PORTAL_COOKIE))
-        response = Redirect("/me/login", status_code=303)
+        """Ends the session, and the chat browser's way in: only a code by e-mail reopens it."""
+        await sessions.sign_out(
+            request.cookies.get(PORTAL_COOKIE), request.cookies.get(visitors.VISITOR_COOKIE)
+        )
+        response = Redirect("/me/login?out=1", status_code=303)
         response.delete_cookie(PORTAL_COOKIE, path="/")
+        response.cookies.append(security.new_nonce_cookie(secure_cookies(get_settings())))
         return response
 
 
