@@ -21,6 +21,7 @@ import httpx
 import pytest
 import websockets
 
+from okno.platform import database
 from okno.platform.chat.frames import CLIENT_FRAME_TYPES, STAFF_FRAME_TYPES
 from okno.platform.staff import service as staff_service
 from okno.platform.staff.roles import Role
@@ -126,9 +127,9 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /attachments/{attachment_id:str}/{name:str}": "subject-or-staff",
     "GET /static/{file_path:path}": "public",
     "HEAD /static/{file_path:path}": "public",
-    "GET /schema": "public",
-    "GET /schema/openapi.json": "public",
-    "GET /schema/{path:str}": "public",
+    "GET /schema": STAFF,
+    "GET /schema/openapi.json": STAFF,
+    "GET /schema/{path:str}": STAFF,
     "WS /ws/client": "subject",
     "WS /ws/staff": CHAT,
 }
@@ -502,7 +503,9 @@ def _run_schemathesis(base_url: str, world: World, checks: list[Any]) -> dict[st
     the first failure of each operation that has one."""
     import schemathesis
 
-    raw = httpx.get(f"{base_url}/schema/openapi.json").json()
+    raw = httpx.get(  # the schema is for staff only
+        f"{base_url}/schema/openapi.json", cookies=world.identities["supervisor"].cookies
+    ).json()
     # Integers beyond PostgreSQL's bigint are a known bug of their own
     # (test_ids_beyond_bigint_are_refused_not_a_crash); here they stay in range.
     for operations in raw["paths"].values():
@@ -714,3 +717,161 @@ async def test_an_attachment_name_cannot_climb_out_of_the_data_folder(base_url, 
     assert ".." not in stored["url"].split("/")[-1]
     escaped = "/tmp/okno-escape.txt"  # the path the name must not reach
     assert not await asyncio.to_thread(os.path.exists, escaped)
+
+
+# ---------------------------------------------------------------- the HTTP edge (issue 13)
+
+
+async def test_router_level_404_and_405_carry_the_security_headers(base_url) -> None:
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        for response in (await http.get("/no-such-page"), await http.put("/healthz")):
+            assert response.status_code in (404, 405)
+            assert _csp(response)["frame-ancestors"] == "'none'"
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["cache-control"] == "no-store"
+
+
+async def test_pages_and_answers_with_personal_data_are_never_stored(base_url, world) -> None:
+    async with _http(base_url, world.identities["subject_a"]) as http:
+        # Attachments keep "private, max-age=3600" (docs/security.md): only this browser caches.
+        for path in ("/me/data", "/api/chat/messages"):
+            response = await http.get(path)
+            assert response.status_code == 200, path
+            assert response.headers["cache-control"] == "no-store", path
+    async with _http(base_url, world.identities["supervisor"]) as http:
+        response = await http.get("/api/staff/conversations")
+        assert response.headers["cache-control"] == "no-store"
+
+
+async def test_an_attachment_may_not_be_framed(base_url, world) -> None:
+    async with _http(base_url, world.identities["subject_a"]) as http:
+        response = await http.get(world.attachment_url)
+    assert response.status_code == 200
+    policy = _csp(response)
+    assert policy["frame-ancestors"] == "'none'"
+    assert "sandbox" in policy
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/okno.css%00", "/static/%00/x", "/admin%0aINFO%20forged", "/chat%0d%0a"]
+)
+async def test_control_characters_in_a_path_are_refused_and_forge_no_log_line(
+    base_url, server, path
+) -> None:
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        response = await http.get(path)
+    assert response.status_code == 400
+    assert "nosniff" in response.headers["x-content-type-options"]
+    assert "INFO forged" not in server.log.read_text()
+
+
+async def test_max_request_bytes_holds_for_every_route_but_uploads(base_url, world) -> None:
+    # OKNO_MAX_REQUEST_BYTES is 1 MiB by default; OKNO_MAX_UPLOAD_BYTES 10 MiB.
+    anonymous = world.identities["anonymous"]
+    async with _http(base_url, anonymous) as http:
+        response = await http.post(
+            "/admin/login",
+            data={"login": "x", "password": "y" * (2 * 1024 * 1024), "_csrf_token": anonymous.csrf},
+        )
+    assert response.status_code == 413
+    async with _http(base_url, world.identities["subject_a"]) as http:
+        upload = await http.post(
+            "/api/chat/attachments", files={"file": ("big.txt", b"z" * (2 * 1024 * 1024))}
+        )
+    assert upload.status_code == 201, upload.text[:200]
+
+
+async def test_a_connection_that_sends_its_headers_slowly_is_closed(database_url) -> None:
+    app = ServerProcess(database_url, OKNO_HEADER_TIMEOUT_SECONDS="1")
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+        await writer.drain()
+        # The server closes it: EOF arrives (the wait only bounds a failing test).
+        assert await asyncio.wait_for(reader.read(), 15) == b""
+        writer.close()
+        await writer.wait_closed()
+        async with httpx.AsyncClient(base_url=app.url) as http:
+            assert (await http.get("/healthz")).status_code == 200
+    finally:
+        app.stop()
+
+
+async def test_attachments_are_readable_by_the_server_only(base_url, world) -> None:
+    from tests.conftest import DATA_DIR
+
+    folder = DATA_DIR / "attachments"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    files = list(folder.iterdir())
+    assert files
+    assert {f.stat().st_mode & 0o777 for f in files} == {0o600}
+
+
+async def test_the_pre_chat_form_is_refused_while_it_is_off(base_url, db) -> None:
+    count = "SELECT count(*) FROM consent_event WHERE channel = 'prechat_form'"
+    async with database.acquire() as conn:
+        before = await conn.fetchval(count)
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        page = await http.get("/chat")  # OKNO_PRECHAT_FORM is off: the chat, a new visitor
+        response = await http.post(
+            "/chat/prechat",
+            data={
+                "name": "Олег",
+                "phone": "8 916 222-33-44",
+                "processing": "on",
+                "_csrf_token": csrf_from(page.text),
+            },
+        )
+    assert response.status_code == 404
+    async with database.acquire() as conn:
+        assert await conn.fetchval(count) == before
+
+
+async def test_the_openapi_schema_is_for_staff_only(base_url, world) -> None:
+    for name in ("anonymous", "subject_a"):
+        async with _http(base_url, world.identities[name]) as http:
+            assert (await http.get("/schema/openapi.json")).status_code == 401
+    async with _http(base_url, world.identities["dpo"]) as http:
+        response = await http.get("/schema/openapi.json")
+    assert response.status_code == 200
+    assert "/api/staff/conversations" in response.json()["paths"]
+
+
+class _UserAgentClient(Client):
+    """A visitor whose browser sends a user agent a spreadsheet would run as a formula."""
+
+    async def connect(self, path: str) -> Client:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        self.ws = await websockets.connect(
+            self.base_url.replace("http", "ws") + path,
+            additional_headers={"cookie": cookie},
+            user_agent_header='=HYPERLINK("http://evil.example","x")',
+            max_queue=None,
+        )
+        return self
+
+
+async def test_csv_exports_defuse_cells_a_spreadsheet_would_run(
+    base_url, world, supervisor
+) -> None:
+    import csv
+    import io
+
+    from tests.test_consent import offer_and_accept
+
+    client = await _UserAgentClient.open(base_url)
+    ack = await client.say("Здравствуйте")
+    await supervisor.open_conversation(ack["conversation"])
+    await offer_and_accept(client, supervisor, ack["conversation"])
+    await client.close()
+    dpo = world.identities["dpo"]
+    async with _http(base_url, dpo) as http:
+        response = await http.get(
+            "/admin/consent/proof/", params={"since": "2020-01-01", "format": "csv"}
+        )
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    agents = {row["user_agent"] for row in rows}
+    assert '\'=HYPERLINK("http://evil.example","x")' in agents
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value

@@ -53,14 +53,13 @@ class StaffAccountsController(Controller):
         self, request: Request, data: URLEncodedBody[NewStaffForm]
     ) -> Template | Redirect:
         try:
-            await staff_service.create_user(
-                data.login.strip().lower(),
-                Role(data.role),
-                data.password,
-                data.display_name.strip() or None,
-            )
+            role = Role(data.role)
         except ValueError:
             return await self._page(request, "Выберите роль из списка.", HTTP_400_BAD_REQUEST)
+        try:
+            await staff_service.create_user(
+                data.login.strip().lower(), role, data.password, data.display_name.strip() or None
+            )
         except (staff_service.StaffError, passwords.WeakPasswordError) as problem:
             return await self._page(
                 request, f"Не удалось добавить: {problem}.", HTTP_400_BAD_REQUEST
