@@ -875,3 +875,34 @@ async def test_csv_exports_defuse_cells_a_spreadsheet_would_run(
     for row in rows:
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+
+
+async def test_a_planted_csrf_cookie_cannot_act_for_a_client_in_my_data(base_url, world) -> None:
+    async with httpx.AsyncClient(base_url=base_url) as attacker:
+        token = csrf_from((await attacker.get("/me/login")).text)
+        planted = attacker.cookies["okno_csrf"]
+    subject = world.identities["subject_a"]
+    cookies = {**subject.cookies, "okno_csrf": planted}
+    async with httpx.AsyncClient(base_url=base_url, cookies=cookies) as http:
+        response = await http.post("/me/export", data={"_csrf_token": token})
+    assert response.status_code == 403
+
+
+async def test_signing_out_of_my_data_closes_it_in_the_chat_browser_too(base_url) -> None:
+    client = await Client.open(base_url)
+    await client.say("Здравствуйте")
+    async with httpx.AsyncClient(
+        base_url=base_url, cookies=client.cookies, headers={"accept": "text/html"}
+    ) as http:
+        entry = await http.get("/me")
+        assert entry.headers["location"] == "/me/data"
+        page = await http.get("/me/data")
+        out = await http.post("/me/logout", data={"_csrf_token": csrf_from(page.text)})
+        assert out.headers["location"] == "/me/login?out=1"
+        explained = await http.get(out.headers["location"])
+        assert "Вы вышли из «Моих данных» в этом браузере" in explained.text
+        again = await http.get("/me")
+        assert again.headers["location"] == "/me/login"
+        assert (await http.get("/me/data")).headers["location"] == "/me/login"
+    assert (await client.say("чат продолжается"))["seq"] > 1  # the chat itself goes on
+    await client.close()
