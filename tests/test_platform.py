@@ -45,8 +45,15 @@ def test_the_home_page_links_to_the_chat_the_portal_and_the_staff_login(base_url
         assert link in page
 
 
-def test_the_openapi_schema_is_served(base_url: str) -> None:
-    schema = httpx.get(f"{base_url}/schema/openapi.json").json()
+async def test_the_openapi_schema_is_served_to_staff(base_url: str, make_staff) -> None:
+    from okno.platform.staff.roles import Role
+    from tests.conftest import staff_client
+
+    async with httpx.AsyncClient(base_url=base_url) as anonymous:  # docs/security.md
+        assert (await anonymous.get("/schema/openapi.json")).status_code == 401
+    client = await staff_client(base_url, (await make_staff(Role.OPERATOR)).login)
+    schema = (await client.get("/schema/openapi.json")).json()
+    await client.aclose()
     assert schema["info"]["title"] == "okno"
     assert "/healthz" in schema["paths"]
 
