@@ -49,6 +49,7 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /admin/password": STAFF,
     "POST /admin/password": STAFF,
     "POST /admin/logout": STAFF,
+    "POST /admin/sessions/end-others": STAFF,
     "GET /admin": STAFF,
     "GET /admin/staff": ADMIN,
     "POST /admin/staff": ADMIN,

@@ -476,3 +476,21 @@ async def test_signing_in_again_ends_the_session_the_browser_had(base_url, make_
         ).status_code == 401
     assert second.pseudonym in (await client.get("/admin")).text
     await client.aclose()
+
+
+async def test_staff_see_their_sessions_and_sign_out_every_other_browser(
+    base_url, make_staff
+) -> None:
+    user = await make_staff(Role.OPERATOR)
+    here = await staff_client(base_url, user.login)
+    elsewhere = await staff_client(base_url, user.login)
+    page = await here.get("/admin/password")
+    assert page.text.count("последнее действие") == 2
+    assert "этот браузер" in page.text
+    ended = await here.post("/admin/sessions/end-others", data={"_csrf_token": here.csrf})
+    assert ended.headers["location"] == "/admin/password?ended=1"
+    assert "Завершено других сеансов: 1" in (await here.get(ended.headers["location"])).text
+    assert (await elsewhere.get("/admin")).status_code == 302
+    assert (await here.get("/admin")).status_code == 200
+    await here.aclose()
+    await elsewhere.aclose()

@@ -108,8 +108,23 @@ class AuthController(Controller):
         return response
 
     @get("/password", guards=[staff(*ANY_STAFF)], opt=PASSWORD_CHANGE)
-    async def password_page(self, request: Request) -> Template:
-        return Template("admin/password.html", context={"user": await current_staff(request)})
+    async def password_page(self, request: Request, ended: FromQuery[int] = -1) -> Template:
+        """The password form and the account's sessions (other browsers can be signed out)."""
+        user = await current_staff(request)
+        assert user is not None
+        sessions = await staff_service.sessions_of(user.id, request.cookies[STAFF_COOKIE])
+        return Template(
+            "admin/password.html",
+            context={"user": user, "sessions": sessions, "ended": ended},
+        )
+
+    @post("/sessions/end-others", guards=[staff(*ANY_STAFF)])
+    async def end_other_sessions(self, request: Request) -> Redirect:
+        """Sign out every other browser of this account."""
+        user = await current_staff(request)
+        assert user is not None
+        ended = await staff_service.end_other_sessions(user.id, request.cookies[STAFF_COOKIE])
+        return Redirect(f"/admin/password?ended={ended}", status_code=303)
 
     @post("/password", guards=[staff(*ANY_STAFF)], opt=PASSWORD_CHANGE)
     async def change_password(
@@ -139,9 +154,10 @@ class AuthController(Controller):
             except passwords.WeakPasswordError as weak:
                 error = f"Новый пароль не подходит: {weak}."
         if error:
+            sessions = await staff_service.sessions_of(user.id, request.cookies[STAFF_COOKIE])
             return Template(
                 "admin/password.html",
-                context={"user": user, "error": error},
+                context={"user": user, "error": error, "sessions": sessions, "ended": -1},
                 status_code=HTTP_400_BAD_REQUEST,
             )
         # Changing the password ended every session, this one too: sign in again.

@@ -287,6 +287,7 @@ async def staff_socket(socket: WebSocket) -> None:
     peer.scope = await service.scope_of(user)
     peer.name = user.display_name
     session = StaffSession(hub, peer, user)
+    session.token = token  # the heartbeat keeps the session from going idle
     hub.staff.add(peer)
     await routing.set_presence(user.id, "online")
     try:
@@ -305,6 +306,7 @@ class StaffSession:
         self.hub, self.peer, self.user = hub, peer, user
         self.presence = "online"
         self.last_typing = 0.0
+        self.token: str | None = None
 
     @property
     def scope(self) -> service.Scope:
@@ -363,6 +365,7 @@ class StaffSession:
                 self.presence = status
                 await routing.set_presence(self.user.id, status)
             case frames.Ping():
+                await staff_service.touch_session(self.token)  # OKNO_SESSION_IDLE_MINUTES
                 self.peer.scope = await service.scope_of(self.user)
                 await routing.set_presence(self.user.id, self.presence)
                 self.peer.send(encode({"type": "pong"}))

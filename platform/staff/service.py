@@ -317,6 +317,48 @@ async def session_user(token: str, *, allow_must_change: bool = False) -> StaffU
     return _user(row)
 
 
+class SessionInfo(msgspec.Struct, frozen=True):
+    created_at: datetime
+    last_seen_at: datetime
+    current: bool
+
+
+async def sessions_of(user_id: int, current_token: str) -> list[SessionInfo]:
+    """The account's live sessions, newest first; ``current``: the one asking."""
+    async with database.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT created_at, last_seen_at, token_hash = $2 AS current FROM staff_session"
+            " WHERE user_id = $1 AND expires_at > now() ORDER BY created_at DESC",
+            user_id,
+            _token_hash(current_token),
+        )
+    return [SessionInfo(r["created_at"], r["last_seen_at"], r["current"]) for r in rows]
+
+
+async def end_other_sessions(user_id: int, current_token: str) -> int:
+    """Ends every session of the account but the one asking; returns how many ended."""
+    async with database.acquire() as conn:
+        ended = await conn.fetch(
+            "DELETE FROM staff_session WHERE user_id = $1 AND token_hash <> $2 RETURNING 1",
+            user_id,
+            _token_hash(current_token),
+        )
+    return len(ended)
+
+
+async def touch_session(token: str | None) -> None:
+    """A sign of life from the session's console socket (its heartbeat): the session is used,
+    so it does not go idle. At most one write a minute."""
+    if not token:
+        return
+    async with database.acquire() as conn:
+        await conn.execute(
+            "UPDATE staff_session SET last_seen_at = now() WHERE token_hash = $1"
+            " AND last_seen_at < now() - interval '1 minute'",
+            _token_hash(token),
+        )
+
+
 async def end_session(token: str) -> None:
     async with database.acquire() as conn:
         await conn.execute("DELETE FROM staff_session WHERE token_hash = $1", _token_hash(token))
