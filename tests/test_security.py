@@ -730,6 +730,9 @@ async def test_router_level_404_and_405_carry_the_security_headers(base_url) -> 
             assert _csp(response)["frame-ancestors"] == "'none'"
             assert response.headers["x-content-type-options"] == "nosniff"
             assert response.headers["cache-control"] == "no-store"
+        static = await http.get("/static/okno.css")  # no PD: browsers may keep it
+        assert static.status_code == 200
+        assert "no-store" not in static.headers.get("cache-control", "")
 
 
 async def test_pages_and_answers_with_personal_data_are_never_stored(base_url, world) -> None:

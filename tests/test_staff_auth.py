@@ -494,3 +494,28 @@ async def test_staff_see_their_sessions_and_sign_out_every_other_browser(
     assert (await here.get("/admin")).status_code == 200
     await here.aclose()
     await elsewhere.aclose()
+
+
+async def test_an_open_console_keeps_its_session_from_going_idle(base_url, make_staff) -> None:
+    from tests.chat_support import Staff
+
+    user = await make_staff(Role.OPERATOR)
+    console = await Staff.open(base_url, user.login)
+    http = console.http_client
+    async with database.acquire() as conn:
+        # Moving time: the session was last used 59 minutes ago (OKNO_SESSION_IDLE_MINUTES=60).
+        await conn.execute(
+            "UPDATE staff_session SET last_seen_at = now() - interval '59 minutes'"
+            " WHERE user_id = $1",
+            user.id,
+        )
+    await console.send(type="ping")  # the console's heartbeat
+    await console.until("pong")
+    async with database.acquire() as conn:
+        await conn.execute(  # moving time again: two more minutes pass
+            "UPDATE staff_session SET last_seen_at = last_seen_at - interval '2 minutes'"
+            " WHERE user_id = $1",
+            user.id,
+        )
+    assert (await http.get("/admin")).status_code == 200
+    await console.close()

@@ -351,11 +351,14 @@ async def touch_session(token: str | None) -> None:
     so it does not go idle. At most one write a minute."""
     if not token:
         return
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
     async with database.acquire() as conn:
         await conn.execute(
             "UPDATE staff_session SET last_seen_at = now() WHERE token_hash = $1"
-            " AND last_seen_at < now() - interval '1 minute'",
+            " AND last_seen_at < now() - interval '1 minute'"
+            " AND last_seen_at > now() - $2::interval",  # an idle session stays ended
             _token_hash(token),
+            idle,
         )
 
 

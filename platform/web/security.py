@@ -114,22 +114,25 @@ def edge(app: ASGIApp, *, https: bool, prefixed: bool) -> ASGIApp:
             else:
                 await send({"type": "websocket.close", "code": 1008})
             return
-        headers = []
-        for name, value in scope.get("headers", []):
-            if name == b"cookie":
-                cleaned, twice = _clean_cookies(value.decode("latin-1"), prefixed)
-                if twice:
-                    logger.warning("ignored cookies sent twice: %s", ", ".join(twice))
-                value = cleaned.encode("latin-1")
-            headers.append((name, value))
+        headers = [(n, v) for n, v in scope.get("headers", []) if n != b"cookie"]
+        cookies = [v.decode("latin-1") for n, v in scope.get("headers", []) if n == b"cookie"]
+        if cookies:  # one header, however many the client sent: a duplicate is a duplicate
+            cleaned, twice = _clean_cookies("; ".join(cookies), prefixed)
+            if twice:
+                logger.warning("ignored cookies sent twice: %s", ", ".join(twice))
+            headers.append((b"cookie", cleaned.encode("latin-1")))
         scope["headers"] = headers
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
+        # Static files hold no PD and may be cached; pages and API answers are never stored.
+        cacheable = scope["path"].startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _response_headers(message.get("headers", []), https, prefixed)
+                message["headers"] = _response_headers(
+                    message.get("headers", []), https, prefixed, cacheable=cacheable
+                )
             await send(message)
 
         await app(scope, receive, send_with_headers)
