@@ -166,16 +166,16 @@ async def _held_until(
 ) -> datetime | None:
     """When the back-off on ``column`` (login or IP) ends: after ``threshold`` failures in a row
     a minute, doubling with each further failure, at most OKNO_LOGIN_LOCKOUT_MINUTES."""
-    row = await conn.fetchrow(
-        f"SELECT count(*) AS n, max(at) AS last FROM staff_login_failure"
+    failures, last = await conn.fetchrow(
+        f"SELECT count(*), max(at) FROM staff_login_failure"
         f" WHERE {column} = $1 AND at > now() - interval '1 day'",
         value,
-    )
-    if row["n"] < threshold:
+    ) or (0, None)
+    if failures < threshold or last is None:
         return None
     cap = get_settings().login_lockout_minutes
-    minutes = min(2 ** min(row["n"] - threshold, 20), cap)
-    until = row["last"] + timedelta(minutes=minutes)
+    minutes = min(2 ** min(failures - threshold, 20), cap)
+    until = last + timedelta(minutes=minutes)
     return until if until > datetime.now(UTC) else None
 
 

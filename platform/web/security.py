@@ -21,7 +21,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from litestar.connection import Request
 from litestar.datastructures import Cookie
@@ -60,6 +60,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # ---------------------------------------------------------------- the edge
+
+
+def _extra(scope: Scope) -> dict[str, Any]:
+    """The scope as a plain dict, for okno's own per-request keys (``okno_*``)."""
+    return cast("dict[str, Any]", scope)
 
 
 def _bad_path(path: str) -> bool:
@@ -112,7 +117,7 @@ def edge(app: ASGIApp, *, https: bool, prefixed: bool) -> ASGIApp:
             if scope["type"] == "http":
                 await _plain_answer(send, 400, "недопустимый адрес".encode(), https, prefixed)
             else:
-                await send({"type": "websocket.close", "code": 1008})
+                await send(cast("Message", {"type": "websocket.close", "code": 1008}))
             return
         headers = [(n, v) for n, v in scope.get("headers", []) if n != b"cookie"]
         cookies = [v.decode("latin-1") for n, v in scope.get("headers", []) if n == b"cookie"]
@@ -161,14 +166,13 @@ def _response_headers(
 
 async def _plain_answer(send: Send, status: int, body: bytes, https: bool, prefixed: bool) -> None:
     headers = [(b"content-type", b"text/plain; charset=utf-8")]
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": _response_headers(headers, https, prefixed),
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    start = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": _response_headers(headers, https, prefixed),
+    }
+    await send(cast("Message", start))
+    await send(cast("Message", {"type": "http.response.body", "body": body}))
 
 
 # ---------------------------------------------------------------- CSRF
@@ -205,13 +209,14 @@ def rebind_csrf(request: Request[Any, Any, Any], name: str, value: str | None) -
     """A handler that sets (``value``) or clears (None) an identity cookie in its response
     calls this, so the page it renders carries the token its next request will need."""
     secret = request.app.state.csrf_secret
-    cookies = request.scope.setdefault("okno_cookies", _scope_cookies(request.scope))
+    extra = _extra(request.scope)
+    cookies = extra.setdefault("okno_cookies", _scope_cookies(request.scope))
     if value is None:
         cookies.pop(name, None)
     else:
         cookies[name] = value
     if _binding(cookies) is None:
-        cookies[CSRF_COOKIE] = request.scope["okno_new_nonce"] = secrets.token_urlsafe(24)
+        cookies[CSRF_COOKIE] = extra["okno_new_nonce"] = secrets.token_urlsafe(24)
     ScopeState.from_scope(request.scope).csrf_token = csrf_token_for(secret, cookies) or ""
 
 
@@ -235,16 +240,15 @@ def csrf(secret: str, secure: bool) -> Any:
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            scope["okno_cookies"] = cookies = _scope_cookies(scope)
+            extra = _extra(scope)
+            extra["okno_cookies"] = cookies = _scope_cookies(scope)
             request: Request[Any, Any, Any] = scope["litestar_app"].request_class(
                 scope=scope, receive=receive
             )
             state = ScopeState.from_scope(scope)
-            if scope["method"] in SAFE_METHODS:
-                new_nonce = None
+            if extra["method"] in SAFE_METHODS:
                 if _binding(cookies) is None:
-                    new_nonce = cookies[CSRF_COOKIE] = secrets.token_urlsafe(24)
-                    scope["okno_new_nonce"] = new_nonce
+                    cookies[CSRF_COOKIE] = extra["okno_new_nonce"] = secrets.token_urlsafe(24)
                 state.csrf_token = csrf_token_for(secret, cookies) or ""
                 await app(scope, receive, _setting_nonce(send, scope, secure))
                 return
@@ -272,7 +276,7 @@ def _setting_nonce(send: Send, scope: Scope, secure: bool) -> Send:
     """Sends the anonymous nonce made for this request (if one was made) as a cookie."""
 
     async def wrapped(message: Message) -> None:
-        nonce = scope.get("okno_new_nonce")
+        nonce = _extra(scope).get("okno_new_nonce")
         if nonce and message["type"] == "http.response.start":
             names = [
                 value.split(b"=", 1)[0].strip()
@@ -282,7 +286,7 @@ def _setting_nonce(send: Send, scope: Scope, secure: bool) -> Send:
             if CSRF_COOKIE.encode() not in names:
                 cookie = Cookie(
                     key=CSRF_COOKIE,
-                    value=nonce,
+                    value=str(nonce),
                     httponly=True,
                     samesite="lax",
                     secure=secure,

@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover - httptools is a dependency of uvicorn[s
 from okno.platform.settings import get_settings
 
 
-class HeaderDeadlineProtocol(_Base):  # type: ignore[misc, valid-type]
+class HeaderDeadlineProtocol(_Base):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
