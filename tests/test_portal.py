@@ -791,3 +791,22 @@ async def test_the_portal_eraser_removes_sessions_codes_exports_and_letters(
             assert left == 0, table
     assert (await http.get("/me/data")).headers["location"] == "/me/login"
     await http.aclose()
+
+
+async def test_after_sign_out_a_code_in_the_chat_browser_reopens_the_way_in(
+    base_url, person
+) -> None:
+    http = await portal_from_chat(base_url, person)
+    await http.post("/me/logout", data={"_csrf_token": http.csrf})  # type: ignore[attr-defined]
+    assert (await http.get("/me")).headers["location"] == "/me/login"
+    before = await letters(person.subject_id)
+    page = await http.get("/me/login")
+    asked = await http.post(
+        "/me/login", data={"email": person.email, "_csrf_token": csrf_from(page.text)}
+    )
+    assert asked.status_code == 303
+    code, _ = await outbox_code(person.subject_id, before)
+    assert (await enter_code(http, code)).headers["location"] == "/me/data"
+    http.cookies.delete("okno_portal")  # the session ends (it expired, say)
+    assert (await http.get("/me")).headers["location"] == "/me/data"
+    await http.aclose()
