@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Template
 
 from okno.platform.audit import service as audit
@@ -20,11 +22,12 @@ class AuditConsole(Controller):
     async def index(
         self,
         request: Request,
-        entity: str = "",
-        actor: str = Parameter(default="", max_length=80),
-        before: int | None = Parameter(default=None, ge=1),
+        entity: FromQuery[str] = "",
+        actor: Annotated[str, QueryParameter(max_length=80)] = "",
+        before: Annotated[int | None, QueryParameter(ge=1)] = None,
     ) -> Template:
-        chosen = audit.Entity(entity) if entity in audit.Entity else None
+        # "str in StrEnum" raises TypeError on Python 3.11: compare with the values.
+        chosen = audit.Entity(entity) if entity in {e.value for e in audit.Entity} else None
         entries = await audit.search(chosen, actor.strip(), before)
         return Template(
             "admin/audit.html",
