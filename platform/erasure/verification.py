@@ -26,11 +26,19 @@ import asyncpg
 import msgspec
 
 from okno.platform.erasure.areas import NEUTRAL
+from okno.platform.erasure.registry import SCRUBBED
 from okno.platform.settings import get_settings
+from okno.platform.subjects.fields import FIELDS
 
-SEARCHED_TYPES = ("text", "character varying", "character", "jsonb", "json", "ARRAY")
+SEARCHED_TYPES = ("text", "character varying", "character", "jsonb", "json", "ARRAY", "bytea")
 MIN_LENGTH = 4  # shorter values ("да", "чат") prove nothing and are skipped
 MAX_FILE_BYTES = 64 * 1024 * 1024
+# Keys of a request's details that name things rather than hold the subject's values: the
+# field a correction, blocking or destruction is about (``field``, ``fields``), ids of events
+# and consents, flags. Everything else there (comments, new values, letters' texts) is PD.
+VOCABULARY_KEYS = frozenset(
+    {"field", "fields", "withdrawal_event", "consent", "previous_answer_incomplete", "superseded"}
+)
 
 
 class DestructionIncompleteError(RuntimeError):
@@ -102,6 +110,18 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+def request_values(document: dict[str, Any]) -> list[str]:
+    """The subject's values in a request's ``details`` or ``requester``: every string but okno's
+    own vocabulary (the name of a field the request is about, «all», ids and flags), which is
+    not PD and also sits, legitimately, in the append-only processing log."""
+    found = []
+    for key, value in document.items():
+        if key in VOCABULARY_KEYS:
+            continue
+        found += [text for text in _strings(value) if text not in FIELDS and text != "all"]
+    return found
+
+
 async def collect(
     conn: asyncpg.Connection,
     where: Footprint,
@@ -144,10 +164,23 @@ async def collect(
             where.subject_id,
         ):
             for raw in (row["requester"], row["details"]):
-                for text in _strings(msgspec.json.decode(raw)):
+                for text in request_values(msgspec.json.decode(raw)):
                     evidence.add(text, "request_details")
+        for row in await conn.fetch(
+            "SELECT unnest(tags) AS tag FROM conversation WHERE id = ANY($1::bigint[])",
+            where.conversations,
+        ):
+            evidence.add(row["tag"], "tags")
+        for row in await conn.fetch(
+            "SELECT body FROM review WHERE subject_id = $1", where.subject_id
+        ):
+            evidence.add(row["body"], "review_text")
     if evidence.values:
-        outside = await _search(conn, list(evidence.values), where, mode="outside")
+        # Shared free texts are scrubbed of the values by a full destruction: a value there
+        # does not make it shared.
+        outside = await _search(
+            conn, list(evidence.values), where, mode="outside", skip_scrubbed=fields is None
+        )
         evidence.distinctive = set(evidence.values) - {value for value, _ in outside}
     return evidence
 
@@ -185,7 +218,7 @@ async def _collect_messages(
     return evidence
 
 
-async def _columns(conn: asyncpg.Connection) -> dict[str, list[str]]:
+async def _columns(conn: asyncpg.Connection) -> dict[str, list[tuple[str, str]]]:
     rows = await conn.fetch(
         "SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c"
         " JOIN information_schema.tables t"
@@ -193,11 +226,11 @@ async def _columns(conn: asyncpg.Connection) -> dict[str, list[str]]:
         " WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'"
         " ORDER BY c.table_name, c.ordinal_position"
     )
-    tables: dict[str, list[str]] = {}
+    tables: dict[str, list[tuple[str, str]]] = {}
     for row in rows:
         tables.setdefault(row["table_name"], [])
         if row["data_type"] in SEARCHED_TYPES:
-            tables[row["table_name"]].append(row["column_name"])
+            tables[row["table_name"]].append((row["column_name"], row["data_type"]))
     return tables
 
 
@@ -206,7 +239,12 @@ def _quote(name: str) -> str:
 
 
 async def _search(
-    conn: asyncpg.Connection, values: list[str], where: Footprint, *, mode: str
+    conn: asyncpg.Connection,
+    values: list[str],
+    where: Footprint,
+    *,
+    mode: str,
+    skip_scrubbed: bool = False,
 ) -> list[tuple[str, str]]:
     """(value, "table.column") for each value found: everywhere, inside or outside the
     subject's own rows. JSON columns are searched for the value as JSON spells it too."""
@@ -242,12 +280,17 @@ async def _search(
             continue
         mine = "(" + " OR ".join(own) + ")" if own else "false"
         scope = {"all": "true", "inside": mine, "outside": f"NOT coalesce({mine}, false)"}[mode]
-        for column in columns:
+        for column, data_type in columns:
+            if skip_scrubbed and f"{table}.{column}" in SCRUBBED:
+                continue
+            if data_type == "bytea":
+                match = f"position(convert_to(v.form, 'UTF8') in x.{_quote(column)}) > 0"
+            else:
+                match = f"strpos(x.{_quote(column)}::text, v.form) > 0"
             hits = await conn.fetch(
                 "WITH p AS (SELECT $2::uuid AS s, $3::bigint[] AS c, $4::bigint[] AS r)"
                 " SELECT DISTINCT v.i FROM p, unnest($1::text[]) WITH ORDINALITY AS v(form, i)"
-                f" WHERE EXISTS (SELECT 1 FROM {_quote(table)} x WHERE {scope}"
-                f" AND strpos(x.{_quote(column)}::text, v.form) > 0)",
+                f" WHERE EXISTS (SELECT 1 FROM {_quote(table)} x WHERE {scope} AND {match})",
                 forms,
                 where.subject_id,
                 where.conversations,
