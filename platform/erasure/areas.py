@@ -372,6 +372,11 @@ not_pd(
     reason="staff's own accounts and roles, not a data subject's",
 )
 not_pd(
+    "erasure_compaction.tables",
+    "erasure_compaction.last_error",
+    reason="names of tables and of errors (the error's class, never its text)",
+)
+not_pd(
     "migration.app_name",
     "migration.name",
     reason="Piccolo's list of applied migrations",

@@ -25,19 +25,13 @@ import logging
 import asyncpg
 
 from okno.platform import database
-from okno.platform.erasure.registry import COLUMNS, SCRUBBED, not_pd
+from okno.platform.erasure.registry import COLUMNS, SCRUBBED
 
 logger = logging.getLogger("okno.erasure")
 
 LOCK_TIMEOUT = "5s"
 RETRY_INTERVAL = 60.0  # seconds between the job's rounds
 ADVISORY = 0x6F6B6E6F  # "okno": one compaction at a time, across workers
-
-not_pd(
-    "erasure_compaction.tables",
-    "erasure_compaction.last_error",
-    reason="names of tables and of errors (the error's class, never its text)",
-)
 
 
 def tables_of_erasers() -> list[str]:
