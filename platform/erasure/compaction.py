@@ -29,7 +29,7 @@ from okno.platform.erasure.registry import COLUMNS, SCRUBBED
 
 logger = logging.getLogger("okno.erasure")
 
-LOCK_TIMEOUT = "5s"
+LOCK_TIMEOUT = "2s"  # while VACUUM waits for its lock, writers queue behind it
 RETRY_INTERVAL = 60.0  # seconds between the job's rounds
 ADVISORY = 0x6F6B6E6F  # "okno": one compaction at a time, across workers
 
