@@ -249,7 +249,8 @@ async def test_after_destruction_no_value_of_the_subject_is_left_anywhere(
     heaps = await relation_files(database_url, compaction.tables_of_erasers())
     assert holding(heaps, destroyed) == set()
     assert holding(heaps, {"name": control.values["name"], "tag": control.values["tag"]})
-    reviews = httpx.get(f"{base_url}/reviews").text
+    async with httpx.AsyncClient(base_url=base_url) as public:
+        reviews = (await public.get("/reviews")).text
     assert victim.values["review"] not in reviews
     assert control.values["review"] in reviews
     assert control.values["name"].split()[0] not in reviews  # names in a review are hidden
