@@ -102,8 +102,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _prepare(staff_service: Any, password: str | None) -> None:
     """What a first start needs besides the schema: an admin, and published consent texts."""
-    from okno.platform.consent.defaults import ensure_published
+    from okno.platform.consent.defaults import ensure_published, operator_warnings
 
+    for warning in operator_warnings():
+        print(f"okno: ВНИМАНИЕ: {warning}", file=sys.stderr, flush=True)
     published = await ensure_published()
     if published:
         print(f"okno: опубликованы первые редакции документов: {', '.join(published)}", flush=True)

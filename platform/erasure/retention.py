@@ -163,8 +163,9 @@ async def _execute(row: asyncpg.Record, handling: Any) -> None:
                     conn, request.id, step, None, note="срок наступил: исполняет задание хранения"
                 )
     fields: tuple[str, ...] | None = None
-    if row["kind"] == "consent_withdrawn":
-        details = msgspec.json.decode(row["details"]) if row["details"] else {}
+    details = msgspec.json.decode(row["details"]) if row["details"] else {}
+    # «Удалить мои данные» (okno.platform.selfservice.erasure): everything, not one consent's.
+    if row["kind"] == "consent_withdrawn" and details.get("scope") != "all":
         async with database.acquire() as conn:
             current = await conn.fetch(
                 "SELECT field FROM subject_field WHERE subject_id = $1 AND consent_id = $2",

@@ -37,7 +37,15 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 # field a correction, blocking or destruction is about (``field``, ``fields``), ids of events
 # and consents, flags. Everything else there (comments, new values, letters' texts) is PD.
 VOCABULARY_KEYS = frozenset(
-    {"field", "fields", "withdrawal_event", "consent", "previous_answer_incomplete", "superseded"}
+    {
+        "field",
+        "fields",
+        "scope",
+        "withdrawal_event",
+        "consent",
+        "previous_answer_incomplete",
+        "superseded",
+    }
 )
 
 

@@ -1,0 +1,138 @@
+"""What the subject reads and does: the policy says the legal bases, whose data, how they are
+destroyed and how messengers and mailings are used; the bot says what pressing the button
+means; a placeholder operator address is warned about; «Удалить мои данные» is one click."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from okno.platform import database
+from okno.platform.erasure import retention
+from okno.platform.staff.roles import Role
+from tests.chat_support import Client
+from tests.conftest import ServerProcess, staff_client
+from tests.test_portal import make_person, portal_from_chat
+
+
+async def test_the_policy_states_bases_subjects_destruction_and_mailings(base_url) -> None:
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        policy = (await http.get("/policy")).text
+    for words in (
+        "Правовые основания обработки",
+        "п. 1 ч. 1 ст. 6",
+        "Категории субъектов",
+        "Уничтожение:",
+        "перезаписываются",
+        "Сообщения в мессенджерах и рассылки",
+        "только при вашем отдельном согласии на получение рекламы",
+    ):
+        assert words in policy, words
+
+
+async def test_the_bot_says_pressing_the_button_is_consent_after_reading_the_policy(
+    base_url, supervisor
+) -> None:
+    client = await Client.open(base_url)
+    ack = await client.say("Здравствуйте")
+    await supervisor.open_conversation(ack["conversation"])
+    await supervisor.send(type="offer_consent", conversation=ack["conversation"], purpose="support")
+    offer = await client.message(author={"kind": "bot", "name": None})
+    assert (
+        "Нажимая кнопку «Даю согласие», вы подтверждаете, что ознакомились с политикой"
+        in (offer["text"])
+    )
+    assert "даёте согласие на обработку персональных данных" in offer["text"]
+    assert [link["label"] for link in offer["links"]][0] == "Политика обработки персональных данных"
+    assert offer["buttons"][0]["label"] == "Даю согласие"
+    await client.close()
+
+
+async def test_a_placeholder_operator_address_is_warned_about_until_it_is_set(
+    server, database_url, make_staff
+) -> None:
+    # The suite's server runs with the defaults: the placeholder address.
+    assert "ВНИМАНИЕ: Адрес оператора не указан (OKNO_OPERATOR_ADDRESS)" in server.log.read_text()
+    admin = await make_staff(Role.ADMIN)
+    operator = await make_staff(Role.OPERATOR)
+    seen = {}
+    for user in (admin, operator):
+        http = await staff_client(server.url, user.login)
+        seen[user.role] = (await http.get("/admin")).text
+        await http.aclose()
+    assert "Адрес оператора не указан" in seen["admin"]
+    assert "Адрес оператора не указан" not in seen["operator"]
+
+    configured = ServerProcess(
+        database_url,
+        OKNO_OPERATOR_ADDRESS="123456, г. Тверь, ул. Советская, д. 1",
+        OKNO_OPERATOR_NAME="ООО «Окно»",
+    )
+    try:
+        assert "ВНИМАНИЕ" not in configured.log.read_text()
+        http = await staff_client(configured.url, admin.login)
+        assert "Адрес оператора не указан" not in (await http.get("/admin")).text
+        await http.aclose()
+    finally:
+        configured.stop()
+
+
+@pytest.fixture
+async def dpo(base_url, make_staff):
+    user = await make_staff(Role.DPO)
+    client = await staff_client(base_url, user.login)
+    yield client
+    await client.aclose()
+
+
+async def test_delete_my_data_is_one_click_and_ends_in_destruction_within_30_days(
+    base_url, supervisor, db
+) -> None:
+    person = await make_person(base_url, supervisor, phone="+7 912 345-67-03")
+    subject = uuid.UUID(person.subject_id)
+    http = await portal_from_chat(base_url, person)
+    page = (await http.get("/me/requests")).text
+    assert 'action="/me/delete"' in page
+    assert "в срок до 30 дней" in page
+    clicked = await http.post("/me/delete", data={"_csrf_token": http.csrf})
+    assert clicked.status_code == 303, clicked.text
+    async with database.acquire() as conn:
+        request = await conn.fetchrow(
+            "SELECT id, kind, details, due_at - received_at AS term FROM rights_request"
+            " WHERE subject_id = $1",
+            subject,
+        )
+        live = await conn.fetchval(
+            "SELECT count(*) FROM consent_event g WHERE g.subject_id = $1 AND g.kind = 'given'"
+            " AND NOT EXISTS (SELECT 1 FROM consent_event w WHERE w.given_id = g.id)",
+            subject,
+        )
+        unblocked = await conn.fetchval(
+            "SELECT count(*) FROM subject_field WHERE subject_id = $1 AND blocked_at IS NULL",
+            subject,
+        )
+    assert request["kind"] == "consent_withdrawn"
+    assert request["term"].days == 30
+    assert live == 0
+    assert unblocked == 0, "processing stops at once"
+    assert f"Запрос № {request['id']} принят" in (await http.get(clicked.headers["location"])).text
+
+    # Nobody acted in time: the retention job destroys everything on the term's last day.
+    async with database.acquire() as conn:
+        due = await conn.fetchval("SELECT due_at FROM rights_request WHERE id = $1", request["id"])
+    await retention.run("cli", now=due)
+    async with database.acquire() as conn:
+        destroyed = await conn.fetchval("SELECT destroyed_at FROM subject WHERE id = $1", subject)
+        fields = await conn.fetchval(
+            "SELECT count(*) FROM subject_field WHERE subject_id = $1", subject
+        )
+        status = await conn.fetchval(
+            "SELECT status FROM rights_request WHERE id = $1", request["id"]
+        )
+    assert destroyed is not None
+    assert fields == 0
+    assert status == "done"
+    await http.aclose()
+    await person.client.close()
