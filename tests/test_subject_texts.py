@@ -45,7 +45,7 @@ async def test_the_bot_says_pressing_the_button_is_consent_after_reading_the_pol
         in (offer["text"])
     )
     assert "даёте согласие на обработку персональных данных" in offer["text"]
-    assert [link["label"] for link in offer["links"]][0] == "Политика обработки персональных данных"
+    assert offer["links"][0]["label"] == "Политика обработки персональных данных"
     assert offer["buttons"][0]["label"] == "Даю согласие"
     await client.close()
 
