@@ -136,3 +136,44 @@ async def test_delete_my_data_is_one_click_and_ends_in_destruction_within_30_day
     assert status == "done"
     await http.aclose()
     await person.client.close()
+
+
+async def test_the_access_answer_gives_the_messages_their_basis_and_the_measures(
+    base_url, supervisor, dpo
+) -> None:
+    person = await make_person(base_url, supervisor, phone="+7 912 345-67-04")
+    await person.client.say("Где мой заказ номер сорок два?")
+    await supervisor.say(person.conversation, "Заказ передан в доставку")
+    await supervisor.say(person.conversation, "служебная заметка", internal=True)
+    http = await portal_from_chat(base_url, person)
+    filed = await http.post("/me/requests", data={"kind": "access", "_csrf_token": http.csrf})
+    assert filed.status_code == 303, filed.text
+    request_id = int(filed.headers["location"].split("filed=")[1])
+    for step in ("review", "approved"):
+        await dpo.post(
+            f"/admin/dpo/requests/{request_id}/transition",
+            data={"to": step, "_csrf_token": dpo.csrf},
+        )
+    answer = await dpo.post(
+        f"/admin/dpo/requests/{request_id}/execute",
+        data={"confirm": "yes", "_csrf_token": dpo.csrf},
+    )
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    texts = [(m["author"], m["text"]) for m in data["messages"]["items"]]
+    assert ("вы", "Где мой заказ номер сорок два?") in texts
+    assert any(text == "Заказ передан в доставку" and author != "вы" for author, text in texts)
+    assert "служебная заметка" not in str(texts)
+    assert data["messages"]["legal_basis_text"].startswith("152-ФЗ, ст. 6 ч. 1 п. 5")
+    assert "ст. 18.1" in data["measures"]
+
+    made = await http.post("/me/export", data={"_csrf_token": http.csrf})
+    assert made.status_code == 303
+    page = (await http.get("/me/export")).text
+    link = page.split('href="/me/export/')[1].split('"')[0]
+    exported = (await http.get(f"/me/export/{link}")).text
+    assert "Переписка в чате: тексты сообщений и вложения" in exported
+    assert "ст. 6 ч. 1 п. 5" in exported
+    assert "ст. 18.1" in exported
+    await http.aclose()
+    await person.client.close()
