@@ -23,7 +23,7 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
-from okno.platform.erasure import acts, areas, compaction, registry, verification
+from okno.platform.erasure import acts, areas, compaction, journal, registry, verification
 from okno.platform.erasure.verification import DestructionIncompleteError
 from okno.platform.pd_detect import find_contacts
 from okno.platform.processing_log import service as processing_log
@@ -134,6 +134,7 @@ async def _run(
     finally:
         areas.PENDING_FILES.reset(token)
     await asyncio.to_thread(areas.unlink, pending)
+    await asyncio.to_thread(journal.append, act)  # for a restore from a backup: journal.py
     # The tables' files still hold the old row versions: rewrite them now (after commit, on a
     # connection of its own); the background job retries whatever does not succeed here.
     try:
