@@ -227,6 +227,23 @@ async def test_after_destruction_no_value_of_the_subject_is_left_anywhere(
         dpo, f"/admin/dpo/requests/{withdrawal}/execute", confirm="yes", scope="subject"
     )
     assert done.status_code == 303, done.text
+    act = (await dpo.get(f"{done.headers['location']}/json")).json()["act"]
+    assert {c["field"] for c in act["categories"]} >= {
+        "name",
+        "phone",
+        "email",
+        "city",
+        "message_text",
+        "attachment",
+        "tags",
+        "review_text",
+        "requester_name",
+        "requester_document",
+        "requester_address",
+        "letter",
+        "export",
+        "staff_texts",
+    }
     done = await post(
         dpo,
         f"/admin/dpo/subjects/{early.subject}/destroy",
