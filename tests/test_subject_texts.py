@@ -131,9 +131,15 @@ async def test_delete_my_data_is_one_click_and_ends_in_destruction_within_30_day
         status = await conn.fetchval(
             "SELECT status FROM rights_request WHERE id = $1", request["id"]
         )
+        rewritten = await conn.fetchval(
+            "SELECT bool_and(c.done_at IS NOT NULL) FROM erasure_compaction c"
+            " JOIN destruction_act a ON a.id = c.act_id WHERE a.subject_id = $1",
+            subject,
+        )
     assert destroyed is not None
     assert fields == 0
     assert status == "done"
+    assert rewritten, "the run rewrote the tables once, after its acts"
     await http.aclose()
     await person.client.close()
 

@@ -21,6 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 
 import asyncpg
 
@@ -29,6 +32,8 @@ from okno.platform.erasure.registry import COLUMNS, SCRUBBED
 
 logger = logging.getLogger("okno.erasure")
 
+# A batch of destructions (a retention run, a reapply) rewrites the tables once, at its end.
+BATCH: ContextVar[bool] = ContextVar("okno_compaction_batch", default=False)
 LOCK_TIMEOUT = "2s"  # while VACUUM waits for its lock, writers queue behind it
 RETRY_INTERVAL = 60.0  # seconds between the job's rounds
 ADVISORY = 0x6F6B6E6F  # "okno": one compaction at a time, across workers
@@ -102,6 +107,20 @@ async def _run(conn: asyncpg.Connection) -> int:
         acts,
     )
     return len(acts)
+
+
+@asynccontextmanager
+async def batch() -> AsyncIterator[None]:
+    """Destructions inside leave their rewrite to the end of the block (or to the job)."""
+    token = BATCH.set(True)
+    try:
+        yield
+    finally:
+        BATCH.reset(token)
+    try:
+        await run_pending()
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        logger.warning("destruction: compaction left to the job (%s)", type(error).__name__)
 
 
 async def status(conn: asyncpg.Connection, act_id: int) -> asyncpg.Record | None:

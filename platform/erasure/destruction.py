@@ -137,10 +137,11 @@ async def _run(
     await asyncio.to_thread(journal.append, act)  # for a restore from a backup: journal.py
     # The tables' files still hold the old row versions: rewrite them now (after commit, on a
     # connection of its own); the background job retries whatever does not succeed here.
-    try:
-        await compaction.run_pending()
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-        logger.warning("destruction: compaction left to the job (%s)", type(error).__name__)
+    if not compaction.BATCH.get():
+        try:
+            await compaction.run_pending()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            logger.warning("destruction: compaction left to the job (%s)", type(error).__name__)
     await _announce(where)
     async with database.acquire() as conn:
         after = await verification.check(conn, where, evidence)

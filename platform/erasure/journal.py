@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from okno.platform import database
+from okno.platform.erasure import compaction
 from okno.platform.settings import get_settings
 
 logger = logging.getLogger("okno.erasure")
@@ -74,10 +75,16 @@ class Reapplied:
 
 async def reapply() -> Reapplied:
     """Destroy again, from the journal, what a restored database holds of destroyed subjects."""
-    from okno.platform.erasure import destruction
-
     done: list[int] = []
     lines = entries()
+    async with compaction.batch():
+        await _reapply(lines, done)
+    return Reapplied(done, len(lines))
+
+
+async def _reapply(lines: list[dict[str, Any]], done: list[int]) -> None:
+    from okno.platform.erasure import destruction
+
     for line in lines:
         subject = uuid.UUID(line["subject"])
         async with database.acquire() as conn:
@@ -102,4 +109,3 @@ async def reapply() -> Reapplied:
                 continue
             act = await destruction.destroy_fields(subject, tuple(profile), **common)
         done.append(act.id)
-    return Reapplied(done, len(lines))
