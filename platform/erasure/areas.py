@@ -377,6 +377,15 @@ not_pd(
     reason="names of tables and of errors (the error's class, never its text)",
 )
 not_pd(
+    "staff_audit.actor_login",
+    "staff_audit.entity",
+    "staff_audit.entity_key",
+    "staff_audit.change",
+    "staff_audit.before",
+    "staff_audit.after",
+    reason="changes of settings, teams, topics and staff accounts; never a subject's data",
+)
+not_pd(
     "migration.app_name",
     "migration.name",
     reason="Piccolo's list of applied migrations",
