@@ -216,6 +216,7 @@ async def erase_rights_texts(conn: asyncpg.Connection, subject_id: uuid.UUID) ->
         " FROM rights_request WHERE subject_id = $1",
         subject_id,
     )
+    assert letters is not None  # an aggregate always answers one row
     requests = await conn.fetchval(
         "WITH changed AS (UPDATE rights_request SET details = '{}', requester = '{}',"
         " answer = CASE WHEN answer IS NULL THEN NULL ELSE $2 END,"
