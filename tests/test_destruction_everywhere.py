@@ -19,7 +19,7 @@ from tests.chat_support import Client, subject_of
 from tests.conftest import DATA_DIR, ServerProcess, csrf_from, staff_client
 from tests.test_consent import offer_and_accept
 from tests.test_destruction import dump, fill, upload
-from tests.test_destruction_files import holding, relation_files
+from tests.test_destruction_files import holding, output_of, relation_files
 from tests.test_portal import login_by_code, portal_from_chat, post_request, reset_ip_limit
 from tests.test_reviews import resolved_and_rated
 
@@ -261,7 +261,7 @@ async def test_after_destruction_no_value_of_the_subject_is_left_anywhere(
     files = data_folder_files()
     assert holding(files, destroyed) == set()
     assert holding(files, {"attachment content": control.values["attachment content"]})
-    outputs = [server.log, prechat_server.log]
+    outputs = [output_of(server), output_of(prechat_server)]
     assert holding(outputs, destroyed) == set()
     heaps = await relation_files(database_url, compaction.tables_of_erasers())
     assert holding(heaps, destroyed) == set()

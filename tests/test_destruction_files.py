@@ -49,6 +49,12 @@ async def relation_files(database_url: str, tables: list[str]) -> list[Path]:
     return [path for path in files if path.is_file() and not path.name.endswith(("_fsm", "_vm"))]
 
 
+def output_of(server) -> Path:
+    """The server's output, through its own file descriptor: the same file as ``server.log``,
+    readable even if something on the shared machine removed that name."""
+    return Path(f"/proc/{server.process.pid}/fd/1")
+
+
 def holding(files: list[Path], values: dict[str, str]) -> set[str]:
     """The kinds of the values any of the files holds (UTF-8, as PostgreSQL stores text)."""
     found = set()

@@ -14,6 +14,7 @@ from okno.platform.erasure import retention
 from okno.platform.staff.roles import Role
 from tests.chat_support import Client
 from tests.conftest import ServerProcess, staff_client
+from tests.test_destruction_files import output_of
 from tests.test_portal import make_person, portal_from_chat
 
 
@@ -54,7 +55,8 @@ async def test_a_placeholder_operator_address_is_warned_about_until_it_is_set(
     server, database_url, make_staff
 ) -> None:
     # The suite's server runs with the defaults: the placeholder address.
-    assert "ВНИМАНИЕ: Адрес оператора не указан (OKNO_OPERATOR_ADDRESS)" in server.log.read_text()
+    started = output_of(server).read_text()
+    assert "ВНИМАНИЕ: Адрес оператора не указан (OKNO_OPERATOR_ADDRESS)" in started
     admin = await make_staff(Role.ADMIN)
     operator = await make_staff(Role.OPERATOR)
     seen = {}
@@ -71,7 +73,7 @@ async def test_a_placeholder_operator_address_is_warned_about_until_it_is_set(
         OKNO_OPERATOR_NAME="ООО «Окно»",
     )
     try:
-        assert "ВНИМАНИЕ" not in configured.log.read_text()
+        assert "ВНИМАНИЕ" not in output_of(configured).read_text()
         http = await staff_client(configured.url, admin.login)
         assert "Адрес оператора не указан" not in (await http.get("/admin")).text
         await http.aclose()
