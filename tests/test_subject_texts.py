@@ -185,3 +185,27 @@ async def test_the_access_answer_gives_the_messages_their_basis_and_the_measures
     assert "ст. 18.1" in exported
     await http.aclose()
     await person.client.close()
+
+
+async def test_a_published_review_hides_names_and_contacts_in_its_text(
+    base_url, supervisor
+) -> None:
+    from tests.test_reviews import resolved_and_rated
+
+    client = await Client.open(base_url)
+    ack = await client.say("вопрос")
+    await supervisor.open_conversation(ack["conversation"])
+    choice = await resolved_and_rated(
+        client,
+        supervisor,
+        ack["conversation"],
+        "Спасибо Ивану Петровскому за помощь, пишите ivan.petrovsky@example.ru",
+    )
+    await client.send(type="button", seq=choice["seq"], button=choice["buttons"][0]["id"])
+    await client.message(text="Отзыв опубликован без имени. Спасибо!")
+    async with httpx.AsyncClient(base_url=base_url) as public:
+        page = (await public.get("/reviews")).text
+    assert "Спасибо [скрыто] [скрыто] за помощь, пишите [скрыто]" in page
+    assert "Петровск" not in page
+    assert "ivan.petrovsky" not in page
+    await client.close()
