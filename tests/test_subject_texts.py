@@ -120,6 +120,8 @@ async def test_delete_my_data_is_one_click_and_ends_in_destruction_within_30_day
     assert live == 0
     assert unblocked == 0, "processing stops at once"
     assert f"Запрос № {request['id']} принят" in (await http.get(clicked.headers["location"])).text
+    again = await http.post("/me/delete", data={"_csrf_token": http.csrf})
+    assert again.headers["location"] == clicked.headers["location"], "a second click files nothing"
 
     # Nobody acted in time: the retention job destroys everything on the term's last day.
     async with database.acquire() as conn:

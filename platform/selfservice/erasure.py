@@ -98,6 +98,15 @@ async def delete_my_data(
     async with database.transaction():
         conn = database.connection()
         await conn.execute("SELECT id FROM subject WHERE id = $1 FOR UPDATE", subject_id)
+        pending = await conn.fetchval(
+            "SELECT id FROM rights_request WHERE subject_id = $1 AND kind = 'consent_withdrawn'"
+            " AND details->>'scope' = 'all' AND status NOT IN ('refused', 'done')",
+            subject_id,
+        )
+        if pending is not None:  # a second click: the first request is already on its way
+            already = await rights.get(conn, pending)
+            assert already is not None
+            return DeletionFiled(already, 0, ())
         live = await conn.fetch(
             "SELECT g.id, p.kind FROM consent_event g JOIN purpose p ON p.code = g.purpose_code"
             " WHERE g.subject_id = $1 AND g.kind = 'given'"
