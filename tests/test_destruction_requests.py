@@ -120,6 +120,29 @@ async def values_left(values: list[str]) -> list[str]:
     return found
 
 
+async def test_a_one_word_comment_that_okno_s_own_wording_contains_does_not_block_it(
+    base_url, supervisor, dpo
+) -> None:
+    """«проверки» is part of the log row a blocking writes («блокирование на время проверки по
+    вашему требованию»): the word stays in the append-only log, and destruction completes."""
+    person = await make_person(base_url, supervisor, phone="+7 912 345-67-05")
+    subject = uuid.UUID(person.subject_id)
+    portal = await portal_from_chat(base_url, person)
+    filed = await post_request(portal, kind="blocking", field="phone", comment="проверки")
+    assert filed.status_code == 303, filed.text
+    done = await post(
+        dpo, f"/admin/dpo/subjects/{subject}/destroy", confirm="yes", reason="по требованию"
+    )
+    assert done.status_code == 303, done.text
+    async with database.acquire() as conn:
+        details = await conn.fetchval(
+            "SELECT details::text FROM rights_request WHERE subject_id = $1", subject
+        )
+    assert "проверки" not in details
+    await portal.aclose()
+    await person.client.close()
+
+
 @pytest.mark.parametrize("path", ["request", "subject_page"])
 @pytest.mark.parametrize("kind", KINDS)
 async def test_destruction_completes_after_a_request_of_every_kind(

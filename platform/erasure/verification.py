@@ -10,6 +10,12 @@ greeting every client gets, a city in the operator's address) cannot prove anyth
 it is checked inside the subject's own rows (every row with their ``subject_id``, their
 conversation's ``conversation_id`` or their requests' ``request_id``). Every other value must
 be found nowhere at all.
+
+okno's own vocabulary is never a value: the field names and flags in a request's details are
+not collected (``VOCABULARY_KEYS``), and a value that a column declared as never holding one
+contains (a comment «проверки» inside a log row's fixed «блокирование на время проверки…») is
+treated as shared, and shared values are not looked for in those columns. Otherwise a request
+that names a field, or a one-word comment, would make destruction impossible for ever.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import asyncpg
 import msgspec
 
 from okno.platform.erasure.areas import NEUTRAL
-from okno.platform.erasure.registry import SCRUBBED
+from okno.platform.erasure.registry import COLUMNS, SCRUBBED
 from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import FIELDS
 
@@ -190,6 +196,7 @@ async def collect(
             conn, list(evidence.values), where, mode="outside", skip_scrubbed=fields is None
         )
         evidence.distinctive = set(evidence.values) - {value for value, _ in outside}
+        evidence.distinctive -= await _in_wording(conn, evidence.distinctive, where)
     return evidence
 
 
@@ -223,6 +230,7 @@ async def _collect_messages(
     if evidence.values:
         outside = await _search(conn, list(evidence.values), where, mode="outside")
         evidence.distinctive = set(evidence.values) - {value for value, _ in outside}
+        evidence.distinctive -= await _in_wording(conn, evidence.distinctive, where)
     return evidence
 
 
@@ -246,6 +254,18 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+async def _in_wording(conn: asyncpg.Connection, values: set[str], where: Footprint) -> set[str]:
+    """Values that okno's own wording contains (a comment «проверки» is part of a log row's
+    «блокирование на время проверки…»): found in a column declared as never holding a value,
+    they are words, not proof of anything; they are checked like shared values."""
+    found = await _search(conn, sorted(values), where, mode="all", only_not_pd=True)
+    return {value for value, _ in found}
+
+
+def _not_pd(column: str) -> bool:
+    return COLUMNS.get(column, "").startswith("not PD:")
+
+
 async def _search(
     conn: asyncpg.Connection,
     values: list[str],
@@ -253,6 +273,7 @@ async def _search(
     *,
     mode: str,
     skip_scrubbed: bool = False,
+    only_not_pd: bool = False,
 ) -> list[tuple[str, str]]:
     """(value, "table.column") for each value found: everywhere, inside or outside the
     subject's own rows. JSON columns are searched for the value as JSON spells it too."""
@@ -289,8 +310,13 @@ async def _search(
         mine = "(" + " OR ".join(own) + ")" if own else "false"
         scope = {"all": "true", "inside": mine, "outside": f"NOT coalesce({mine}, false)"}[mode]
         for column, data_type in columns:
-            if skip_scrubbed and f"{table}.{column}" in SCRUBBED:
+            name = f"{table}.{column}"
+            if skip_scrubbed and name in SCRUBBED:
                 continue
+            if only_not_pd and not _not_pd(name):
+                continue
+            if mode == "inside" and _not_pd(name):
+                continue  # shared words in okno's own wording (log reasons, labels) prove nothing
             if data_type == "bytea":
                 match = f"position(convert_to(v.form, 'UTF8') in x.{_quote(column)}) > 0"
             else:
