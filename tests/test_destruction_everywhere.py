@@ -5,6 +5,7 @@ output, or the files of the tables destruction touched, while a control subject 
 
 from __future__ import annotations
 
+import os
 import secrets
 import uuid
 from pathlib import Path
@@ -16,7 +17,7 @@ from okno.platform import database
 from okno.platform.erasure import compaction
 from okno.platform.staff.roles import Role
 from tests.chat_support import Client, subject_of
-from tests.conftest import DATA_DIR, ServerProcess, csrf_from, staff_client
+from tests.conftest import ServerProcess, csrf_from, staff_client
 from tests.test_consent import offer_and_accept
 from tests.test_destruction import dump, fill, upload
 from tests.test_destruction_files import holding, output_of, relation_files
@@ -195,10 +196,11 @@ async def plant_prechat(server: ServerProcess) -> Planted:
 def data_folder_files() -> list[Path]:
     """okno's data folder (outbox, attachments, exports, logs); an embedded PostgreSQL's own
     folder is read as relation files below (its WAL keeps old values: docs/dpo.md)."""
+    root = Path(os.environ["OKNO_DATA_DIR"])  # what the servers were started with
     return [
         path
-        for path in DATA_DIR.rglob("*")
-        if path.is_file() and "postgres" not in path.relative_to(DATA_DIR).parts[:1]
+        for path in root.rglob("*")
+        if path.is_file() and "postgres" not in path.relative_to(root).parts[:1]
     ]
 
 
