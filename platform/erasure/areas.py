@@ -387,6 +387,11 @@ not_pd(
     reason="changes of settings, teams, topics and staff accounts; never a subject's data",
 )
 not_pd(
+    "staff_login_failure.login_hash",
+    "staff_login_failure.ip_hash",
+    reason="failed staff sign-ins: keyed hashes of a login and an address, tied to no subject",
+)
+not_pd(
     "migration.app_name",
     "migration.name",
     reason="Piccolo's list of applied migrations",
