@@ -19,6 +19,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from okno.platform import database
+from okno.platform.consent.defaults import operator_warnings
 from okno.platform.jobs import background_jobs
 from okno.platform.secret_key import secret_key
 from okno.platform.settings import Settings, get_settings
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     def configure_templates(engine: JinjaTemplateEngine) -> None:
         engine.engine.filters["msk"] = msk
+        engine.engine.globals["operator_warnings"] = operator_warnings
 
     secret = secret_key(settings)
     logging.basicConfig(

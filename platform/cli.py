@@ -102,8 +102,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _prepare(staff_service: Any, password: str | None) -> None:
     """What a first start needs besides the schema: an admin, and published consent texts."""
-    from okno.platform.consent.defaults import ensure_published
+    from okno.platform.consent.defaults import ensure_published, operator_warnings
 
+    for warning in operator_warnings():
+        print(f"okno: ВНИМАНИЕ: {warning}", file=sys.stderr, flush=True)
     published = await ensure_published()
     if published:
         print(f"okno: опубликованы первые редакции документов: {', '.join(published)}", flush=True)
@@ -208,6 +210,22 @@ def cmd_retention_run(_: argparse.Namespace) -> int:
     return _run(work)
 
 
+def cmd_destruction_reapply(_: argparse.Namespace) -> int:
+    from okno.platform.erasure import destruction, journal
+
+    async def work() -> int:
+        destruction.load_erasers()
+        result = await journal.reapply()
+        print(
+            f"okno: журнал уничтожений прочитан (записей: {result.checked}); уничтожено"
+            f" повторно: {len(result.acts)}"
+            + (f", акты № {', '.join(str(n) for n in result.acts)}" if result.acts else "")
+        )
+        return 0
+
+    return _run(work)
+
+
 def parser() -> argparse.ArgumentParser:
     from okno.platform.staff.roles import Role
 
@@ -240,6 +258,12 @@ def parser() -> argparse.ArgumentParser:
     log = commands.add_parser("log", help="журнал обработки ПДн")
     logs = log.add_subparsers(dest="log_command", required=True, metavar="ACTION")
     logs.add_parser("verify", help="проверить цепочку хэшей").set_defaults(handler=cmd_log_verify)
+
+    again = commands.add_parser("destruction", help="уничтожение ПДн")
+    agains = again.add_subparsers(dest="destruction_command", required=True, metavar="ACTION")
+    agains.add_parser(
+        "reapply", help="после восстановления из резервной копии повторить уничтожения"
+    ).set_defaults(handler=cmd_destruction_reapply)
 
     retention = commands.add_parser("retention", help="сроки хранения ПДн")
     retentions = retention.add_subparsers(dest="retention_command", required=True, metavar="ACTION")

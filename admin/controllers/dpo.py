@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from okno.platform import database
-from okno.platform.erasure import acts, destruction, retention
+from okno.platform.erasure import acts, compaction, destruction, retention
 from okno.platform.erasure.verification import DestructionIncompleteError
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import ACTION_LABELS, Action
@@ -440,10 +440,12 @@ class DpoConsole(Controller):
         """The act and the log extract, printable (print to PDF from the browser)."""
         async with database.acquire() as conn:
             found = await acts.get(conn, act_id)
+            rewrite = await compaction.status(conn, act_id) if found else None
         if found is None:
             raise NotFoundException("нет такого акта")
         return Template(
-            "admin/dpo_act.html", context={"user": await current_staff(request), "act": found}
+            "admin/dpo_act.html",
+            context={"user": await current_staff(request), "act": found, "rewrite": rewrite},
         )
 
     @get("/acts/{act_id:int}/json")

@@ -20,26 +20,13 @@ from okno.platform.chat.compliance import Actor
 from okno.platform.chat.errors import ChatError
 from okno.platform.consent import documents, fields
 from okno.platform.consent import service as consent
+from okno.platform.consent.defaults import OFFERS
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action
 from okno.platform.processing_log.schemas import LogEntry
 from okno.platform.subjects.fields import FIELDS
 
 SUPPORT = "support"
-OFFERS = {
-    "support": (
-        "Чтобы оператор мог попросить ваши контактные данные (имя, телефон, e-mail), нужно ваше"
-        " согласие на обработку персональных данных. Прочитайте политику и текст согласия.",
-        "Даю согласие",
-        "Не сейчас",
-    ),
-    "advertising-chat": (
-        "Хотите получать в этом чате наши акции и специальные предложения? Это необязательно"
-        " и никак не влияет на ответы на ваши вопросы.",
-        "Да, присылайте",
-        "Нет, спасибо",
-    ),
-}
 MASKED_NOTICE = (
     "Мы скрыли {what} в вашем сообщении: без вашего согласия мы не сохраняем персональные данные."
     " Если хотите, чтобы оператор мог с вами связаться, дайте согласие."

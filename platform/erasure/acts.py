@@ -31,7 +31,62 @@ from okno.platform.web.timefmt import MOSCOW
 
 KEEP_YEARS = 3
 INFORMATION_SYSTEM = "okno"
-METHOD = "удаление из базы данных с перезаписью; удаление файлов"
+METHOD = (
+    "в базе данных значения удалены (строки удалены или их поля заменены пометкой «[удалено]»,"
+    " тексты сообщений — пометкой об уничтожении); после фиксации таблицы, в которых они были,"
+    " перестроены командой VACUUM (FULL, ANALYZE): файлы таблиц и индексов записаны заново без"
+    " прежних версий строк, прежние файлы усечены СУБД и удалены; файлы вложений и писем"
+    " перезаписаны нулями и удалены; уничтожение проверено поиском значений по всем таблицам"
+    " и файлам папки данных"
+)
+# What the method does not reach, said as it is (docs/dpo.md, «Что остаётся после уничтожения»).
+RESIDUAL = {
+    "wal": (
+        "Журнал упреждающей записи PostgreSQL (pg_wal) хранит прежние значения, пока его"
+        " сегменты не будут переиспользованы и перезаписаны (после контрольных точек, в пределах"
+        " max_wal_size; на малонагруженном сервере это может занять часы и сутки); архив WAL,"
+        " если он ведётся, — в течение срока хранения архива."
+    ),
+    "backups": (
+        "Резервные копии, сделанные до уничтожения, содержат данные в течение срока их хранения,"
+        " установленного оператором; okno их не изменяет."
+    ),
+    "restore": (
+        "При восстановлении из резервной копии уничтожения, выполненные после её создания,"
+        " повторяются до возобновления обработки: номера актов, идентификаторы субъектов и даты"
+        " записываются в журнал уничтожений вне базы данных (destructions.jsonl в папке данных),"
+        " команда «okno destruction reapply» уничтожает по нему повторно."
+    ),
+    "media": (
+        "Перезапись файла не гарантирует стирания прежних блоков на SSD и в файловых системах"
+        " с копированием при записи; для таких носителей применяйте шифрование диска."
+    ),
+}
+# Categories that are not profile fields, by the item kind an eraser reports.
+ITEM_CATEGORIES = {
+    "метки диалога": ("tags", "Метки диалога, поставленные сотрудниками"),
+    "отзывы": ("review_text", "Текст отзыва"),
+    "письма в папке исходящих": ("letter", "Письма субъекту (адрес, код входа)"),
+    "выгрузки данных": ("export", "Выгрузки «Моих данных»"),
+    "ФИО в письменных запросах": ("requester_name", "ФИО из письменного запроса"),
+    "документы в письменных запросах": (
+        "requester_document",
+        "Реквизиты документа, удостоверяющего личность (паспорт), из письменного запроса",
+    ),
+    "адреса в письменных запросах": ("requester_address", "Адрес для ответа из запроса"),
+    "сведения в запросах субъекта": ("request_text", "Тексты и сведения запросов субъекта"),
+    "причины недоставки рассылок": ("delivery_reason", "Ответы почтового сервера о доставке"),
+    "значения в служебных текстах": (
+        "staff_texts",
+        "Упоминания в служебных текстах (инциденты, шаблоны ответов, рассылки)",
+    ),
+}
+BINDING = (
+    "Акт неизменяем в базе данных (триггер) и хранится 3 года. Его содержимое связано"
+    " SHA-256 канонического JSON (поле sha256); строки журнала, на которые ссылается выписка,"
+    " входят в цепочку хешей журнала обработки, голова которой закрепляется вне таблицы"
+    " журнала (см. docs/processing-log.md)."
+)
 PAPER_MEDIA = "не использовались"
 SIGNATURE_NOTE = (
     "Учётная запись сотрудника и SHA-256 канонического JSON акта. Электронная подпись в okno"
@@ -73,8 +128,10 @@ def purge_after(moment: datetime) -> datetime:
         return moment.replace(year=moment.year + KEEP_YEARS, day=28) + timedelta(days=1)
 
 
-def categories(fields: list[str]) -> list[dict[str, str]]:
-    return [
+def categories(fields: list[str], items: dict[str, int] | None = None) -> list[dict[str, str]]:
+    """(e): the profile fields destroyed, then what else the erasers destroyed (tags, review
+    texts, the letter's name and passport, …)."""
+    listed = [
         {
             "field": name,
             "label": FIELDS[name].label,
@@ -82,6 +139,10 @@ def categories(fields: list[str]) -> list[dict[str, str]]:
         }
         for name in fields
     ]
+    for kind, (name, label) in ITEM_CATEGORIES.items():
+        if (items or {}).get(kind):
+            listed.append({"field": name, "label": label, "category": "общие"})
+    return listed
 
 
 def who(actor: Any) -> dict[str, Any]:
@@ -122,7 +183,7 @@ async def store(
     settings = get_settings()
     at = at or datetime.now(UTC)
     act_id = await conn.fetchval("SELECT nextval('destruction_act_id_seq')")
-    cats = categories(fields)
+    cats = categories(fields, items)
     date = {"utc": at.isoformat(), "msk": at.astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M МСК")}
     act = {
         "title": "Акт об уничтожении персональных данных",
@@ -136,6 +197,7 @@ async def store(
         "paper_media": PAPER_MEDIA,
         "information_system": INFORMATION_SYSTEM,
         "method": METHOD,
+        "residual": RESIDUAL,
         "reason": reason,
         "legal_basis": legal_basis,
         "date": date,
@@ -146,6 +208,7 @@ async def store(
             "account": who(actor)["account"],
             "method": "SHA-256 канонического JSON акта (поле sha256 рядом с актом)",
             "note": SIGNATURE_NOTE,
+            "binding": BINDING,
         },
     }
     extract = {

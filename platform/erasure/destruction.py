@@ -13,7 +13,6 @@ same transaction, commit, and search once more. Anything found after commit rais
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import uuid
 from datetime import datetime
@@ -24,8 +23,7 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
-from okno.platform.erasure import acts, areas, verification
-from okno.platform.erasure.registry import ERASERS
+from okno.platform.erasure import acts, areas, compaction, journal, registry, verification
 from okno.platform.erasure.verification import DestructionIncompleteError
 from okno.platform.pd_detect import find_contacts
 from okno.platform.processing_log import service as processing_log
@@ -37,8 +35,6 @@ logger = logging.getLogger("okno.erasure")
 
 __all__ = ["DestructionError", "DestructionIncompleteError", "destroy_fields", "destroy_subject"]
 
-# Modules whose import registers the erasers of every area (each area's routes import them).
-ERASER_MODULES = ("okno.platform.erasure.areas", "okno.admin.routes", "okno.portal.routes")
 # What each core eraser's count means in registry fields, for the act's categories and the log.
 ITEM_FIELDS = {
     "сообщения": ("message_text",),
@@ -63,9 +59,7 @@ class DestructionError(ValueError):
 
 
 def load_erasers() -> dict[str, Any]:
-    for name in ERASER_MODULES:
-        importlib.import_module(name)
-    return ERASERS
+    return registry.load()
 
 
 async def destroy_subject(
@@ -140,6 +134,14 @@ async def _run(
     finally:
         areas.PENDING_FILES.reset(token)
     await asyncio.to_thread(areas.unlink, pending)
+    await asyncio.to_thread(journal.append, act)  # for a restore from a backup: journal.py
+    # The tables' files still hold the old row versions: rewrite them now (after commit, on a
+    # connection of its own); the background job retries whatever does not succeed here.
+    if not compaction.BATCH.get():
+        try:
+            await compaction.run_pending()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            logger.warning("destruction: compaction left to the job (%s)", type(error).__name__)
     await _announce(where)
     async with database.acquire() as conn:
         after = await verification.check(conn, where, evidence)
@@ -193,6 +195,9 @@ async def _destroy(
             items: dict[str, int] = {}
             for erase in erasers.values():
                 items.update({kind: n for kind, n in (await erase(conn, subject_id)).items() if n})
+            scrubbed = await _scrub(conn, evidence)
+            if scrubbed:
+                items["значения в служебных текстах"] = scrubbed
             await conn.execute("UPDATE subject SET destroyed_at = now() WHERE id = $1", subject_id)
             destroyed = list(profile)
             for kind, names in ITEM_FIELDS.items():
@@ -250,7 +255,27 @@ async def _destroy(
             log_rows=log_rows,
             at=at,
         )
+        await compaction.request(conn, act.id, compaction.tables_of_erasers())
     return act, where, evidence
+
+
+async def _scrub(conn: asyncpg.Connection, evidence: verification.Evidence) -> int:
+    """Replace the subject's distinctive values in the staff's shared free texts (incident
+    reports, canned replies, mailings); returns how many texts changed."""
+    changed = 0
+    values = sorted(evidence.distinctive, key=len, reverse=True)
+    if not values:
+        return 0
+    for column in registry.SCRUBBED:
+        table, name = (verification._quote(part) for part in column.split("."))
+        for value in values:
+            changed += await conn.fetchval(
+                f"WITH c AS (UPDATE {table} SET {name} = replace({name}, $1, $2)"
+                f" WHERE strpos({name}, $1) > 0 RETURNING 1) SELECT count(*) FROM c",
+                value,
+                areas.REDACTED,
+            )
+    return changed
 
 
 def _refuse_values_in(

@@ -28,7 +28,7 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
-from okno.platform.erasure import acts, areas, destruction
+from okno.platform.erasure import acts, areas, compaction, destruction
 from okno.platform.erasure.destruction import DestructionError, DestructionIncompleteError
 from okno.platform.rights import requests
 from okno.platform.rights.deadlines import RequestKind
@@ -68,9 +68,10 @@ async def run(started_by: str = "cli", now: datetime | None = None) -> Summary:
         error = None
         try:
             await _register_withdrawals(summary)
-            await _execute_due(summary, now)
-            await _expired_fields(summary, now)
-            await _old_messages(summary, now)
+            async with compaction.batch():  # the tables are rewritten once, after all acts
+                await _execute_due(summary, now)
+                await _expired_fields(summary, now)
+                await _old_messages(summary, now)
             async with database.acquire() as conn:
                 summary.acts_purged = await acts.purge(conn)
         except (OSError, asyncpg.PostgresError) as problem:
@@ -163,8 +164,9 @@ async def _execute(row: asyncpg.Record, handling: Any) -> None:
                     conn, request.id, step, None, note="срок наступил: исполняет задание хранения"
                 )
     fields: tuple[str, ...] | None = None
-    if row["kind"] == "consent_withdrawn":
-        details = msgspec.json.decode(row["details"]) if row["details"] else {}
+    details = msgspec.json.decode(row["details"]) if row["details"] else {}
+    # «Удалить мои данные» (okno.platform.selfservice.erasure): everything, not one consent's.
+    if row["kind"] == "consent_withdrawn" and details.get("scope") != "all":
         async with database.acquire() as conn:
             current = await conn.fetch(
                 "SELECT field FROM subject_field WHERE subject_id = $1 AND consent_id = $2",

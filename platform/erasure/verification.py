@@ -10,6 +10,12 @@ greeting every client gets, a city in the operator's address) cannot prove anyth
 it is checked inside the subject's own rows (every row with their ``subject_id``, their
 conversation's ``conversation_id`` or their requests' ``request_id``). Every other value must
 be found nowhere at all.
+
+okno's own vocabulary is never a value: the field names and flags in a request's details are
+not collected (``VOCABULARY_KEYS``), and a value that a column declared as never holding one
+contains (a comment «проверки» inside a log row's fixed «блокирование на время проверки…») is
+treated as shared, and shared values are not looked for in those columns. Otherwise a request
+that names a field, or a one-word comment, would make destruction impossible for ever.
 """
 
 from __future__ import annotations
@@ -26,11 +32,27 @@ import asyncpg
 import msgspec
 
 from okno.platform.erasure.areas import NEUTRAL
+from okno.platform.erasure.registry import COLUMNS, SCRUBBED
 from okno.platform.settings import get_settings
+from okno.platform.subjects.fields import FIELDS
 
-SEARCHED_TYPES = ("text", "character varying", "character", "jsonb", "json", "ARRAY")
+SEARCHED_TYPES = ("text", "character varying", "character", "jsonb", "json", "ARRAY", "bytea")
 MIN_LENGTH = 4  # shorter values ("да", "чат") prove nothing and are skipped
 MAX_FILE_BYTES = 64 * 1024 * 1024
+# Keys of a request's details that name things rather than hold the subject's values: the
+# field a correction, blocking or destruction is about (``field``, ``fields``), ids of events
+# and consents, flags. Everything else there (comments, new values, letters' texts) is PD.
+VOCABULARY_KEYS = frozenset(
+    {
+        "field",
+        "fields",
+        "scope",
+        "withdrawal_event",
+        "consent",
+        "previous_answer_incomplete",
+        "superseded",
+    }
+)
 
 
 class DestructionIncompleteError(RuntimeError):
@@ -102,6 +124,18 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+def request_values(document: dict[str, Any]) -> list[str]:
+    """The subject's values in a request's ``details`` or ``requester``: every string but okno's
+    own vocabulary (the name of a field the request is about, «all», ids and flags), which is
+    not PD and also sits, legitimately, in the append-only processing log."""
+    found = []
+    for key, value in document.items():
+        if key in VOCABULARY_KEYS:
+            continue
+        found += [text for text in _strings(value) if text not in FIELDS and text != "all"]
+    return found
+
+
 async def collect(
     conn: asyncpg.Connection,
     where: Footprint,
@@ -144,11 +178,25 @@ async def collect(
             where.subject_id,
         ):
             for raw in (row["requester"], row["details"]):
-                for text in _strings(msgspec.json.decode(raw)):
+                for text in request_values(msgspec.json.decode(raw)):
                     evidence.add(text, "request_details")
+        for row in await conn.fetch(
+            "SELECT unnest(tags) AS tag FROM conversation WHERE id = ANY($1::bigint[])",
+            where.conversations,
+        ):
+            evidence.add(row["tag"], "tags")
+        for row in await conn.fetch(
+            "SELECT body FROM review WHERE subject_id = $1", where.subject_id
+        ):
+            evidence.add(row["body"], "review_text")
     if evidence.values:
-        outside = await _search(conn, list(evidence.values), where, mode="outside")
+        # Shared free texts are scrubbed of the values by a full destruction: a value there
+        # does not make it shared.
+        outside = await _search(
+            conn, list(evidence.values), where, mode="outside", skip_scrubbed=fields is None
+        )
         evidence.distinctive = set(evidence.values) - {value for value, _ in outside}
+        evidence.distinctive -= await _in_wording(conn, evidence.distinctive, where)
     return evidence
 
 
@@ -182,10 +230,11 @@ async def _collect_messages(
     if evidence.values:
         outside = await _search(conn, list(evidence.values), where, mode="outside")
         evidence.distinctive = set(evidence.values) - {value for value, _ in outside}
+        evidence.distinctive -= await _in_wording(conn, evidence.distinctive, where)
     return evidence
 
 
-async def _columns(conn: asyncpg.Connection) -> dict[str, list[str]]:
+async def _columns(conn: asyncpg.Connection) -> dict[str, list[tuple[str, str]]]:
     rows = await conn.fetch(
         "SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c"
         " JOIN information_schema.tables t"
@@ -193,11 +242,11 @@ async def _columns(conn: asyncpg.Connection) -> dict[str, list[str]]:
         " WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'"
         " ORDER BY c.table_name, c.ordinal_position"
     )
-    tables: dict[str, list[str]] = {}
+    tables: dict[str, list[tuple[str, str]]] = {}
     for row in rows:
         tables.setdefault(row["table_name"], [])
         if row["data_type"] in SEARCHED_TYPES:
-            tables[row["table_name"]].append(row["column_name"])
+            tables[row["table_name"]].append((row["column_name"], row["data_type"]))
     return tables
 
 
@@ -205,8 +254,26 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+async def _in_wording(conn: asyncpg.Connection, values: set[str], where: Footprint) -> set[str]:
+    """Values that okno's own wording contains (a comment «проверки» is part of a log row's
+    «блокирование на время проверки…»): found in a column declared as never holding a value,
+    they are words, not proof of anything; they are checked like shared values."""
+    found = await _search(conn, sorted(values), where, mode="all", only_not_pd=True)
+    return {value for value, _ in found}
+
+
+def _not_pd(column: str) -> bool:
+    return COLUMNS.get(column, "").startswith("not PD:")
+
+
 async def _search(
-    conn: asyncpg.Connection, values: list[str], where: Footprint, *, mode: str
+    conn: asyncpg.Connection,
+    values: list[str],
+    where: Footprint,
+    *,
+    mode: str,
+    skip_scrubbed: bool = False,
+    only_not_pd: bool = False,
 ) -> list[tuple[str, str]]:
     """(value, "table.column") for each value found: everywhere, inside or outside the
     subject's own rows. JSON columns are searched for the value as JSON spells it too."""
@@ -242,12 +309,22 @@ async def _search(
             continue
         mine = "(" + " OR ".join(own) + ")" if own else "false"
         scope = {"all": "true", "inside": mine, "outside": f"NOT coalesce({mine}, false)"}[mode]
-        for column in columns:
+        for column, data_type in columns:
+            name = f"{table}.{column}"
+            if skip_scrubbed and name in SCRUBBED:
+                continue
+            if only_not_pd and not _not_pd(name):
+                continue
+            if mode == "inside" and _not_pd(name):
+                continue  # shared words in okno's own wording (log reasons, labels) prove nothing
+            if data_type == "bytea":
+                match = f"position(convert_to(v.form, 'UTF8') in x.{_quote(column)}) > 0"
+            else:
+                match = f"strpos(x.{_quote(column)}::text, v.form) > 0"
             hits = await conn.fetch(
                 "WITH p AS (SELECT $2::uuid AS s, $3::bigint[] AS c, $4::bigint[] AS r)"
                 " SELECT DISTINCT v.i FROM p, unnest($1::text[]) WITH ORDINALITY AS v(form, i)"
-                f" WHERE EXISTS (SELECT 1 FROM {_quote(table)} x WHERE {scope}"
-                f" AND strpos(x.{_quote(column)}::text, v.form) > 0)",
+                f" WHERE EXISTS (SELECT 1 FROM {_quote(table)} x WHERE {scope} AND {match})",
                 forms,
                 where.subject_id,
                 where.conversations,

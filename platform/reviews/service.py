@@ -4,10 +4,17 @@ A review is published anonymously, or with a name only under a dissemination con
 (152-FZ Art. 10.1) in which the client chose what may be shown (their first name, or its
 initial). The name is worked out from the live consent whenever the page is shown, so a
 withdrawal removes it at once.
+
+The text itself is never disseminated as written: contacts are masked when it is saved, and
+whenever the page is shown every word that reads as a name (a capitalised word inside a
+sentence, and any part of the client's own name, phone or e-mail) is shown as «[скрыто]».
+So whatever the client wrote about themselves or about other people, the page carries no PD
+in its text; the dissemination consent only ever covers the author's name under it.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -18,7 +25,7 @@ from okno.platform.chat import buttons, service
 from okno.platform.chat.errors import ChatError
 from okno.platform.consent import documents
 from okno.platform.consent import service as consent
-from okno.platform.erasure.registry import eraser
+from okno.platform.erasure.registry import eraser, not_pd
 from okno.platform.pd_detect import find_contacts, mask
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
@@ -26,6 +33,10 @@ from okno.platform.processing_log.schemas import LogEntry
 
 PURPOSE = "reviews"
 SHOW = {"first": "только имя", "initial": "только первую букву имени"}
+HIDDEN = "[скрыто]"
+# A word that starts with a capital letter (Cyrillic or Latin), possibly hyphenated.
+CAPITALISED = re.compile(r"\b[A-ZА-ЯЁ][\w-]*", re.UNICODE)
+SENTENCE_END = re.compile(r"[.!?…]\s*$")
 
 
 async def ask_rating(conversation_id: int) -> None:
@@ -205,19 +216,46 @@ async def published(limit: int = 100) -> list[dict[str, Any]]:
             " AS show,"
             " (SELECT value FROM subject_field f WHERE f.subject_id = r.subject_id AND f.field ="
             " 'name'"
-            "   AND f.blocked_at IS NULL) AS name"
+            "   AND f.blocked_at IS NULL) AS name,"
+            " (SELECT value FROM subject_field f WHERE f.subject_id = r.subject_id"
+            "   AND f.field = 'phone') AS phone,"
+            " (SELECT value FROM subject_field f WHERE f.subject_id = r.subject_id"
+            "   AND f.field = 'email') AS email"
             " FROM review r WHERE r.publication <> 'private' ORDER BY r.published_at DESC LIMIT $1",
             limit,
         )
     return [
         {
             "rating": r["rating"],
-            "body": r["body"],
+            "body": public_text(r["body"], [r["name"], r["phone"], r["email"]]),
             "published_at": r["published_at"],
             "author": _display(r["name"], r["show"]),
         }
         for r in rows
     ]
+
+
+def public_text(body: str, own: list[str | None]) -> str:
+    """The review's text as the public page shows it: contacts, the author's own values and
+    every capitalised word that does not open a sentence (names of people, mostly) hidden."""
+    text = mask(body, find_contacts(body), HIDDEN)
+    parts = sorted(
+        {part for value in own if value for part in re.split(r"\s+", value) if len(part) > 1},
+        key=len,
+        reverse=True,
+    )
+    for part in parts:
+        text = re.sub(re.escape(part), HIDDEN, text, flags=re.IGNORECASE)
+    pieces = []
+    last = 0
+    for match in CAPITALISED.finditer(text):
+        before = text[: match.start()]
+        opens = not before.strip() or SENTENCE_END.search(before) is not None
+        pieces.append(text[last : match.start()])
+        pieces.append(match.group(0) if opens else HIDDEN)
+        last = match.end()
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def _display(name: str | None, show: str | None) -> str:
@@ -227,7 +265,7 @@ def _display(name: str | None, show: str | None) -> str:
     return first if show == "first" else f"{first[0]}."
 
 
-@eraser("reviews")
+@eraser("reviews", columns=("review.body",))
 async def erase_reviews(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
     """A destroyed subject's review keeps its rating (not PD) and loses its text."""
     erased = await conn.fetchval(
@@ -237,6 +275,8 @@ async def erase_reviews(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict
     )
     return {"отзывы": erased}
 
+
+not_pd("review.publication", reason="how the review is published: a kind, not a value")
 
 buttons.register("rate", _rated)
 buttons.register("review", _publication)

@@ -296,6 +296,26 @@ async def correct(request_id: int, staff: Any, field: str, value: str) -> Reques
     return await _finish(request, staff.id, f"Уточнено поле «{FIELDS[field].label}».")
 
 
+MESSAGES_BASIS = (
+    "152-ФЗ, ст. 6 ч. 1 п. 5 — переписка: ответ на ваше обращение, начатое по вашей инициативе"
+)
+# Art. 14 p.7 item 10 points to Art. 18.1: the measures the operator takes.
+MEASURES = (
+    "Меры по ст. 18.1 и 19 152-ФЗ: назначен ответственный за организацию обработки"
+    " персональных данных; опубликована политика обработки; доступ сотрудников — по ролям, с"
+    " журналом обработки (каждое действие с данными записывается, записи связаны цепочкой"
+    " хешей); до согласия контактные данные в сообщениях скрываются и не сохраняются;"
+    " уничтожение проверяется и оформляется актом; данные хранятся на серверах оператора в"
+    " Российской Федерации."
+)
+
+
+def staff_label(row: asyncpg.Record) -> str:
+    from okno.platform.selfservice.mydata import staff_label as label
+
+    return label(row["role"], row["pseudonym"])
+
+
 async def access_answer(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, Any]:
     """The Art. 14 p.7 information and the PD themselves (no other person's data)."""
     settings = get_settings()
@@ -311,13 +331,29 @@ async def access_answer(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict
         " WHERE g.subject_id = $1 AND g.kind = 'given' ORDER BY g.id",
         subject_id,
     )
-    messages = await conn.fetchval(
-        "SELECT count(*) FROM message m JOIN conversation c ON c.id = m.conversation_id"
-        " WHERE c.subject_id = $1 AND m.author_kind = 'subject' AND m.deleted_at IS NULL",
+    # The correspondence itself (not a count): what the subject wrote and what they were
+    # answered, staff by role and pseudonym; internal notes are the operator's, not theirs.
+    rows = await conn.fetch(
+        "SELECT m.seq, m.author_kind, u.role, u.pseudonym, m.body, m.created_at, m.edited_at,"
+        " a.name AS attachment FROM message m JOIN conversation c ON c.id = m.conversation_id"
+        " LEFT JOIN staff_user u ON u.id = m.author_id"
+        " LEFT JOIN attachment a ON a.id = m.attachment_id"
+        " WHERE c.subject_id = $1 AND NOT m.internal AND m.deleted_at IS NULL"
+        " AND m.author_kind IN ('subject', 'staff') ORDER BY m.seq",
         subject_id,
     )
+    messages = [
+        {
+            "at": row["created_at"].isoformat(),
+            "author": "вы" if row["author_kind"] == "subject" else staff_label(row),
+            "text": row["body"],
+            "attachment": row["attachment"] or None,
+            "edited_at": row["edited_at"].isoformat() if row["edited_at"] else None,
+        }
+        for row in rows
+    ]
     return {
-        "processed": bool(profile) or bool(messages),
+        "processed": bool(profile) or bool(messages) or bool(consents),
         "operator": {"name": settings.operator_name, "address": settings.operator_address},
         "processor": settings.processor or None,
         "personal_data": [
@@ -334,9 +370,10 @@ async def access_answer(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict
             for row in profile
         ],
         "messages": {
-            "count": messages,
+            "items": messages,
             "purpose": "ответы на обращения в чате",
             "legal_basis": "152-fz:6.1.5",
+            "legal_basis_text": MESSAGES_BASIS,
         },
         "consents": [
             {
@@ -351,6 +388,7 @@ async def access_answer(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict
         "methods": "автоматизированная обработка в информационной системе okno",
         "access": "сотрудники оператора по ролям; третьим лицам не передаются",
         "cross_border_transfer": "не осуществляется",
+        "measures": MEASURES,
         "rights": "уточнение, блокирование, уничтожение, отзыв согласия: раздел «Мои данные»"
         " или письмо оператору (ст. 14, 20, 21 152-ФЗ)",
         "generated_at": datetime.now(UTC).isoformat(),
@@ -367,6 +405,11 @@ async def provide(request_id: int, staff: Any) -> dict[str, Any]:
         conn = database.connection()
         answer = await access_answer(conn, request.subject_id)
         shown = tuple(item["field"] for item in answer["personal_data"])
+        given = answer["messages"]["items"]
+        if given:
+            shown += ("message_text",)
+        if any(item["attachment"] for item in given):
+            shown += ("attachment",)
         if shown:
             await processing_log.record(
                 LogEntry(

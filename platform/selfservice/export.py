@@ -23,6 +23,7 @@ from okno.platform.consent import documents
 from okno.platform.processing_log import service as processing_log
 from okno.platform.rights import requests as rights
 from okno.platform.rights.deadlines import RULES
+from okno.platform.rights.handling import MEASURES, MESSAGES_BASIS
 from okno.platform.selfservice import mydata
 from okno.platform.selfservice.compliance import provision
 from okno.platform.settings import get_settings
@@ -234,6 +235,16 @@ async def collect(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, 
                 "retention_days": purpose["retention_days"],
             }
         )
+    if chats:
+        grounds.append(
+            {
+                "purpose": "Переписка в чате: тексты сообщений и вложения",
+                "legal_basis": MESSAGES_BASIS,
+                "retention_days": purposes["support"]["retention_days"]
+                if "support" in purposes
+                else None,
+            }
+        )
     return {
         "generated_at": datetime.now(UTC),
         "subject": {"id": str(subject_id), "since": subject["created_at"]},
@@ -256,6 +267,7 @@ async def collect(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, 
             " уничтожаются в течение 30 дней, если нет иного законного основания;"
             " переписка хранится в пределах срока цели «Ответы на обращения клиентов».",
             "rights": RIGHTS,
+            "measures": MEASURES,
             "cross_border_transfer": "не осуществляется: данные хранятся и обрабатываются"
             " в базах данных на территории Российской Федерации",
             "processor": processor,

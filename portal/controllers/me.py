@@ -21,8 +21,7 @@ from okno.platform.app import secure_cookies
 from okno.platform.chat import visitors
 from okno.platform.rights.deadlines import RULES, RequestKind
 from okno.platform.rights.requests import STATUS_LABELS
-from okno.platform.selfservice import acts, codes, export, mydata, sessions
-from okno.platform.selfservice import erasure as _erasure  # noqa: F401  (registers the eraser)
+from okno.platform.selfservice import acts, codes, erasure, export, mydata, sessions
 from okno.platform.selfservice.sessions import PORTAL_COOKIE, PortalSession, subject_guard
 from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import FIELDS
@@ -273,6 +272,16 @@ class PortalPages(Controller):
             return await self._requests(request, error=str(refused), form=data)
         if filed.request is None:
             return await self._requests(request, repeat=filed, form=data)
+        return Redirect(f"/me/requests?filed={filed.request.id}", status_code=303)
+
+    @post("/delete")
+    async def delete_my_data(self, request: Request) -> Redirect:
+        """«Удалить мои данные»: withdraw every consent, stop, destroy within 30 days."""
+        filed = await erasure.delete_my_data(
+            _subject(request).subject_id,
+            request.client.host if request.client else None,
+            request.headers.get("user-agent"),
+        )
         return Redirect(f"/me/requests?filed={filed.request.id}", status_code=303)
 
     async def _requests(
