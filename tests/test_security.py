@@ -114,6 +114,7 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "POST /me/requests": "subject",
     "GET /me/history": "subject",
     "POST /me/logout": "subject",
+    "POST /me/delete": "subject",
     "GET /api/chat/messages": "subject",
     "POST /api/chat/attachments": "subject",
     "GET /api/staff/conversations": CHAT,
