@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={
             HTTPException: errors.http_error,
             asyncpg.DataError: errors.data_error,
+            **dict.fromkeys(database.UNAVAILABLE, errors.database_unavailable),
             Exception: errors.server_error,
         },
         # Uploads declare their own, larger limit (upload_body_limit); every other route this.

@@ -22,6 +22,17 @@ os.environ.setdefault("PICCOLO_CONF", "okno.platform.piccolo_conf")
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+# The database is away (refused, dropped, restarting, out of connections): the request or frame
+# may succeed if sent again. Errors about the values themselves (DataError, ...) are not here.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, and TimeoutError (a pool that cannot connect)
+    asyncpg.InterfaceError,  # the connection was closed under the query
+    asyncpg.PostgresConnectionError,  # class 08
+    asyncpg.OperatorInterventionError,  # class 57: shutdown, cannot connect now
+    asyncpg.InsufficientResourcesError,  # class 53: too many connections, out of memory
+)
+
+
 class NoTransactionError(RuntimeError):
     """Raised when code that must join the caller's transaction finds none."""
 

@@ -10,7 +10,9 @@ import msgspec
 MAX_FRAME_BYTES = 64 * 1024
 MAX_TEXT = 4000
 
-Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
+# No NUL anywhere in what is stored: PostgreSQL text cannot hold it, so it is bad input.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT, pattern=NO_NUL)]
 BIGINT = 2**63 - 1  # ids are PostgreSQL bigints: anything larger is refused here, not by asyncpg
 Seq = Annotated[int, msgspec.Meta(ge=1, le=BIGINT)]
 Version = Annotated[int, msgspec.Meta(ge=0, le=BIGINT)]
@@ -42,7 +44,7 @@ class ClientSend(Frame, tag="send"):
 
 class ClientEdit(Frame, tag="edit"):
     seq: Seq
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT, pattern=NO_NUL)]
 
 
 class ClientDelete(Frame, tag="delete"):
@@ -68,7 +70,7 @@ class Ping(Frame, tag="ping"):
 
 class FillField(Frame, tag="field"):
     seq: Seq
-    value: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    value: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=NO_NUL)]
 
 
 ClientFrame = (
@@ -107,7 +109,7 @@ class StaffSend(Frame, tag="send"):
 class StaffEdit(Frame, tag="edit"):
     conversation: ConversationId
     seq: Seq
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT, pattern=NO_NUL)]
 
 
 class StaffDelete(Frame, tag="delete"):
@@ -178,8 +180,36 @@ staff_decoder = msgspec.json.Decoder(StaffFrame)
 encoder = msgspec.json.Encoder()
 
 
-def error(code: str, message: str, client_id: uuid.UUID | None = None) -> bytes:
+def error(
+    code: str,
+    message: str,
+    client_id: uuid.UUID | str | None = None,
+    conversation: int | None = None,
+) -> bytes:
     frame: dict[str, object] = {"type": "error", "code": code, "message": message}
     if client_id is not None:
         frame["client_id"] = str(client_id)
+    if conversation is not None:
+        frame["conversation"] = conversation
     return encoder.encode(frame)
+
+
+class Names(msgspec.Struct):
+    """What names a frame, read even from one that is dropped (``rate_limited``)."""
+
+    client_id: str | None = None
+    conversation: int | None = None
+
+
+_names_decoder = msgspec.json.Decoder(Names)
+
+
+def names_of(raw: str | bytes) -> Names:
+    """The ``client_id`` and ``conversation`` of a raw frame, where it has them."""
+    try:
+        names = _names_decoder.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return Names()
+    if names.client_id is not None and len(names.client_id) > 64:
+        names.client_id = None
+    return names

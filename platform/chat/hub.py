@@ -8,6 +8,12 @@ messages. When the LISTEN connection comes back after a loss, and every few seco
 net for a notification lost with a crashed sender, subscribed conversations are re-read from
 the table by version, so nothing is missed.
 
+Staff sockets live only as long as their right: an announcement that an account changed
+(event ``a``), each session's expiry (a timer) and a re-check every ``RECHECK_SECONDS`` close
+the sockets whose session ended (4401) or whose role lost chat (4403), and end subscriptions to
+conversations the socket may no longer see (``access_ended``); delivery checks each staff
+subscriber against the conversation's team and assignee as the same pass read them.
+
 Live frames never wait: a socket whose queue is full is closed (4008 "backlog"). A resync
 (``resume``, ``open``) may be longer than the queue, so it waits for room instead, up to
 ``REPLAY_STALL`` seconds. The hub reads, and NOTIFYs are sent, through a small pool of the
@@ -21,13 +27,14 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import msgspec
 
 from okno.platform import database
-from okno.platform.chat import messages, notify, routing, summaries
+from okno.platform.chat import messages, notify, routing, service, summaries
 from okno.platform.chat.service import Scope
 from okno.platform.settings import get_settings
 
@@ -35,6 +42,7 @@ logger = logging.getLogger("okno.chat.hub")
 encode = msgspec.json.Encoder().encode
 
 CLOSE_BACKLOG = 4008
+RECHECK_SECONDS = 10  # every staff socket's session and scope, as a safety net for lost NOTIFYs
 REPLAY_STALL = 10.0
 HUB_POOL_SIZE = 4
 _closing: set[asyncio.Task[Any]] = set()  # strong references until each close is done
@@ -61,7 +69,9 @@ class Peer:
         self._close = close
         self.scope: Scope | None = None
         self.conversation: int | None = None  # a client's own conversation
+        self.resumed = False  # a client has sent ``resume``: it watches its conversation
         self.name: str | None = None  # a staff member's display name, for typing
+        self.expiry: asyncio.TimerHandle | None = None  # a staff session's end
 
     def send(self, frame: bytes) -> None:
         if self.closed:
@@ -96,9 +106,16 @@ class Peer:
 
     def drop(self) -> None:
         if not self.closed:
-            self.closed = True
             logger.warning("a %s socket stopped reading; closing it (backlog)", self.kind)
-            closing = asyncio.get_running_loop().create_task(self._close(CLOSE_BACKLOG, "backlog"))
+            self.end(CLOSE_BACKLOG, "backlog")
+
+    def end(self, code: int, reason: str) -> None:
+        """Close the socket with ``code``; nothing more is sent to it."""
+        if not self.closed:
+            self.closed = True
+            if self.expiry is not None:
+                self.expiry.cancel()
+            closing = asyncio.get_running_loop().create_task(self._close(code, reason))
             _closing.add(closing)
             closing.add_done_callback(_closing.discard)
 
@@ -201,6 +218,8 @@ class Hub:
                 elif ticks % 3 == 0:
                     await self._catch_up()
                     self._kick()  # what a failed pass left dirty
+                if ticks % RECHECK_SECONDS == 0:
+                    await self.recheck(list(self.staff))
                 if ticks % 5 == 0:
                     for staff_id in await routing.sweep_presence():
                         await notify.publish({"p": staff_id})
@@ -250,6 +269,65 @@ class Hub:
             self._spawn(self._presence(event["p"]))
         elif "n" in event:
             self._spawn(self._conversation_started(bytes.fromhex(event["n"])))
+        elif "a" in event:
+            staff_id = event["a"]
+            peers = [p for p in self.staff if p.scope is not None and p.scope.staff_id == staff_id]
+            if peers:
+                self._spawn(self.recheck(peers))
+
+    # ------------------------------------------------------------ staff sockets' rights
+
+    async def recheck(self, peers: list[Peer]) -> None:
+        """Re-read the sessions of ``peers`` (one query): close those whose session ended or
+        whose role lost chat; give the others their scope as it is now, re-arm their expiry,
+        and end subscriptions they may no longer see."""
+        peers = [p for p in peers if not p.closed and p.scope and p.scope.session is not None]
+        if not peers:
+            return
+        async with self._acquire() as conn:
+            found = await service.sessions_now(conn, [p.scope.session for p in peers])  # type: ignore[union-attr,misc]
+        still = []
+        for peer in peers:
+            assert peer.scope is not None
+            assert peer.scope.session is not None
+            now = found.get(peer.scope.session)
+            if now is None:
+                peer.end(service.SESSION_ENDED, "сеанс завершён")
+            elif now.role not in service.CHAT_ROLES:
+                peer.end(service.ROLE_WITHOUT_CHAT, "у роли нет доступа к диалогам")
+            else:
+                peer.scope = now.scope
+                self.arm(peer, now.expires_at)
+                still.append(peer)
+        watched = sorted({c for peer in still for c in peer.watching})
+        if not watched:
+            return
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT id, team_id, assignee_id FROM conversation WHERE id = ANY($1::bigint[])",
+                watched,
+            )
+        for row in rows:
+            self._check_access(row["id"], row["team_id"], row["assignee_id"])
+
+    def arm(self, peer: Peer, expires_at: datetime) -> None:
+        """Re-check ``peer`` the moment its session expires (it may have been extended)."""
+        if peer.expiry is not None:
+            peer.expiry.cancel()
+        loop = asyncio.get_running_loop()
+        delay = max((expires_at - datetime.now(UTC)).total_seconds(), 0) + 0.05
+        peer.expiry = loop.call_later(delay, lambda: self._spawn(self.recheck([peer])))
+
+    def _check_access(
+        self, conversation: int, team_id: int | None, assignee_id: int | None
+    ) -> None:
+        """Staff watching ``conversation`` who may no longer see it stop receiving it."""
+        for peer in list(self.watchers.get(conversation, ())):
+            if peer.kind == "staff" and not (
+                peer.scope is not None and peer.scope.admits(team_id, assignee_id)
+            ):
+                self.unwatch(peer, conversation)
+                peer.send(encode({"type": "access_ended", "conversation": conversation}))
 
     def _read(self, conversation: int, side: str, seq: int) -> None:
         frame = encode({"type": "read", "side": side, "seq": seq})
@@ -299,24 +377,48 @@ class Hub:
 
         Live changes that arrive meanwhile are buffered and flushed after the resync, so the
         peer gets each version once, in order.
+
+        A conversation this socket already watches keeps what it was sent: a repeated
+        ``open``/``resume`` (or a client's own resume racing the lobby's) sends only versions
+        it has not had, so each version reaches a socket once whatever the order of frames.
         """
-        peer.watching[conversation] = Watch()
+        watch = peer.watching.get(conversation)
+        fresh = watch is None
+        if watch is None:
+            watch = peer.watching[conversation] = Watch()
+        elif watch.buffer is None:
+            watch.buffer = []  # live frames wait behind this resync
         self.watchers[conversation].add(peer)
-        async with self._acquire() as conn:
-            if conversation not in self.delivered:
-                self.delivered[conversation] = (
-                    await conn.fetchval(
-                        "SELECT last_version FROM conversation WHERE id = $1", conversation
+        try:
+            async with self._acquire() as conn:
+                if conversation not in self.delivered:
+                    self.delivered[conversation] = (
+                        await conn.fetchval(
+                            "SELECT last_version FROM conversation WHERE id = $1", conversation
+                        )
+                        or 0
                     )
-                    or 0
+                rows = await messages.changed_since(
+                    conn, conversation, after, for_client=for_client
                 )
-            rows = await messages.changed_since(conn, conversation, after, for_client=for_client)
+        except BaseException:
+            # Not subscribed after all (the database is away): no buffer left filling for ever.
+            if fresh:
+                self.unwatch(peer, conversation)
+            elif peer.watching.get(conversation) is watch:
+                peer.synced(conversation, watch.high_water)
+            raise
         for row in rows:
+            if row["version"] <= watch.high_water:
+                continue  # this socket has it already
+            watch.high_water = row["version"]
             await peer.replay(
                 encode({"type": "message", "message": messages.wire(row, for_client=for_client)})
             )
-        reached = rows[-1]["version"] if rows else after
+        reached = max(rows[-1]["version"] if rows else after, watch.high_water)
         await peer.settle()
+        if peer.watching.get(conversation) is not watch:
+            return reached  # left (or lost access) meanwhile
         peer.synced(conversation, reached)
         if for_client:
             await self._send_client_states([conversation], cache=True)
@@ -333,6 +435,8 @@ class Hub:
                 self.summary_cache.pop(conversation, None)
 
     def forget(self, peer: Peer) -> None:
+        if peer.expiry is not None:
+            peer.expiry.cancel()
         for conversation in list(peer.watching):
             self.unwatch(peer, conversation)
         self.staff.discard(peer)
@@ -370,6 +474,10 @@ class Hub:
         async with self._acquire() as conn:
             rows = await messages.changed_since_many(conn, watched) if watched else []
             found = await summaries.many(conn, summarised) if summarised else []
+        # Read after the messages, the summaries say who may see each conversation now: a
+        # transfer away ends staff subscriptions before anything of it is delivered.
+        for summary in found:
+            self._check_access(summary["id"], summary["team_id"], summary["assignee_id"])
         # A pass may carry a burst (many changes, many conversations): yield after each frame
         # fanned out, so sockets' writers drain their queues as they fill. Otherwise a burst
         # larger than OKNO_WS_BACKLOG would close peers that read perfectly well.

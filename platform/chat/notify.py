@@ -76,3 +76,17 @@ async def changed(conversation_id: int, version: int) -> None:
         await publish({"c": conversation_id, "v": version})
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         logger.warning("NOTIFY after commit failed (%s); the sweep delivers", type(error).__name__)
+
+
+async def staff_changed(staff_id: int) -> None:
+    """Announce that a staff account's sessions, role or teams changed (event ``a``): every
+    worker re-checks that account's open sockets at once. Like ``changed``, it follows a
+    commit, so a NOTIFY lost to an outage is no error: each hub re-checks all its staff sockets
+    every ``hub.RECHECK_SECONDS`` anyway. The teams' service calls it when memberships change;
+    ``staff.service.announce_sessions_ended`` calls it for sessions and roles."""
+    try:
+        await publish({"a": staff_id})
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        logger.warning(
+            "NOTIFY of a staff change failed (%s); the re-check ends it", type(error).__name__
+        )

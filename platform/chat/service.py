@@ -13,7 +13,7 @@ import msgspec
 from okno.platform import database
 from okno.platform.chat import attachments, notify
 from okno.platform.chat.compliance import Actor, entries
-from okno.platform.chat.errors import ChatError
+from okno.platform.chat.errors import AccessEndedError, ChatError
 from okno.platform.chat.visitors import Visitor
 from okno.platform.consent import masking
 from okno.platform.pd_detect import find_contacts
@@ -21,7 +21,7 @@ from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action
 from okno.platform.settings import get_settings
 from okno.platform.staff.roles import Role
-from okno.platform.staff.service import StaffUser
+from okno.platform.staff.service import StaffUser, session_valid
 
 STORE = (Action.RECORDING, Action.STORAGE)
 
@@ -48,24 +48,78 @@ BOT = Author("bot")
 
 
 class Scope(msgspec.Struct, frozen=True):
-    """What a staff member may see: everything, or their teams and their own conversations."""
+    """What a staff member may see: everything, or their teams and their own conversations.
+
+    A socket's scope also carries its ``session`` (the token's hash): each frame that names a
+    conversation re-checks the session, the role and the teams as they are in the database
+    now (``visible_conversation``); the hub re-checks the scope of open sockets on every
+    announcement of a change to the account (``staff.service.announce_sessions_ended``)."""
 
     staff_id: int
     sees_all: bool
     team_ids: frozenset[int]
+    session: bytes | None = None
 
     def admits(self, team_id: int | None, assignee_id: int | None) -> bool:
         return self.sees_all or assignee_id == self.staff_id or team_id in self.team_ids
 
 
-async def scope_of(user: StaffUser) -> Scope:
-    if user.role not in (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN):
-        return Scope(user.id, False, frozenset())
+CHAT_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+SEES_ALL = frozenset({Role.SUPERVISOR, Role.ADMIN})
+SESSION_ENDED = 4401
+ROLE_WITHOUT_CHAT = 4403
+
+
+async def scope_of(user: StaffUser, session: bytes | None = None) -> Scope:
+    if user.role not in CHAT_ROLES:
+        return Scope(user.id, False, frozenset(), session)
     async with database.acquire() as conn:
         teams = await conn.fetch("SELECT team_id FROM team_member WHERE staff_id = $1", user.id)
-    return Scope(
-        user.id, user.role in (Role.SUPERVISOR, Role.ADMIN), frozenset(t["team_id"] for t in teams)
-    )
+    return Scope(user.id, user.role in SEES_ALL, frozenset(t["team_id"] for t in teams), session)
+
+
+class SessionNow(msgspec.Struct, frozen=True):
+    """A socket's session as it is now: its role, its scope, and when it expires."""
+
+    role: Role
+    scope: Scope
+    expires_at: datetime
+
+
+# Many sockets' sessions in one query: the hub re-checks them together.
+SESSIONS_NOW = """
+SELECT s.token_hash, u.id, u.role, s.expires_at,
+       ARRAY(SELECT tm.team_id FROM team_member tm WHERE tm.staff_id = u.id) AS teams
+FROM staff_session s JOIN staff_user u ON u.id = s.user_id
+WHERE s.token_hash = ANY($1::bytea[]) AND {valid}
+"""
+
+
+async def sessions_now(conn: asyncpg.Connection, sessions: list[bytes]) -> dict[bytes, SessionNow]:
+    """The sessions among ``sessions`` that are still valid, by token hash; the rest ended."""
+    rows = await conn.fetch(SESSIONS_NOW.format(valid=session_valid()), sessions)
+    found = {}
+    for row in rows:
+        role = Role(row["role"])
+        scope = Scope(
+            row["id"],
+            role in SEES_ALL,
+            frozenset(row["teams"]) if role in CHAT_ROLES else frozenset(),
+            bytes(row["token_hash"]),
+        )
+        found[bytes(row["token_hash"])] = SessionNow(role, scope, row["expires_at"])
+    return found
+
+
+async def session_now(session: bytes) -> SessionNow:
+    """One socket's session now, or ``AccessEndedError`` when it ended or its role lost chat."""
+    async with database.acquire() as conn:
+        found = (await sessions_now(conn, [session])).get(session)
+    if found is None:
+        raise AccessEndedError(SESSION_ENDED, "сеанс завершён: войдите снова")
+    if found.role not in CHAT_ROLES:
+        raise AccessEndedError(ROLE_WITHOUT_CHAT, "у вашей роли больше нет доступа к диалогам")
+    return found
 
 
 # ---------------------------------------------------------------- client side
@@ -455,20 +509,45 @@ async def mark_read(side: str, conversation_id: int, seq: int) -> None:
 # ---------------------------------------------------------------- staff side
 
 
+# One round trip: the conversation, whether its subject is blocked, and who asks as they are
+# now: a socket's session ($3) must still be valid, and role and teams are read afresh.
+VISIBLE_CONVERSATION = """
+SELECT c.id, c.subject_id, c.team_id, c.assignee_id, c.status,
+       coalesce(sub.blocked_at IS NOT NULL, false) AS blocked, who.role,
+       (who.role IN ('supervisor', 'admin') OR c.assignee_id = $2 OR EXISTS (
+           SELECT 1 FROM team_member tm WHERE tm.staff_id = $2 AND tm.team_id = c.team_id
+       )) AS admitted
+FROM (SELECT 1) AS one
+LEFT JOIN conversation c ON c.id = $1
+LEFT JOIN subject sub ON sub.id = c.subject_id
+LEFT JOIN LATERAL (
+    SELECT u.role FROM staff_user u WHERE u.id = $2 AND u.disabled_at IS NULL AND $3::bytea IS NULL
+    UNION ALL
+    SELECT u.role FROM staff_session s JOIN staff_user u ON u.id = s.user_id
+    WHERE s.token_hash = $3 AND u.id = $2 AND {valid}
+) who ON true
+"""
+
+
 async def visible_conversation(scope: Scope, conversation_id: int) -> asyncpg.Record:
     async with database.acquire() as conn:
         row = await conn.fetchrow(
-            "SELECT id, subject_id, team_id, assignee_id, status FROM conversation WHERE id = $1",
+            VISIBLE_CONVERSATION.format(valid=session_valid()),
             conversation_id,
+            scope.staff_id,
+            scope.session,
         )
-        # Blocking (okno.platform.rights.blocking): a blocked subject's conversation is closed
-        # to staff until the DPO unblocks it; every staff action goes through this check.
-        blocked = row is not None and await conn.fetchval(
-            "SELECT blocked_at IS NOT NULL FROM subject WHERE id = $1", row["subject_id"]
-        )
-    if row is None or not scope.admits(row["team_id"], row["assignee_id"]):
+    if row["role"] is None:
+        if scope.session is not None:
+            raise AccessEndedError(SESSION_ENDED, "сеанс завершён: войдите снова")
         raise ChatError("not_found", "нет такого диалога или он вам недоступен")
-    if blocked:
+    if row["role"] not in CHAT_ROLES and scope.session is not None:
+        raise AccessEndedError(ROLE_WITHOUT_CHAT, "у вашей роли больше нет доступа к диалогам")
+    if row["role"] not in CHAT_ROLES or row["id"] is None or not row["admitted"]:
+        raise ChatError("not_found", "нет такого диалога или он вам недоступен")
+    # Blocking (okno.platform.rights.blocking): a blocked subject's conversation is closed
+    # to staff until the DPO unblocks it; every staff action goes through this check.
+    if row["blocked"]:
         raise ChatError(
             "blocked",
             "данные клиента заблокированы ответственным за обработку ПДн на время проверки",

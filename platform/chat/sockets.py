@@ -3,6 +3,11 @@
 Each frame is size-checked, rate-limited, decoded by msgspec and dispatched to a service; a
 refused frame gets an ``error`` frame and changes nothing. Frames to the peer go through its
 bounded queue, written by one task per socket.
+
+A socket is opened only from okno's own pages: a browser's ``Origin`` must be okno's (its
+``OKNO_PUBLIC_URL``, or the host the request is addressed to), or the handshake is refused
+(HTTP 403). A staff socket lives only as long as its session and role (see the hub); every
+close code is in docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -14,32 +19,33 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-import asyncpg
 import msgspec
 from litestar import WebSocket, websocket
 
 from okno.platform import database
 from okno.platform.chat import bot, buttons, frames, notify, routing, service, summaries
 from okno.platform.chat import hub as hub_module
-from okno.platform.chat.errors import ChatError
+from okno.platform.chat.errors import AccessEndedError, ChatError
 from okno.platform.chat.visitors import VISITOR_COOKIE, Visitor
 from okno.platform.chat.visitors import find as find_visitor
 from okno.platform.chat.visitors import reload as reload_visitor
 from okno.platform.consent import chat_flow
 from okno.platform.settings import get_settings
 from okno.platform.staff import service as staff_service
-from okno.platform.staff.roles import Role
 from okno.platform.web.access import STAFF_COOKIE
 
 logger = logging.getLogger("okno.chat.sockets")
 encode = msgspec.json.Encoder().encode
 
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_FORBIDDEN = 4403
-CHAT_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+CLOSE_UNAUTHORIZED = service.SESSION_ENDED  # 4401: no valid identity, or its session ended
+CLOSE_FORBIDDEN = service.ROLE_WITHOUT_CHAT  # 4403: the role has no chat socket (now)
+CLOSE_TRY_AGAIN = 1013  # the database is away while the socket opens: reconnect later
+CHAT_ROLES = service.CHAT_ROLES
 TYPING_INTERVAL = 2.0
-DATABASE_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# What a failed frame may be answered with ``unavailable``: only the database being away.
+DATABASE_DOWN = database.UNAVAILABLE
 
 
 class RateLimit:
@@ -57,6 +63,37 @@ class RateLimit:
             return False
         self.tokens -= 1
         return True
+
+
+def _origin_allowed(socket: WebSocket) -> bool:
+    """Whether the page that opens this socket is okno's own.
+
+    Browsers always send ``Origin`` with a WebSocket handshake, and a page on another site
+    (or a sibling host of the same site, which the cookies also reach) cannot change it. A
+    request without one is not from a browser page, so no visitor's cookie rides along.
+    The widget's socket is opened by okno's own page in its iframe: okno's origin too.
+    """
+    origin = socket.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.strip().lower()
+    public_url = get_settings().public_url
+    if public_url:
+        own = urlsplit(public_url.strip().lower())
+        if origin == f"{own.scheme}://{own.netloc}":
+            return True
+    host = (socket.headers.get("host") or "").strip().lower()
+    parts = urlsplit(origin)
+    return bool(host) and parts.scheme in ("http", "https") and parts.netloc == host
+
+
+async def _refuse_foreign_origin(socket: WebSocket) -> bool:
+    """Refuse the handshake (HTTP 403) of a socket opened by another site's page."""
+    if _origin_allowed(socket):
+        return False
+    logger.warning("refused a %s socket from a foreign origin", socket.url.path)
+    await socket.close(CLOSE_FORBIDDEN, "чужой источник")
+    return True
 
 
 async def _writer(socket: WebSocket, peer: hub_module.Peer) -> None:
@@ -87,9 +124,14 @@ async def _serve(
                 peer.send(frames.error("too_large", "кадр больше 64 КиБ"))
                 continue
             if not limit.allow():
+                # Named like the dropped frame, so a client knows which send or open to repeat.
+                dropped = frames.names_of(raw)
                 peer.send(
                     frames.error(
-                        "rate_limited", "слишком много сообщений подряд, подождите немного"
+                        "rate_limited",
+                        "слишком много сообщений подряд, подождите немного",
+                        dropped.client_id,
+                        dropped.conversation,
                     )
                 )
                 continue
@@ -111,6 +153,8 @@ async def _handle_safely(
     client_id = getattr(frame, "client_id", None)
     try:
         await handle(frame)
+    except AccessEndedError as ended:
+        peer.end(ended.code, str(ended))
     except ChatError as refused:
         peer.send(frames.error(refused.code, str(refused), client_id))
     except DATABASE_DOWN as error:
@@ -151,8 +195,14 @@ def _ack(client_id: Any, sent: service.Sent) -> bytes:
 @websocket("/ws/client", opt={"access": "subject"})
 async def client_socket(socket: WebSocket) -> None:
     """A client's chat: identified by the visitor cookie set by ``GET /chat``."""
+    if await _refuse_foreign_origin(socket):
+        return
     await socket.accept()
-    visitor = await find_visitor(socket.cookies.get(VISITOR_COOKIE))
+    try:
+        visitor = await find_visitor(socket.cookies.get(VISITOR_COOKIE))
+    except DATABASE_DOWN:
+        await socket.close(CLOSE_TRY_AGAIN, "база данных недоступна, подключитесь позже")
+        return
     if visitor is None:
         await socket.close(CLOSE_UNAUTHORIZED, "откройте чат заново")
         return
@@ -188,6 +238,7 @@ class ClientSession:
         return self.visitor
 
     async def _watch(self, after: int) -> None:
+        self.peer.resumed = True
         conversation = await self._conversation()
         if conversation is None:
             self.hub.lobby.setdefault(self.visitor.token_hash, set()).add(self.peer)
@@ -223,11 +274,13 @@ class ClientSession:
                 if sent.masked:
                     await chat_flow.explain_masking(sent.conversation, sent.masked)
                 if first:
-                    # This tab watches its new conversation now; other tabs of the visitor,
-                    # on any worker, are told through the lobby.
+                    # This tab watches its new conversation now (if it has resumed; if not,
+                    # its resume will); other tabs of the visitor, on any worker, are told
+                    # through the lobby.
                     self.hub.forget(self.peer)
                     self.peer.conversation = sent.conversation
-                    await self._watch(0)
+                    if self.peer.resumed:
+                        await self._watch(0)
                     await notify.publish({"n": self.visitor.token_hash.hex()})
                     await routing.assign_waiting()
             case frames.ClientEdit(seq=seq, text=text):
@@ -272,24 +325,39 @@ class ClientSession:
 
 @websocket("/ws/staff", opt={"access": CHAT_ROLES})
 async def staff_socket(socket: WebSocket) -> None:
-    """An operator's console: the staff session cookie; operators, supervisors and admins."""
+    """An operator's console: the staff session cookie; operators, supervisors and admins.
+
+    The socket is bound to its session: it is closed when the session ends (sign-out, a
+    password change, the account disabled, expiry: 4401) or the role loses chat (4403)."""
+    if await _refuse_foreign_origin(socket):
+        return
     await socket.accept()
     token = socket.cookies.get(STAFF_COOKIE)
-    user = await staff_service.session_user(token) if token else None
-    if user is None:
-        await socket.close(CLOSE_UNAUTHORIZED, "войдите как сотрудник")
+    try:
+        user = await staff_service.session_user(token) if token else None
+        if user is None:
+            await socket.close(CLOSE_UNAUTHORIZED, "войдите как сотрудник")
+            return
+        if user.role not in CHAT_ROLES:
+            await socket.close(CLOSE_FORBIDDEN, "у вашей роли нет доступа к диалогам")
+            return
+        assert token is not None
+        now = await service.session_now(staff_service.session_key(token))
+        await routing.set_presence(user.id, "online")
+    except AccessEndedError as ended:
+        await socket.close(ended.code, str(ended))
         return
-    if user.role not in CHAT_ROLES:
-        await socket.close(CLOSE_FORBIDDEN, "у вашей роли нет доступа к диалогам")
+    except DATABASE_DOWN:
+        await socket.close(CLOSE_TRY_AGAIN, "база данных недоступна, подключитесь позже")
         return
     hub: hub_module.Hub = socket.app.state.hub
     peer = hub_module.Peer("staff", socket.close, get_settings().ws_backlog)
-    peer.scope = await service.scope_of(user)
+    peer.scope = now.scope
     peer.name = user.display_name
     session = StaffSession(hub, peer, user)
     session.token = token  # the heartbeat keeps the session from going idle
     hub.staff.add(peer)
-    await routing.set_presence(user.id, "online")
+    hub.arm(peer, now.expires_at)
     try:
         await _serve(socket, peer, frames.staff_decoder, session.handle)
     finally:
@@ -362,13 +430,21 @@ class StaffSession:
                 await service.visible_conversation(self.scope, conversation)
                 await chat_flow.offer(conversation, purpose)
             case frames.Presence(status=status):
+                await self._session_now()
                 self.presence = status
                 await routing.set_presence(self.user.id, status)
             case frames.Ping():
                 await staff_service.touch_session(self.token)  # OKNO_SESSION_IDLE_MINUTES
-                self.peer.scope = await service.scope_of(self.user)
+                await self._session_now()
                 await routing.set_presence(self.user.id, self.presence)
                 self.peer.send(encode({"type": "pong"}))
+
+    async def _session_now(self) -> None:
+        """The session, role and teams as they are now (``AccessEndedError`` if it ended)."""
+        assert self.scope.session is not None
+        now = await service.session_now(self.scope.session)
+        self.peer.scope = now.scope
+        self.hub.arm(self.peer, now.expires_at)
 
 
 route_handlers = [client_socket, staff_socket]

@@ -13,6 +13,7 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.chat import notify
 from okno.platform.secret_key import secret_key
 from okno.platform.settings import get_settings
 from okno.platform.staff import passwords
@@ -20,6 +21,17 @@ from okno.platform.staff.roles import Role
 
 LOGIN_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,39}$"
 USER_COLUMNS = "id, login, display_name, pseudonym, role, must_change_password, disabled_at"
+
+
+def session_valid() -> str:
+    """When a session still counts, over ``staff_session s JOIN staff_user u``: not expired, not
+    idle longer than OKNO_SESSION_IDLE_MINUTES, the account enabled. The one rule for requests
+    (``session_user``) and for open sockets, which re-check it (okno.platform.chat.service)."""
+    idle = int(get_settings().session_idle_minutes)
+    return (
+        f"s.expires_at > now() AND s.last_seen_at > now() - make_interval(mins => {idle})"
+        " AND u.disabled_at IS NULL"
+    )
 
 
 class StaffUser(msgspec.Struct, frozen=True):
@@ -51,6 +63,22 @@ def _user(row: asyncpg.Record) -> StaffUser:
 
 def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
+
+
+def session_key(token: str) -> bytes:
+    """What a session is stored and announced by: the SHA-256 of its cookie's token."""
+    return _token_hash(token)
+
+
+async def announce_sessions_ended(user_id: int) -> None:
+    """Tell every worker that this account's sessions or rights changed: call it after the
+    commit of anything that ends a session (sign-out, disable, a password set or reset) or
+    changes what the account may do (its role, its teams). Each open staff socket of the
+    account then re-checks its session at once: one that ended is closed (4401), a role
+    without chat is closed (4403), and conversations it may no longer see stop delivering
+    (``access_ended``); see docs/protocol.md. If the NOTIFY is lost (the database went away
+    just after the commit), each worker's periodic re-check of its sockets closes them."""
+    await notify.staff_changed(user_id)
 
 
 async def create_user(
@@ -108,6 +136,7 @@ async def disable_user(login: str) -> None:
         if user_id is None:
             raise StaffError(f"нет пользователя {login}")
         await conn.execute("DELETE FROM staff_session WHERE user_id = $1", user_id)
+    await announce_sessions_ended(user_id)
 
 
 async def set_password(login: str, password: str, *, must_change: bool = False) -> None:
@@ -128,6 +157,7 @@ async def set_password(login: str, password: str, *, must_change: bool = False) 
             "DELETE FROM staff_login_failure WHERE login_hash = $1", _keyed("login", login)
         )
         await conn.execute("DELETE FROM staff_session WHERE user_id = $1", user_id)
+    await announce_sessions_ended(user_id)
 
 
 @functools.cache
@@ -295,16 +325,13 @@ async def session_user(token: str, *, allow_must_change: bool = False) -> StaffU
     all see no user. Each use keeps the session from going idle."""
     if not token or len(token) > 100:
         return None
-    idle = timedelta(minutes=get_settings().session_idle_minutes)
     async with database.acquire() as conn:
         row = await conn.fetchrow(
             f"SELECT {', '.join('u.' + c.strip() for c in USER_COLUMNS.split(','))},"
             " s.last_seen_at < now() - interval '1 minute' AS stale"
             " FROM staff_session s JOIN staff_user u ON u.id = s.user_id"
-            " WHERE s.token_hash = $1 AND s.expires_at > now()"
-            " AND s.last_seen_at > now() - $2::interval AND u.disabled_at IS NULL",
+            f" WHERE s.token_hash = $1 AND {session_valid()}",
             _token_hash(token),
-            idle,
         )
         if row is not None and row["stale"]:
             # Touched at most once a minute: a busy console does not write on every request.
@@ -364,4 +391,8 @@ async def touch_session(token: str | None) -> None:
 
 async def end_session(token: str) -> None:
     async with database.acquire() as conn:
-        await conn.execute("DELETE FROM staff_session WHERE token_hash = $1", _token_hash(token))
+        user_id = await conn.fetchval(
+            "DELETE FROM staff_session WHERE token_hash = $1 RETURNING user_id", _token_hash(token)
+        )
+    if user_id is not None:
+        await announce_sessions_ended(user_id)

@@ -13,7 +13,11 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 
 logger = logging.getLogger("okno.errors")
 
@@ -36,6 +40,7 @@ ERROR_RESPONSES = {
         (409, "конфликт с текущим состоянием"),
         (413, "слишком большой запрос"),
         (429, "слишком много попыток"),
+        (503, "база данных недоступна: повторите через Retry-After секунд"),
     )
 }
 
@@ -96,3 +101,18 @@ def server_error(request: Request, exc: Exception) -> Response:
         where,
     )
     return _error(request, HTTP_500_INTERNAL_SERVER_ERROR, "внутренняя ошибка сервера")
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database is away (okno.platform.database.UNAVAILABLE): 503, try again shortly."""
+    logger.warning(
+        "database unavailable (%s) on %s %s", type(exc).__name__, request.method, request.url.path
+    )
+    response = _error(
+        request, HTTP_503_SERVICE_UNAVAILABLE, "сервис временно недоступен, повторите позже"
+    )
+    response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+    return response
