@@ -26,9 +26,13 @@ pytestmark = pytest.mark.timeout(90)
 
 async def closed_with(peer: Staff | Client, wait: float = 15) -> tuple[int, str]:
     """Read until the server closes the socket; its close code and reason."""
-    with pytest.raises(websockets.ConnectionClosed) as closed:
+
+    async def read_on() -> None:
         while True:
             await peer.recv(wait)
+
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await read_on()
     assert closed.value.rcvd is not None, "the connection dropped without a close frame"
     return closed.value.rcvd.code, closed.value.rcvd.reason
 
@@ -132,9 +136,7 @@ async def test_a_socket_never_outlives_its_sessions_expiry(base_url, make_staff)
         await staff.close()
 
 
-async def test_each_frame_acts_with_the_rights_the_account_has_now(
-    base_url, make_staff
-) -> None:
+async def test_each_frame_acts_with_the_rights_the_account_has_now(base_url, make_staff) -> None:
     client = await Client.open(base_url)
     conversation = (await client.say("здравствуйте"))["conversation"]
     user = await operator_in_team(make_staff)
