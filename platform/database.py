@@ -27,6 +27,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,  # refused, reset, and TimeoutError (a pool that cannot connect)
     asyncpg.InterfaceError,  # the connection was closed under the query
+    asyncpg.InternalClientError,  # a connection broken mid-operation ("another operation ...")
     asyncpg.PostgresConnectionError,  # class 08
     asyncpg.OperatorInterventionError,  # class 57: shutdown, cannot connect now
     asyncpg.InsufficientResourcesError,  # class 53: too many connections, out of memory

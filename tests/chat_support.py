@@ -103,8 +103,10 @@ class Staff(Peer):
     """A signed-in staff member on /ws/staff."""
 
     @classmethod
-    async def open(cls, base_url: str, login: str) -> Staff:
-        http = await staff_client(base_url, login)
+    async def open(cls, base_url: str, login: str, password: str | None = None) -> Staff:
+        http = await (
+            staff_client(base_url, login, password) if password else staff_client(base_url, login)
+        )
         staff = cls(base_url, {"okno_staff": http.cookies["okno_staff"]})
         staff.http_client = http
         await staff.connect("/ws/staff")
