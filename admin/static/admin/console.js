@@ -224,7 +224,13 @@ const socket = new ChatSocket("/ws/staff", {
   },
   onClose: (event) => {
     if (event.code === 4401) {
+      // The session ended (signed out, password changed, account disabled, expired).
       location.href = `/admin/login?next=${encodeURIComponent(location.pathname)}`;
+      return "stop";
+    }
+    if (event.code === 4403) {
+      // The role no longer has chats: the console's start page says what it has.
+      location.href = "/admin";
       return "stop";
     }
     return "retry";
@@ -261,6 +267,9 @@ function handleFrame(frame) {
     case "error":
       onError(frame);
       break;
+    case "access_ended":
+      onAccessEnded(frame.conversation);
+      break;
     default:
       break;
   }
@@ -295,6 +304,27 @@ function onSynced(frame) {
   for (const msg of thread.unacked()) sendMessageFrame(msg);
   ui.body.classList.remove("loading");
   ui.msgs.setAttribute("aria-live", "polite");
+}
+
+/** A conversation this operator may no longer see (transferred away, left the team). */
+function onAccessEnded(id) {
+  if (typeof id !== "number") return;
+  state.convs.delete(id);
+  state.listIds = state.listIds.filter((other) => other !== id);
+  state.drafts.delete(id);
+  if (state.current === id) {
+    state.current = null;
+    state.synced = false;
+    state.batch = [];
+    thread.clear();
+    composer.cancel();
+    ui.active.hidden = true;
+    ui.empty.hidden = false;
+    history.replaceState(null, "", location.pathname);
+    setView("list");
+  }
+  renderList();
+  toast(ui.toasts, "Диалог вам больше недоступен: его передали или вы вышли из команды.", "info", 5000);
 }
 
 function onError(frame) {
