@@ -66,6 +66,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     edit_window_seconds: Annotated[int, msgspec.Meta(ge=0, le=7 * 24 * 3600)] = 15 * 60
     ws_backlog: Annotated[int, msgspec.Meta(ge=8, le=100_000)] = 256
     ws_rate: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 20
+    # Per client IP and per worker process (docs/configuration.md: the proxy's part).
+    ws_per_ip: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 30
+    conversations_per_ip_hour: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 30
     widget_origins: str = ""
     prechat_form: bool = False
     mailing_rate: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 20

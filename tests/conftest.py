@@ -26,6 +26,9 @@ os.environ.update(
     OKNO_DATA_DIR=str(DATA_DIR),
     OKNO_ADMIN_PASSWORD="admin-password-for-tests",
     OKNO_LOG_LEVEL="warning",
+    # Every test client comes from 127.0.0.1: the per-IP caps are tested on servers of their own.
+    OKNO_WS_PER_IP="100000",
+    OKNO_CONVERSATIONS_PER_IP_HOUR="100000",
 )
 os.environ.pop("DATABASE_URL", None)
 

@@ -319,3 +319,49 @@ async def test_a_client_that_sends_before_resume_gets_its_first_message_once(bas
     finally:
         with contextlib.suppress(Exception):
             await client.close()
+
+
+# ---------------------------------------------------------------- per-IP caps
+
+
+async def test_one_address_holds_a_capped_number_of_sockets_and_new_conversations(
+    database_url, db
+) -> None:
+    app = ServerProcess(database_url, OKNO_WS_PER_IP="3", OKNO_CONVERSATIONS_PER_IP_HOUR="2")
+    clients: list[Client] = []
+    try:
+        clients = [await Client.open(app.url) for _ in range(3)]
+        async with httpx.AsyncClient(base_url=app.url) as http:
+            await http.get("/chat")
+            extra = Client(app.url, {"okno_visitor": http.cookies["okno_visitor"]})
+        await extra.connect("/ws/client")
+        assert await closed_with(extra) == (4429, "слишком много соединений с вашего адреса")
+        # Two new conversations an hour from this address; the third is refused, storing nothing.
+        await clients[0].say("первое обращение")
+        await clients[1].say("второе обращение")
+        client_id = "0d5f7a3e-8c1b-4f0e-9a6d-2b7c4e1f3a90"
+        await clients[2].send(type="send", client_id=client_id, text="третье обращение")
+        refused = await clients[2].until("error", client_id=client_id)
+        assert refused["code"] == "rate_limited"
+        async with database.acquire() as conn:
+            stored = await conn.fetchval(
+                "SELECT count(*) FROM message WHERE client_id = $1::uuid", client_id
+            )
+        assert stored == 0
+        # A socket that closes frees its place (once the server has seen it go).
+        await clients.pop().close()
+        for _attempt in range(50):
+            await extra.connect("/ws/client")
+            await extra.send(type="resume", after=0)
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await extra.until("synced")
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the closed socket's place was never freed")
+        clients.append(extra)
+    finally:
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.close()
+        app.stop()

@@ -13,6 +13,7 @@ close code is in docs/protocol.md.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -42,6 +43,7 @@ encode = msgspec.json.Encoder().encode
 CLOSE_UNAUTHORIZED = service.SESSION_ENDED  # 4401: no valid identity, or its session ended
 CLOSE_FORBIDDEN = service.ROLE_WITHOUT_CHAT  # 4403: the role has no chat socket (now)
 CLOSE_TRY_AGAIN = 1013  # the database is away while the socket opens: reconnect later
+CLOSE_TOO_MANY = 4429  # more sockets from this IP than OKNO_WS_PER_IP
 CHAT_ROLES = service.CHAT_ROLES
 TYPING_INTERVAL = 2.0
 # What a failed frame may be answered with ``unavailable``: only the database being away.
@@ -93,6 +95,61 @@ async def _refuse_foreign_origin(socket: WebSocket) -> bool:
         return False
     logger.warning("refused a %s socket from a foreign origin", socket.url.path)
     await socket.close(CLOSE_FORBIDDEN, "чужой источник")
+    return True
+
+
+class PerIp:
+    """This worker's open sockets and recent new conversations, by client IP."""
+
+    def __init__(self) -> None:
+        self.sockets: dict[str, int] = {}
+        self.started: dict[str, collections.deque[float]] = {}
+
+    def _ip(self, socket: WebSocket) -> str:
+        return socket.client.host if socket.client else "-"
+
+    def admit(self, socket: WebSocket) -> bool:
+        ip = self._ip(socket)
+        if self.sockets.get(ip, 0) >= get_settings().ws_per_ip:
+            return False
+        self.sockets[ip] = self.sockets.get(ip, 0) + 1
+        return True
+
+    def release(self, socket: WebSocket) -> None:
+        ip = self._ip(socket)
+        left = self.sockets.get(ip, 1) - 1
+        if left > 0:
+            self.sockets[ip] = left
+        else:
+            self.sockets.pop(ip, None)
+
+    def may_start_conversation(self, ip: str | None) -> bool:
+        """Whether ``ip`` is below OKNO_CONVERSATIONS_PER_IP_HOUR new conversations."""
+        recent = self.started.get(ip or "-")
+        if recent is None:
+            return True
+        hour_ago = time.monotonic() - 3600
+        while recent and recent[0] < hour_ago:
+            recent.popleft()
+        return len(recent) < get_settings().conversations_per_ip_hour
+
+    def conversation_started(self, ip: str | None) -> None:
+        recent = self.started.setdefault(ip or "-", collections.deque())
+        recent.append(time.monotonic())
+        if len(self.started) > 100_000:  # bounded: forget the quietest addresses
+            for key in [k for k, v in self.started.items() if len(v) <= 1][:50_000]:
+                del self.started[key]
+
+
+per_ip = PerIp()
+
+
+async def _too_many(socket: WebSocket) -> bool:
+    """Close (4429) a socket beyond this IP's cap; otherwise count it (``release`` later)."""
+    if per_ip.admit(socket):
+        return False
+    await socket.accept()
+    await socket.close(CLOSE_TOO_MANY, "слишком много соединений с вашего адреса")
     return True
 
 
@@ -195,8 +252,15 @@ def _ack(client_id: Any, sent: service.Sent) -> bytes:
 @websocket("/ws/client", opt={"access": "subject"})
 async def client_socket(socket: WebSocket) -> None:
     """A client's chat: identified by the visitor cookie set by ``GET /chat``."""
-    if await _refuse_foreign_origin(socket):
+    if await _refuse_foreign_origin(socket) or await _too_many(socket):
         return
+    try:
+        await _client_socket(socket)
+    finally:
+        per_ip.release(socket)
+
+
+async def _client_socket(socket: WebSocket) -> None:
     await socket.accept()
     try:
         visitor = await find_visitor(socket.cookies.get(VISITOR_COOKIE))
@@ -263,6 +327,11 @@ class ClientSession:
                     await self.hub.send_state_to(self.peer, conversation)
             case frames.ClientSend():
                 first = await self._conversation() is None
+                if first and not per_ip.may_start_conversation(self.ip):
+                    raise ChatError(
+                        "rate_limited",
+                        "слишком много новых обращений с вашего адреса, попробуйте позже",
+                    )
                 sent = await service.client_send(
                     await self._fresh_visitor(),
                     frame.client_id,
@@ -274,6 +343,7 @@ class ClientSession:
                 if sent.masked:
                     await chat_flow.explain_masking(sent.conversation, sent.masked)
                 if first:
+                    per_ip.conversation_started(self.ip)
                     # This tab watches its new conversation now (if it has resumed; if not,
                     # its resume will); other tabs of the visitor, on any worker, are told
                     # through the lobby.
@@ -329,8 +399,15 @@ async def staff_socket(socket: WebSocket) -> None:
 
     The socket is bound to its session: it is closed when the session ends (sign-out, a
     password change, the account disabled, expiry: 4401) or the role loses chat (4403)."""
-    if await _refuse_foreign_origin(socket):
+    if await _refuse_foreign_origin(socket) or await _too_many(socket):
         return
+    try:
+        await _staff_socket(socket)
+    finally:
+        per_ip.release(socket)
+
+
+async def _staff_socket(socket: WebSocket) -> None:
     await socket.accept()
     token = socket.cookies.get(STAFF_COOKIE)
     try:
