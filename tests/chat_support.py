@@ -70,6 +70,16 @@ class Peer:
         except TimeoutError:
             return got
 
+    async def closed_with(self, wait: float = 15) -> tuple[int, str]:
+        """Read until the server closes the socket: its close code and reason."""
+        try:
+            while True:
+                await self.recv(wait)
+        except websockets.ConnectionClosed as closed:
+            if closed.rcvd is None:
+                raise AssertionError("the connection dropped without a close frame") from None
+            return closed.rcvd.code, closed.rcvd.reason
+
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()

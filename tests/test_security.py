@@ -26,7 +26,7 @@ from okno.platform.chat.frames import CLIENT_FRAME_TYPES, STAFF_FRAME_TYPES
 from okno.platform.staff import service as staff_service
 from okno.platform.staff.roles import Role
 from okno.platform.web.access import declared_access
-from tests.chat_support import Client, join_team
+from tests.chat_support import Client, join_team, new_team
 from tests.conftest import STAFF_PASSWORD, ServerProcess, csrf_from, staff_client
 
 pytestmark = pytest.mark.timeout(60)
@@ -911,3 +911,80 @@ async def test_signing_out_of_my_data_closes_it_in_the_chat_browser_too(base_url
         assert (await http.get("/me/data")).headers["location"] == "/me/login"
     assert (await client.say("чат продолжается"))["seq"] > 1  # the chat itself goes on
     await client.close()
+
+
+# ---------------------------------------------------------------- socket lifetime
+# Every chat identity × every event that ends a right: the open staff socket is closed (4401)
+# or its subscription ends (access_ended) at once; what the role still may do goes on.
+# A client's socket is bound to its visitor cookie, which no event here ends (the portal's
+# sign-out ends the portal session only, see docs/portal.md): it has no row in this matrix.
+LIFETIME_EVENTS = ("sign_out", "disable", "password_change", "expiry", "transfer")
+
+
+async def _lifetime_event(base_url: str, event: str, login: str, user_id: int, http: Any) -> None:
+    if event == "sign_out":
+        response = await http.post("/admin/logout", data={"_csrf_token": http.csrf})
+        assert response.status_code == 303
+    elif event == "disable":
+        admin = await staff_client(base_url, "admin", os.environ["OKNO_ADMIN_PASSWORD"])
+        response = await admin.post(
+            f"/admin/staff/{login}/disable", data={"_csrf_token": admin.csrf}
+        )
+        await admin.aclose()
+        assert response.status_code == 303
+    elif event == "password_change":
+        new = f"new-password-{secrets.token_hex(4)}"
+        response = await http.post(
+            "/admin/password",
+            data={"current": STAFF_PASSWORD, "new": new, "repeat": new, "_csrf_token": http.csrf},
+        )
+        assert response.status_code == 303
+    elif event == "expiry":
+        from okno.platform import database
+
+        # Moving time: the session ends in a second instead of hours.
+        async with database.acquire() as conn:
+            await conn.execute(
+                "UPDATE staff_session SET expires_at = now() + interval '1 second'"
+                " WHERE user_id = $1",
+                user_id,
+            )
+
+
+@pytest.mark.parametrize("event", LIFETIME_EVENTS)
+@pytest.mark.parametrize("role", sorted(CHAT, key=lambda r: r.value))
+async def test_a_staff_socket_lives_exactly_as_long_as_its_right(
+    base_url, world, role, event
+) -> None:
+    from tests.chat_support import Staff
+
+    login = f"{role.value}-{secrets.token_hex(3)}"
+    user = await staff_service.create_user(login, role, STAFF_PASSWORD)
+    await join_team(user.id)
+    client = await Client.open(base_url)
+    conversation = (await client.say("матрица времени жизни"))["conversation"]
+    staff = await Staff.open(base_url, login)
+    try:
+        await staff.open_conversation(conversation)
+        await _lifetime_event(base_url, event, login, user.id, staff.http_client)
+        if event == "transfer":
+            admin = await Staff.open(base_url, "admin", os.environ["OKNO_ADMIN_PASSWORD"])
+            team = await new_team(f"Матрица {secrets.token_hex(2)}")
+            await admin.send(type="transfer", conversation=conversation, to_team=team)
+            await admin.close()
+            if role == Role.OPERATOR:
+                assert (await staff.until("access_ended"))["conversation"] == conversation
+                said = await client.say("уже не для него")
+                later = await staff.quiet(0.8)
+                assert not [f for f in later if f["type"] == "message"], said
+            else:  # supervisors and admins see every team's conversations
+                said = await client.say("всё ещё видно")
+                await staff.message(seq=said["seq"])
+            return
+        if event == "expiry":
+            await staff.send(type="ping")  # a frame re-reads the session: its end is armed
+        code, _ = await staff.closed_with(wait=10)
+        assert code == 4401, (role, event)
+    finally:
+        await staff.close()
+        await client.close()

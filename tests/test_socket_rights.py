@@ -25,16 +25,7 @@ pytestmark = pytest.mark.timeout(90)
 
 
 async def closed_with(peer: Staff | Client, wait: float = 15) -> tuple[int, str]:
-    """Read until the server closes the socket; its close code and reason."""
-
-    async def read_on() -> None:
-        while True:
-            await peer.recv(wait)
-
-    with pytest.raises(websockets.ConnectionClosed) as closed:
-        await read_on()
-    assert closed.value.rcvd is not None, "the connection dropped without a close frame"
-    return closed.value.rcvd.code, closed.value.rcvd.reason
+    return await peer.closed_with(wait)
 
 
 async def still_open(peer: Staff) -> None:
