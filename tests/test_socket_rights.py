@@ -356,3 +356,13 @@ async def test_one_address_holds_a_capped_number_of_sockets_and_new_conversation
             with contextlib.suppress(Exception):
                 await client.close()
         app.stop()
+
+
+async def test_a_one_time_password_opens_no_chat_socket(base_url, db) -> None:
+    login = f"temp-{secrets.token_hex(3)}"
+    await staff_service.create_user(login, Role.OPERATOR, STAFF_PASSWORD, must_change=True)
+    staff = await Staff.open(base_url, login)
+    try:
+        assert await closed_with(staff) == (4403, "сначала смените пароль")
+    finally:
+        await staff.close()

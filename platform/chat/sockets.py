@@ -418,6 +418,10 @@ async def _staff_socket(socket: WebSocket) -> None:
         if user.role not in CHAT_ROLES:
             await socket.close(CLOSE_FORBIDDEN, "у вашей роли нет доступа к диалогам")
             return
+        if user.must_change_password:
+            # A one-time password opens only the page that replaces it (which ends the session).
+            await socket.close(CLOSE_FORBIDDEN, "сначала смените пароль")
+            return
         assert token is not None
         now = await service.session_now(staff_service.session_key(token))
         await routing.set_presence(user.id, "online")

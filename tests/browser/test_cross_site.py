@@ -98,3 +98,33 @@ async def test_a_foreign_page_cannot_use_the_operators_or_visitors_cookies(
             assert await page.evaluate("() => window.okno.socket.state") == "open"
         finally:
             await browser.close()
+
+
+async def test_the_console_lets_go_of_a_conversation_transferred_away(
+    browser, base_url, make_staff, supervisor
+) -> None:
+    from playwright.async_api import expect
+
+    from tests.browser.conftest import staff_page
+    from tests.chat_support import Client, new_team
+
+    user = await make_staff(Role.OPERATOR)
+    await join_team(user.id)  # the teams surface is being built: SQL until then
+    client = await Client.open(base_url)
+    conversation = (await client.say("вопрос про доставку"))["conversation"]
+    console = await staff_page(browser, base_url, user.login)
+    await console.goto("about:blank")  # then a full load that opens the conversation by URL
+    await console.goto(f"{base_url}/admin/chats#{conversation}")
+    await expect(console.locator(".msg", has_text="вопрос про доставку")).to_have_count(1)
+
+    team = await new_team("Доставка")
+    await supervisor.send(type="transfer", conversation=conversation, to_team=team)
+    await expect(console.locator(".toasts")).to_contain_text("Диалог вам больше недоступен")
+    await expect(console.locator(f'.conv-item[data-id="{conversation}"]')).to_have_count(0)
+    await expect(console.locator(".msg")).to_have_count(0)
+    await client.say("это уже не для этого оператора")
+    await console.wait_for_timeout(500)
+    await expect(console.locator(".msg")).to_have_count(0)
+    assert console.errors.errors == []
+    await console.context.close()
+    await client.close()
