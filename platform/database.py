@@ -24,7 +24,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 # The database is away (refused, dropped, restarting, out of connections): the request or frame
 # may succeed if sent again. Errors about the values themselves (DataError, ...) are not here.
-UNAVAILABLE: tuple[type[BaseException], ...] = (
+UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError,  # refused, reset, and TimeoutError (a pool that cannot connect)
     asyncpg.InterfaceError,  # the connection was closed under the query
     asyncpg.InternalClientError,  # a connection broken mid-operation ("another operation ...")

@@ -537,6 +537,7 @@ async def visible_conversation(scope: Scope, conversation_id: int) -> asyncpg.Re
             scope.staff_id,
             scope.session,
         )
+    assert row is not None  # FROM (SELECT 1): always one row
     if row["role"] is None:
         if scope.session is not None:
             raise AccessEndedError(SESSION_ENDED, "сеанс завершён: войдите снова")

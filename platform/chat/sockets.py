@@ -174,9 +174,9 @@ async def _serve(
             message = await socket.receive()
             if message["type"] == "websocket.disconnect":
                 break
-            raw = message.get("text")
-            if raw is None:
-                raw = message.get("bytes") or b""
+            text, data = message.get("text"), message.get("bytes")
+            # Text and binary frames alike: UTF-8 JSON (docs/protocol.md).
+            raw = text if isinstance(text, str) else data if isinstance(data, bytes) else b""
             if len(raw) > frames.MAX_FRAME_BYTES:
                 peer.send(frames.error("too_large", "кадр больше 64 КиБ"))
                 continue
