@@ -106,8 +106,18 @@ def server_error(request: Request, exc: Exception) -> Response:
 RETRY_AFTER_SECONDS = 5
 
 
+def _from_the_database(exc: Exception) -> bool:
+    """Whether an OSError (refused, reset, a missing Unix socket) came from reaching PostgreSQL,
+    not from, say, a file of the data folder."""
+    if isinstance(exc, TimeoutError):
+        return True  # the pool's connect timed out
+    return any("/asyncpg/" in frame.filename for frame in traceback.extract_tb(exc.__traceback__))
+
+
 def database_unavailable(request: Request, exc: Exception) -> Response:
     """The database is away (okno.platform.database.UNAVAILABLE): 503, try again shortly."""
+    if isinstance(exc, OSError) and not _from_the_database(exc):
+        return server_error(request, exc)
     logger.warning(
         "database unavailable (%s) on %s %s", type(exc).__name__, request.method, request.url.path
     )
