@@ -408,29 +408,31 @@ async def staff_socket(socket: WebSocket) -> None:
 
 
 async def _staff_socket(socket: WebSocket) -> None:
-    await socket.accept()
+    refusal = None
     token = socket.cookies.get(STAFF_COOKIE)
+    # Who it is, before the handshake completes: once the peer sees it open, the socket is
+    # registered and receives every summary from then on.
     try:
         user = await staff_service.session_user(token) if token else None
         if user is None:
-            await socket.close(CLOSE_UNAUTHORIZED, "войдите как сотрудник")
-            return
-        if user.role not in CHAT_ROLES:
-            await socket.close(CLOSE_FORBIDDEN, "у вашей роли нет доступа к диалогам")
-            return
-        if user.must_change_password:
+            refusal = (CLOSE_UNAUTHORIZED, "войдите как сотрудник")
+        elif user.role not in CHAT_ROLES:
+            refusal = (CLOSE_FORBIDDEN, "у вашей роли нет доступа к диалогам")
+        elif user.must_change_password:
             # A one-time password opens only the page that replaces it (which ends the session).
-            await socket.close(CLOSE_FORBIDDEN, "сначала смените пароль")
-            return
-        assert token is not None
-        now = await service.session_now(staff_service.session_key(token))
-        await routing.set_presence(user.id, "online")
+            refusal = (CLOSE_FORBIDDEN, "сначала смените пароль")
+        else:
+            assert token is not None
+            now = await service.session_now(staff_service.session_key(token))
     except AccessEndedError as ended:
-        await socket.close(ended.code, str(ended))
-        return
+        refusal = (ended.code, str(ended))
     except DATABASE_DOWN:
-        await socket.close(CLOSE_TRY_AGAIN, "база данных недоступна, подключитесь позже")
+        refusal = (CLOSE_TRY_AGAIN, "база данных недоступна, подключитесь позже")
+    await socket.accept()
+    if refusal is not None:
+        await socket.close(*refusal)
         return
+    assert user is not None
     hub: hub_module.Hub = socket.app.state.hub
     peer = hub_module.Peer("staff", socket.close, get_settings().ws_backlog)
     peer.scope = now.scope
@@ -440,6 +442,8 @@ async def _staff_socket(socket: WebSocket) -> None:
     hub.staff.add(peer)
     hub.arm(peer, now.expires_at)
     try:
+        with contextlib.suppress(*DATABASE_DOWN):  # presence follows with the next ping
+            await routing.set_presence(user.id, "online")
         await _serve(socket, peer, frames.staff_decoder, session.handle)
     finally:
         hub.forget(peer)
