@@ -366,3 +366,27 @@ async def test_a_one_time_password_opens_no_chat_socket(base_url, db) -> None:
         assert await closed_with(staff) == (4403, "сначала смените пароль")
     finally:
         await staff.close()
+
+
+async def test_a_frame_refused_for_lost_access_ends_that_subscription_too(
+    base_url, make_staff
+) -> None:
+    client = await Client.open(base_url)
+    conversation = (await client.say("вопрос"))["conversation"]
+    user = await operator_in_team(make_staff)
+    operator = await Staff.open(base_url, user.login)
+    try:
+        await operator.open_conversation(conversation)
+        # Tampering: the membership goes with no announcement at all; the next frame that
+        # names the conversation reads the teams as they are now.
+        async with database.acquire() as conn:
+            await conn.execute("DELETE FROM team_member WHERE staff_id = $1", user.id)
+        await operator.send(type="open", conversation=conversation, after=0)
+        assert (await operator.until("access_ended"))["conversation"] == conversation
+        assert (await operator.until("error"))["code"] == "not_found"
+        said = await client.say("уже не для него")
+        later = await operator.quiet(0.8)
+        assert not [f for f in later if f["type"] == "message"], said
+    finally:
+        await operator.close()
+        await client.close()

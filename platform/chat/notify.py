@@ -90,3 +90,12 @@ async def staff_changed(staff_id: int) -> None:
         logger.warning(
             "NOTIFY of a staff change failed (%s); the re-check ends it", type(error).__name__
         )
+
+
+async def staff_changed_in(conn: asyncpg.Connection, staff_id: int) -> None:
+    """The same announcement inside the caller's transaction: PostgreSQL delivers it exactly
+    when that transaction commits (and never if it rolls back), so it cannot be lost between
+    the commit and the announcement."""
+    await conn.execute(
+        "SELECT pg_notify($1, $2)", CHANNEL, msgspec.json.encode([{"a": staff_id}]).decode()
+    )

@@ -467,6 +467,18 @@ class StaffSession:
         return self.peer.scope
 
     async def handle(self, frame: Any) -> None:
+        try:
+            await self._handle(frame)
+        except ChatError as refused:
+            # Refused a conversation it still watches: its access ended (a team left, say,
+            # before the announcement came): it stops delivering now.
+            conversation = getattr(frame, "conversation", None)
+            if refused.code == "not_found" and conversation in self.peer.watching:
+                self.hub.unwatch(self.peer, conversation)
+                self.peer.send(encode({"type": "access_ended", "conversation": conversation}))
+            raise
+
+    async def _handle(self, frame: Any) -> None:
         match frame:
             case frames.Open(conversation=conversation, after=after):
                 await service.open_conversation(self.scope, conversation)

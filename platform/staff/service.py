@@ -70,15 +70,21 @@ def session_key(token: str) -> bytes:
     return _token_hash(token)
 
 
-async def announce_sessions_ended(user_id: int) -> None:
+async def announce_sessions_ended(user_id: int, conn: asyncpg.Connection | None = None) -> None:
     """Tell every worker that this account's sessions or rights changed: call it after the
     commit of anything that ends a session (sign-out, disable, a password set or reset) or
     changes what the account may do (its role, its teams). Each open staff socket of the
     account then re-checks its session at once: one that ended is closed (4401), a role
     without chat is closed (4403), and conversations it may no longer see stop delivering
-    (``access_ended``); see docs/protocol.md. If the NOTIFY is lost (the database went away
-    just after the commit), each worker's periodic re-check of its sockets closes them."""
-    await notify.staff_changed(user_id)
+    (``access_ended``); see docs/protocol.md.
+
+    With ``conn`` (inside the transaction that made the change) the announcement goes out
+    exactly at its commit; without, call it after the commit. Either way each worker also
+    re-checks its sockets every few seconds, should an announcement be lost."""
+    if conn is not None:
+        await notify.staff_changed_in(conn, user_id)
+    else:
+        await notify.staff_changed(user_id)
 
 
 async def create_user(
@@ -136,7 +142,7 @@ async def disable_user(login: str) -> None:
         if user_id is None:
             raise StaffError(f"нет пользователя {login}")
         await conn.execute("DELETE FROM staff_session WHERE user_id = $1", user_id)
-    await announce_sessions_ended(user_id)
+        await announce_sessions_ended(user_id, conn)
 
 
 async def set_password(login: str, password: str, *, must_change: bool = False) -> None:
@@ -157,7 +163,7 @@ async def set_password(login: str, password: str, *, must_change: bool = False) 
             "DELETE FROM staff_login_failure WHERE login_hash = $1", _keyed("login", login)
         )
         await conn.execute("DELETE FROM staff_session WHERE user_id = $1", user_id)
-    await announce_sessions_ended(user_id)
+        await announce_sessions_ended(user_id, conn)
 
 
 @functools.cache
