@@ -418,9 +418,6 @@ async def _staff_socket(socket: WebSocket) -> None:
             refusal = (CLOSE_UNAUTHORIZED, "войдите как сотрудник")
         elif user.role not in CHAT_ROLES:
             refusal = (CLOSE_FORBIDDEN, "у вашей роли нет доступа к диалогам")
-        elif user.must_change_password:
-            # A one-time password opens only the page that replaces it (which ends the session).
-            refusal = (CLOSE_FORBIDDEN, "сначала смените пароль")
         else:
             assert token is not None
             now = await service.session_now(staff_service.session_key(token))

@@ -312,9 +312,12 @@ async def start_session(user_id: int, *, replacing: str | None = None) -> str:
         conn = database.connection()
         await conn.execute("DELETE FROM staff_session WHERE expires_at < now()")
         if replacing:
-            await conn.execute(
-                "DELETE FROM staff_session WHERE token_hash = $1", _token_hash(replacing)
+            replaced = await conn.fetchval(
+                "DELETE FROM staff_session WHERE token_hash = $1 RETURNING user_id",
+                _token_hash(replacing),
             )
+            if replaced is not None:
+                await announce_sessions_ended(replaced, conn)
         await conn.execute(
             "INSERT INTO staff_session (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
             _token_hash(token),
@@ -370,12 +373,15 @@ async def sessions_of(user_id: int, current_token: str) -> list[SessionInfo]:
 
 async def end_other_sessions(user_id: int, current_token: str) -> int:
     """Ends every session of the account but the one asking; returns how many ended."""
-    async with database.acquire() as conn:
+    async with database.transaction():
+        conn = database.connection()
         ended = await conn.fetch(
             "DELETE FROM staff_session WHERE user_id = $1 AND token_hash <> $2 RETURNING 1",
             user_id,
             _token_hash(current_token),
         )
+        if ended:
+            await announce_sessions_ended(user_id, conn)
     return len(ended)
 
 
