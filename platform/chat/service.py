@@ -232,7 +232,8 @@ async def start_conversation(
     )
     team_id = await conn.fetchval("SELECT team_id FROM topic WHERE id = $1", topic_id)
     if team_id is None:
-        team_id = await conn.fetchval("SELECT min(id) FROM team")
+        # No topic chosen (or one without a team): the default team's queue.
+        team_id = await conn.fetchval("SELECT id FROM team WHERE is_default")
     await conn.execute(
         "INSERT INTO conversation (subject_id, topic_id, team_id, waiting_since)"
         " VALUES ($1, $2, $3, now())",
