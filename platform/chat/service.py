@@ -607,7 +607,9 @@ async def transfer(
             version = await assign_in_transaction(conn, conversation, to_staff)
             reason = f"передача диалога сотруднику {target['pseudonym']}"
         else:
-            team = await conn.fetchval("SELECT name FROM team WHERE id = $1", to_team)
+            team = await conn.fetchval(
+                "SELECT name FROM team WHERE id = $1 AND archived_at IS NULL", to_team
+            )
             if team is None:
                 raise ChatError("not_found", "нет такой команды")
             await conn.execute(

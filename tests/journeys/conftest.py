@@ -17,6 +17,8 @@ import asyncpg
 import msgspec
 import pytest
 
+from tests.admin_support import Console
+from tests.chat_support import Client
 from tests.conftest import ServerProcess, _admin_execute, _with_database
 
 
@@ -37,6 +39,16 @@ class Install(msgspec.Struct):
     async def fetchval(self, sql: str, *args: object) -> object:
         rows = await self.fetch(sql, *args)
         return rows[0][0] if rows else None
+
+    async def routed(self, client: Client) -> tuple[str | None, str]:
+        """Who the client's conversation is assigned to (a login or None), and its team."""
+        rows = await self.fetch(
+            "SELECT u.login, t.name FROM conversation c JOIN team t ON t.id = c.team_id"
+            " LEFT JOIN staff_user u ON u.id = c.assignee_id WHERE c.id = $1",
+            client.conversation,  # type: ignore[attr-defined]
+        )
+        assert len(rows) == 1
+        return rows[0]["login"], rows[0]["name"]
 
 
 @pytest.fixture
@@ -63,3 +75,38 @@ async def closing() -> AsyncIterator[list[object]]:
     yield opened
     for item in reversed(opened):
         await item.close()  # type: ignore[attr-defined]
+
+
+ADMIN_PASSWORD = "my-own-admin-password-1"
+
+
+@pytest.fixture
+async def admin(install: Install) -> AsyncIterator[Console]:
+    """The printed admin, signed in after choosing a password as okno asks at first sign-in."""
+    first = Console(install.url)
+    await first.submit("/admin/login", login="admin", password=install.admin_password)
+    changed = await first.submit(
+        "/admin/password",
+        current=install.admin_password,
+        new=ADMIN_PASSWORD,
+        repeat=ADMIN_PASSWORD,
+    )
+    assert changed.headers["location"] == "/admin/login?changed=1"
+    await first.close()
+    console = await Console.sign_in(install.url, "admin", ADMIN_PASSWORD)
+    yield console
+    await console.close()
+
+
+async def visitor(install: Install, slug: str, text: str) -> Client:
+    """A new visitor on /chat presses a topic button and writes; ``.conversation`` is set."""
+    client = await Client.open(install.url)
+    state = next(f for f in client.frames if f["type"] == "state")
+    assert slug in [topic["slug"] for topic in state["topics"]]
+    await client.send(type="topic", slug=slug)
+    await client.until("state", topic=slug)
+    client.conversation = (await client.say(text))["conversation"]  # type: ignore[attr-defined]
+    # Frames of one socket are handled in turn: this ack comes after the first message's
+    # assignment was tried, so the database shows its outcome from here on.
+    await client.say("жду ответа")
+    return client

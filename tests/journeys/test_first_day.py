@@ -14,34 +14,9 @@ from typing import Any
 from tests.admin_support import Console, okno
 from tests.chat_support import Client, Staff
 from tests.conftest import STAFF_PASSWORD
-from tests.journeys.conftest import Install
+from tests.journeys.conftest import Install, visitor
 
 NEW_ADMIN_PASSWORD = "my-own-admin-password-1"
-
-
-async def choose_and_write(install: Install, slug: str, text: str) -> Client:
-    """A new visitor on /chat presses a topic button and writes."""
-    client = await Client.open(install.url)
-    state = next(f for f in client.frames if f["type"] == "state")
-    assert slug in [topic["slug"] for topic in state["topics"]]
-    await client.send(type="topic", slug=slug)
-    await client.until("state", topic=slug)
-    client.conversation = (await client.say(text))["conversation"]  # type: ignore[attr-defined]
-    # Frames of one socket are handled in turn: this ack comes after the first message's
-    # assignment was tried, so the database below shows its outcome.
-    await client.say("жду ответа")
-    return client
-
-
-async def operator_of(install: Install, client: Client) -> tuple[str | None, str]:
-    """Who the client's conversation is assigned to, and which team it is in."""
-    rows = await install.fetch(
-        "SELECT u.login, t.name FROM conversation c JOIN team t ON t.id = c.team_id"
-        " LEFT JOIN staff_user u ON u.id = c.assignee_id WHERE c.id = $1",
-        client.conversation,  # type: ignore[attr-defined]
-    )
-    assert len(rows) == 1
-    return rows[0]["login"], rows[0]["name"]
 
 
 async def test_the_admins_first_day(install: Install, closing: list[Any]) -> None:
@@ -67,7 +42,8 @@ async def test_the_admins_first_day(install: Install, closing: list[Any]) -> Non
     await admin.create_topic("refund", "Вернуть товар", returns, "least_loaded")
     for slug in ("orders", "payment", "other"):
         await admin.archive_topic(slug)
-    assert "Купить" in admin.page and "Вернуть товар" in admin.page
+    assert "Купить" in admin.page
+    assert "Вернуть товар" in admin.page
 
     # Three operators with capacities: two in the console, one on the server's command line.
     await admin.create_account(
@@ -103,18 +79,18 @@ async def test_the_admins_first_day(install: Install, closing: list[Any]) -> Non
     # The operators open the console; clients pick topics and land in the right team.
     for login in ("anna", "boris", "vera"):
         closing.append(await Staff.open(install.url, login))
-    first = await choose_and_write(install, "buy", "хочу купить диван")
-    refund = await choose_and_write(install, "refund", "верните деньги")
-    second = await choose_and_write(install, "buy", "и кресло")
+    first = await visitor(install, "buy", "хочу купить диван")
+    refund = await visitor(install, "refund", "верните деньги")
+    second = await visitor(install, "buy", "и кресло")
     closing.extend([first, refund, second])
-    assert await operator_of(install, refund) == ("vera", "Возвраты")
-    sellers = {await operator_of(install, first), await operator_of(install, second)}
+    assert await install.routed(refund) == ("vera", "Возвраты")
+    sellers = {await install.routed(first), await install.routed(second)}
     assert sellers == {("anna", "Продажи"), ("boris", "Продажи")}
 
     # Both sellers are at capacity: the next buyer waits, first in the queue.
-    third = await choose_and_write(install, "buy", "а стол есть?")
+    third = await visitor(install, "buy", "а стол есть?")
     closing.append(third)
-    assert await operator_of(install, third) == (None, "Продажи")
+    assert await install.routed(third) == (None, "Продажи")
     waiting = [f for f in third.frames if f["type"] == "state"][-1]
     assert waiting["queue_position"] == 1
     assert waiting["operator"] is None
@@ -142,12 +118,16 @@ async def test_the_admins_first_day(install: Install, closing: list[Any]) -> Non
 
     # The day is in the audit log, which only admins may read.
     audit = html.unescape(await admin.open("/admin/audit/?entity=team"))
-    assert "Команда «Продажи»" in audit and "Команда «Возвраты»" in audit
+    assert "Команда «Продажи»" in audit
+    assert "Команда «Возвраты»" in audit
     audit = html.unescape(await admin.open("/admin/audit/?entity=topic"))
-    assert "Направление «refund»" in audit and "least_loaded" in audit
+    assert "Направление «refund»" in audit
+    assert "least_loaded" in audit
     audit = html.unescape(await admin.open("/admin/audit/?entity=account&actor=admin"))
-    assert "Сотрудник «anna»" in audit and "Сотрудник «vera»" not in audit
+    assert "Сотрудник «anna»" in audit
+    assert "Сотрудник «vera»" not in audit
     audit = html.unescape(await admin.open("/admin/audit/?entity=account"))
-    assert "Сотрудник «vera»" in audit and "командная строка" in audit
+    assert "Сотрудник «vera»" in audit
+    assert "командная строка" in audit
     vera.http_client.headers["accept"] = "text/html"
     assert (await vera.http_client.get("/admin/audit/")).status_code == 403
