@@ -252,7 +252,9 @@ class StaffChatApi(Controller):
                 " GROUP BY u.id, p.status, p.seen_at ORDER BY u.display_name",
                 summaries.get_settings().presence_timeout_seconds,
             )
-            teams = await conn.fetch("SELECT id, name FROM team WHERE archived_at IS NULL ORDER BY name")
+            teams = await conn.fetch(
+                "SELECT id, name FROM team WHERE archived_at IS NULL ORDER BY name"
+            )
         return {
             "staff": [
                 {

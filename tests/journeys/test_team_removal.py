@@ -47,9 +47,9 @@ async def test_over_http_at_once(install: Install, admin: Console, closing: list
     assert queue["conversations"] == []
     messages = await http.get(f"/api/staff/conversations/{conversation}/messages")
     assert messages.status_code == 404
-    assert await install.fetchval(
-        "SELECT count(*) FROM team_member WHERE staff_id = $1", olga_id
-    ) == 0
+    assert (
+        await install.fetchval("SELECT count(*) FROM team_member WHERE staff_id = $1", olga_id) == 0
+    )
 
 
 @pytest.mark.xfail(
@@ -76,6 +76,4 @@ async def test_over_an_open_socket_at_once(
     assert refused["code"] == "not_found"
     await client.say("а саморезы?")
     later = await olga.quiet(1)
-    assert not any(
-        f["type"] == "message" and f["message"]["text"] == "а саморезы?" for f in later
-    )
+    assert not any(f["type"] == "message" and f["message"]["text"] == "а саморезы?" for f in later)
