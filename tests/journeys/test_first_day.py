@@ -12,7 +12,7 @@ import html
 from typing import Any
 
 from tests.admin_support import Console, okno
-from tests.chat_support import Client, Staff
+from tests.chat_support import Staff
 from tests.conftest import STAFF_PASSWORD
 from tests.journeys.conftest import Install, visitor
 
