@@ -68,7 +68,7 @@ async def create_user(
     max_chats: int | None = None,
     actor: Actor = COMMAND_LINE,
 ) -> StaffUser:
-    """Create an account; an operator or supervisor joins ``team`` (by default the default team)."""
+    """Create an account; an operator joins ``team`` (by default the default team)."""
     from okno.platform.teams import service as teams
 
     if not re.fullmatch(LOGIN_PATTERN, login):
@@ -97,7 +97,9 @@ async def create_user(
             raise StaffError(f"пользователь {login} уже существует") from None
         user = _user(row)
         team_name = None
-        if role in teams.MEMBER_ROLES:
+        # Operators join the default team unless told otherwise; a supervisor sees every
+        # conversation anyway and joins a team only when one is named.
+        if role == Role.OPERATOR or (role in teams.MEMBER_ROLES and team is not None):
             try:
                 team_id = await teams.team_id_for(conn, team)
                 if team_id is not None:

@@ -72,7 +72,6 @@ async def test_the_admins_first_day(install: Install, closing: list[Any]) -> Non
     ) == [
         ("anna", "Продажи", 1),
         ("boris", "Продажи", 1),
-        ("sveta", "Поддержка", 5),  # the default team
         ("vera", "Возвраты", 2),
     ]
 
