@@ -579,6 +579,14 @@ async def system_note(
     return counters["last_version"]
 
 
+async def set_tags(conversation_id: int, tags: list[str]) -> list[str]:
+    """Replace a conversation's tags (the caller checked it may see it); returns them sorted."""
+    tags = sorted(set(tags))
+    async with database.acquire() as conn:
+        await conn.execute("UPDATE conversation SET tags = $2 WHERE id = $1", conversation_id, tags)
+    return tags
+
+
 async def transfer(
     scope: Scope, conversation_id: int, to_staff: int | None, to_team: int | None
 ) -> int:

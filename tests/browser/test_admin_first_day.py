@@ -115,7 +115,24 @@ async def test_the_admins_first_day_in_chromium(
     await expect(item).to_contain_text("Купить")
     await item.click()
     await expect(bubble(anna, "Хочу купить диван")).to_have_count(1)
+
+    # Anna tags the conversation on its header; the list filters by tag.
+    await anna.locator(".tag-input").fill("мебель")
+    await anna.locator(".tag-add button").click()
+    await expect(anna.locator(".conv-tags .chip-tag")).to_have_text(["#мебель×"])
+    await expect(item).to_contain_text("#мебель")
     await anna.screenshot(path=folder / "admin-first-chat.png")
+    await anna.locator(".tag-filter").fill("кухня")
+    await expect(item).to_have_count(0)
+    await anna.locator(".tag-filter").fill("мебель")
+    await expect(item).to_be_visible()
+    assert await install.fetchval("SELECT tags FROM conversation WHERE id = $1", conversation) == [
+        "мебель"
+    ]
+    await anna.get_by_role("button", name="Убрать метку мебель").click()
+    await expect(anna.locator(".conv-tags .chip-tag")).to_have_count(0)
+    await expect(item).to_have_count(0)  # the filter still asks for «мебель»
+    assert await install.fetchval("SELECT tags FROM conversation WHERE id = $1", conversation) == []
 
     await admin.goto(f"{base}/admin/audit/")
     await expect(admin.locator("tbody")).to_contain_text("Направление «buy»")
@@ -129,5 +146,7 @@ async def test_the_admins_first_day_in_chromium(
 
 async def _index_of(page: Any, slug: str) -> int:
     """The place of a topic among the active ones (the rows with ↑ buttons)."""
-    slugs = await page.locator("tbody tr:has(form[action$='/up']) td:nth-child(2)").all_text_contents()
+    slugs = await page.locator(
+        "tbody tr:has(form[action$='/up']) td:nth-child(2)"
+    ).all_text_contents()
     return [s.strip() for s in slugs].index(slug)
