@@ -147,7 +147,7 @@ class Console:
         await self.open(page)
         fields = {
             name: html.unescape(
-                re.search(rf'name="{name}" value="([^"]*)"', self.page).group(1)  # type: ignore[union-attr]
+                re.search(rf'name="{name}"[^>]*value="([^"]*)"', self.page).group(1)  # type: ignore[union-attr]
             )
             for name in ("display_name", "pseudonym", "max_chats")
         }
