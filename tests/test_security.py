@@ -26,7 +26,7 @@ from okno.platform.chat.frames import CLIENT_FRAME_TYPES, STAFF_FRAME_TYPES
 from okno.platform.staff import service as staff_service
 from okno.platform.staff.roles import Role
 from okno.platform.web.access import declared_access
-from tests.chat_support import Client, join_team
+from tests.chat_support import Client, join_team, leave_team
 from tests.conftest import STAFF_PASSWORD, ServerProcess, csrf_from, staff_client
 
 pytestmark = pytest.mark.timeout(60)
@@ -54,6 +54,29 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /admin/staff": ADMIN,
     "POST /admin/staff": ADMIN,
     "POST /admin/staff/{login:str}/disable": ADMIN,
+    "GET /admin/staff/{login:str}": ADMIN,
+    "POST /admin/staff/{login:str}/enable": ADMIN,
+    "POST /admin/staff/{login:str}/profile": ADMIN,
+    "POST /admin/staff/{login:str}/role": ADMIN,
+    "POST /admin/staff/{login:str}/password": ADMIN,
+    "POST /admin/staff/{login:str}/unlock": ADMIN,
+    "GET /admin/teams": ADMIN,
+    "POST /admin/teams": ADMIN,
+    "GET /admin/teams/{team_id:int}": ADMIN,
+    "POST /admin/teams/{team_id:int}/rename": ADMIN,
+    "POST /admin/teams/{team_id:int}/archive": ADMIN,
+    "POST /admin/teams/{team_id:int}/restore": ADMIN,
+    "POST /admin/teams/{team_id:int}/default": ADMIN,
+    "POST /admin/teams/{team_id:int}/members": ADMIN,
+    "POST /admin/teams/{team_id:int}/members/{staff_id:int}/remove": ADMIN,
+    "GET /admin/topics": ADMIN,
+    "POST /admin/topics": ADMIN,
+    "POST /admin/topics/{topic_id:int}/edit": ADMIN,
+    "POST /admin/topics/{topic_id:int}/up": ADMIN,
+    "POST /admin/topics/{topic_id:int}/down": ADMIN,
+    "POST /admin/topics/{topic_id:int}/archive": ADMIN,
+    "POST /admin/topics/{topic_id:int}/restore": ADMIN,
+    "GET /admin/audit": ADMIN,
     "GET /admin/chats": CHAT,
     "GET /admin/consent": CONSENT_ADMIN,
     "GET /admin/consent/documents/{slug:str}": CONSENT_ADMIN,
@@ -452,7 +475,8 @@ async def test_each_staff_frame_admits_exactly_the_chat_roles(base_url, world, k
 
 async def test_an_operator_outside_the_team_reaches_nothing_of_it(base_url, world) -> None:
     login = f"outsider-{secrets.token_hex(3)}"
-    await staff_service.create_user(login, Role.OPERATOR, STAFF_PASSWORD)
+    user = await staff_service.create_user(login, Role.OPERATOR, STAFF_PASSWORD)
+    await leave_team(user.id)  # new operators join «Поддержка»: this one is in no team
     http = await staff_client(base_url, login)
     outsider = Identity("outsider", dict(http.cookies), http.csrf, Role.OPERATOR)  # type: ignore[attr-defined]
     await http.aclose()
