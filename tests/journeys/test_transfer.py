@@ -31,8 +31,8 @@ async def test_a_chat_transferred_to_a_team_with_nobody_online_waits_in_its_queu
     accounting = await admin.create_team("Бухгалтерия")
     await admin.create_account("anna", "operator", STAFF_PASSWORD, name="Анна")  # «Поддержка»
     await admin.create_account(
-        "gleb", "operator", STAFF_PASSWORD, name="Глеб", team_id=accounting
-    )  # never signs in today
+        "gleb", "operator", STAFF_PASSWORD, name="Глеб", team_id=accounting, max_chats=1
+    )  # not signed in yet
     anna = await Staff.open(install.url, "anna")
     closing.append(anna)
 
@@ -54,8 +54,10 @@ async def test_a_chat_transferred_to_a_team_with_nobody_online_waits_in_its_queu
         assert state["queue_position"] == place
         assert await install.routed(client) == (None, "Бухгалтерия")
 
-    # Gleb comes online: the oldest waiting chat is his, and the other moves up.
+    # Gleb comes online: the oldest waiting chat is his, and (one chat at a time for him) the
+    # other moves up.
     gleb = await Staff.open(install.url, "gleb")
     closing.append(gleb)
     assert (await assigned(first))["operator"]["name"] == "Глеб"
     assert (await second.until("state", wait=10, queue_position=1))["operator"] is None
+    assert await install.routed(second) == (None, "Бухгалтерия")
