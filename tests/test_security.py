@@ -37,6 +37,7 @@ DPO = frozenset({Role.DPO})
 ADMIN = frozenset({Role.ADMIN})
 CONSENT_ADMIN = frozenset({Role.ADMIN, Role.DPO})
 MAILINGS = frozenset({Role.ADMIN, Role.SUPERVISOR})
+TEAM_LEADS = frozenset({Role.ADMIN, Role.SUPERVISOR})  # a supervisor: members of own teams
 
 # ---------------------------------------------------------------- the matrix
 # Every route and its audience. A route missing here (or declaring another audience) fails
@@ -60,15 +61,15 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "POST /admin/staff/{login:str}/role": ADMIN,
     "POST /admin/staff/{login:str}/password": ADMIN,
     "POST /admin/staff/{login:str}/unlock": ADMIN,
-    "GET /admin/teams": ADMIN,
+    "GET /admin/teams": TEAM_LEADS,
     "POST /admin/teams": ADMIN,
-    "GET /admin/teams/{team_id:int}": ADMIN,
+    "GET /admin/teams/{team_id:int}": TEAM_LEADS,
     "POST /admin/teams/{team_id:int}/rename": ADMIN,
     "POST /admin/teams/{team_id:int}/archive": ADMIN,
     "POST /admin/teams/{team_id:int}/restore": ADMIN,
     "POST /admin/teams/{team_id:int}/default": ADMIN,
-    "POST /admin/teams/{team_id:int}/members": ADMIN,
-    "POST /admin/teams/{team_id:int}/members/{staff_id:int}/remove": ADMIN,
+    "POST /admin/teams/{team_id:int}/members": TEAM_LEADS,
+    "POST /admin/teams/{team_id:int}/members/{staff_id:int}/remove": TEAM_LEADS,
     "GET /admin/topics": ADMIN,
     "POST /admin/topics": ADMIN,
     "POST /admin/topics/{topic_id:int}/edit": ADMIN,

@@ -182,3 +182,31 @@ async def test_topics_are_reordered_as_the_client_sees_them(base_url, admin) -> 
         page = await visitor.get("/chat")
     assert page.text.index("Последняя тема") < page.text.index("Заказ и доставка")
     await admin.archive_topic(slug)  # leave the session's topics as they were
+
+
+async def test_a_supervisor_changes_the_members_of_their_own_teams_only(
+    base_url, admin, make_staff
+) -> None:
+    own = await admin.create_team(f"Своя {secrets.token_hex(2)}")
+    other = await admin.create_team(f"Чужая {secrets.token_hex(2)}")
+    lead = await make_staff(Role.SUPERVISOR)
+    await admin.add_member(own, lead.login)
+    operator = await make_staff(Role.OPERATOR)
+
+    supervisor = await Console.sign_in(base_url, lead.login, STAFF_PASSWORD)
+    await supervisor.add_member(own, operator.login)
+    assert "Переименовать" not in supervisor.page  # renaming and archiving stay the admin's
+    refused = await supervisor.submit(
+        f"/admin/teams/{other}", f"/admin/teams/{other}/members", staff_id=str(operator.id)
+    )
+    assert refused.status_code == 400
+    assert "только своих команд" in supervisor.alert()
+    renamed = await supervisor.submit(
+        f"/admin/teams/{own}", f"/admin/teams/{own}/rename", name="Новое имя"
+    )
+    assert renamed.status_code == 403
+    await supervisor.remove_member(own, operator.id)
+    await supervisor.close()
+    audit = html.unescape(await admin.open(f"/admin/audit/?entity=team&actor={lead.login}"))
+    assert "добавлен участник" in audit
+    assert "удалён участник" in audit

@@ -30,9 +30,13 @@ def _number(value: str) -> int:
         raise teams.TeamsError("выберите значение из списка") from None
 
 
+ADMIN_ONLY = [staff(Role.ADMIN)]
+# A supervisor sees the teams and changes the members of their own ones (the service checks).
+TEAM_LEADS = [staff(Role.ADMIN, Role.SUPERVISOR)]
+
+
 class TeamsConsole(Controller):
     path = "/admin/teams"
-    guards = (staff(Role.ADMIN),)
     include_in_schema = False
 
     async def _list(self, request: Request, error: str | None = None) -> Template:
@@ -54,6 +58,7 @@ class TeamsConsole(Controller):
             "admin/team.html",
             context={
                 "user": await current_staff(request),
+                "manages": await teams.manages(await actor_of(request), team_id),
                 "team": team,
                 "members": [a for a in accounts if a.id in team.member_ids],
                 "candidates": [
@@ -70,11 +75,11 @@ class TeamsConsole(Controller):
             status_code=HTTP_400_BAD_REQUEST if error else 200,
         )
 
-    @get("/")
+    @get("/", guards=TEAM_LEADS)
     async def index(self, request: Request) -> Template:
         return await self._list(request)
 
-    @post("/")
+    @post("/", guards=ADMIN_ONLY)
     async def create(self, request: Request, data: URLEncodedBody[NameForm]) -> Template | Redirect:
         try:
             team_id = await teams.create_team(await actor_of(request), data.name)
@@ -82,7 +87,7 @@ class TeamsConsole(Controller):
             return await self._list(request, f"Не удалось создать команду: {problem}.")
         return Redirect(f"/admin/teams/{team_id}", status_code=303)
 
-    @get("/{team_id:int}")
+    @get("/{team_id:int}", guards=TEAM_LEADS)
     async def team(self, request: Request, team_id: FromPath[int]) -> Template:
         try:
             return await self._team(request, team_id)
@@ -101,7 +106,7 @@ class TeamsConsole(Controller):
                 return await self._list(request, f"Не удалось: {problem}.")
         return Redirect(f"/admin/teams/{team_id}", status_code=303)
 
-    @post("/{team_id:int}/rename")
+    @post("/{team_id:int}/rename", guards=ADMIN_ONLY)
     async def rename(
         self, request: Request, team_id: FromPath[int], data: URLEncodedBody[NameForm]
     ) -> Template | Redirect:
@@ -110,22 +115,22 @@ class TeamsConsole(Controller):
             request, team_id, lambda: teams.rename_team(actor, team_id, data.name)
         )
 
-    @post("/{team_id:int}/archive")
+    @post("/{team_id:int}/archive", guards=ADMIN_ONLY)
     async def archive(self, request: Request, team_id: FromPath[int]) -> Template | Redirect:
         actor = await actor_of(request)
         return await self._change(request, team_id, lambda: teams.archive_team(actor, team_id))
 
-    @post("/{team_id:int}/restore")
+    @post("/{team_id:int}/restore", guards=ADMIN_ONLY)
     async def restore(self, request: Request, team_id: FromPath[int]) -> Template | Redirect:
         actor = await actor_of(request)
         return await self._change(request, team_id, lambda: teams.restore_team(actor, team_id))
 
-    @post("/{team_id:int}/default")
+    @post("/{team_id:int}/default", guards=ADMIN_ONLY)
     async def default(self, request: Request, team_id: FromPath[int]) -> Template | Redirect:
         actor = await actor_of(request)
         return await self._change(request, team_id, lambda: teams.make_default(actor, team_id))
 
-    @post("/{team_id:int}/members")
+    @post("/{team_id:int}/members", guards=TEAM_LEADS)
     async def add_member(
         self, request: Request, team_id: FromPath[int], data: URLEncodedBody[MemberForm]
     ) -> Template | Redirect:
@@ -134,7 +139,7 @@ class TeamsConsole(Controller):
             request, team_id, lambda: teams.add_member(actor, team_id, _number(data.staff_id))
         )
 
-    @post("/{team_id:int}/members/{staff_id:int}/remove")
+    @post("/{team_id:int}/members/{staff_id:int}/remove", guards=TEAM_LEADS)
     async def remove_member(
         self, request: Request, team_id: FromPath[int], staff_id: FromPath[int]
     ) -> Template | Redirect:

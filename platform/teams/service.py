@@ -204,7 +204,27 @@ async def make_default(actor: Actor, team_id: int) -> None:
         )
 
 
+async def manages(actor: Actor, team_id: int) -> bool:
+    """Whether ``actor`` may change the team's members: an admin, or a supervisor in it."""
+    async with database.acquire() as conn:
+        return bool(
+            await conn.fetchval(
+                "SELECT u.role = 'admin' OR (u.role = 'supervisor' AND EXISTS ("
+                " SELECT 1 FROM team_member m WHERE m.staff_id = u.id AND m.team_id = $2))"
+                " FROM staff_user u WHERE u.id = $1 AND u.disabled_at IS NULL",
+                actor.id,
+                team_id,
+            )
+        )
+
+
+async def _check_manages(actor: Actor, team_id: int) -> None:
+    if actor.id is not None and not await manages(actor, team_id):
+        raise TeamsError("старший оператор меняет состав только своих команд")
+
+
 async def add_member(actor: Actor, team_id: int, staff_id: int) -> None:
+    await _check_manages(actor, team_id)
     async with database.transaction():
         team = await _locked_team(team_id)
         if team["archived_at"] is not None:
@@ -241,6 +261,7 @@ async def join_in_transaction(conn: asyncpg.Connection, team_id: int, staff_id: 
 
 async def remove_member(actor: Actor, team_id: int, staff_id: int) -> None:
     """Take someone out of a team: from now on they see neither its queue nor its chats."""
+    await _check_manages(actor, team_id)
     async with database.transaction():
         team = await _locked_team(team_id)
         removed = (
