@@ -103,6 +103,7 @@ class ServerProcess:
         environment = {**os.environ, "DATABASE_URL": database_url, **env}
         for name in unset:  # e.g. OKNO_ADMIN_PASSWORD, to start as a fresh install does
             environment.pop(name, None)
+        data_dir.mkdir(parents=True, exist_ok=True)  # a shared /tmp may have been cleaned
         self.output = self.log.open("w")
         self.process = subprocess.Popen(
             [
