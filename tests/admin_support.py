@@ -15,7 +15,7 @@ import httpx
 
 from tests.conftest import ADMIN_PASSWORD, ROOT, csrf_from
 
-BASE_URL_VARIABLE = "OKNO_TEST_BASE_URL"  # set by the session's ``server`` fixture
+BASE_URL_VARIABLE = "TEST_SESSION_SERVER_URL"  # set by the session's ``server`` fixture
 
 
 class Console:

@@ -150,7 +150,7 @@ class ServerProcess:
 def server(database_url: str) -> Iterator[ServerProcess]:
     process = ServerProcess(database_url)
     # Helpers that act as the admin (tests/chat_support.py's team helpers) find it here.
-    os.environ["OKNO_TEST_BASE_URL"] = process.url
+    os.environ["TEST_SESSION_SERVER_URL"] = process.url
     yield process
     process.stop()
 
