@@ -210,3 +210,52 @@ async def test_a_supervisor_changes_the_members_of_their_own_teams_only(
     audit = html.unescape(await admin.open(f"/admin/audit/?entity=team&actor={lead.login}"))
     assert "добавлен участник" in audit
     assert "удалён участник" in audit
+
+
+async def test_the_default_team_is_changed_and_new_operators_join_it(
+    base_url, admin, make_staff
+) -> None:
+    name = f"Новички {secrets.token_hex(2)}"
+    team = await admin.create_team(name)
+    assert (
+        await admin.submit(f"/admin/teams/{team}", f"/admin/teams/{team}/default")
+    ).status_code == 303
+    try:
+        await admin.create_account(f"new-{secrets.token_hex(2)}", "operator", STAFF_PASSWORD)
+        assert name in html.unescape(await admin.open("/admin/staff/"))
+        renamed = f"{name} (переименована)"
+        response = await admin.submit(
+            f"/admin/teams/{team}", f"/admin/teams/{team}/rename", name=renamed
+        )
+        assert response.status_code == 303
+        assert renamed in html.unescape(admin.page)
+    finally:
+        assert (await admin.submit("/admin/teams/1", "/admin/teams/1/default")).status_code == 303
+    audit = html.unescape(await admin.open("/admin/audit/?entity=team"))
+    assert f"name: {name} → {renamed}" in audit
+    assert f"default: {renamed} → Поддержка" in audit
+
+
+async def test_a_topic_is_edited_and_clients_see_the_new_title(base_url, admin) -> None:
+    slug = f"e-{secrets.token_hex(2)}"
+    await admin.create_topic(slug, "Старое название", 1)
+    row = (await admin.open("/admin/topics/")).split(f"<td>{slug}</td>")[1]
+    topic = re.search(r'/admin/topics/(\d+)/edit"', row).group(1)
+    response = await admin.submit(
+        "/admin/topics/",
+        f"/admin/topics/{topic}/edit",
+        title="Новое название",
+        team_id="1",
+        assignment="manual",
+    )
+    assert response.status_code == 303
+    async with httpx.AsyncClient(base_url=base_url) as visitor:
+        page = (await visitor.get("/chat")).text
+    assert "Новое название" in page
+    assert "Старое название" not in page
+    await admin.archive_topic(slug)
+    async with httpx.AsyncClient(base_url=base_url) as visitor:
+        assert "Новое название" not in (await visitor.get("/chat")).text
+    audit = html.unescape(await admin.open("/admin/audit/?entity=topic"))
+    assert "title: Старое название → Новое название" in audit
+    assert "assignment: round_robin → manual" in audit
