@@ -433,28 +433,23 @@ class Account(msgspec.Struct, frozen=True):
     max_chats: int
     must_change_password: bool
     disabled_at: datetime | None
-    locked_until: datetime | None
-    failed_logins: int
+    failed_logins: int  # failed sign-ins with this login in the back-off's window (a day)
+    locked_until: datetime | None  # while the login is held back
 
     @property
     def locked(self) -> bool:
-        return self.locked_until is not None and self.locked_until > datetime.now(UTC)
+        return self.locked_until is not None
 
 
 ACCOUNT_COLUMNS = (
-    "id, login, display_name, pseudonym, role, max_chats, must_change_password, disabled_at,"
-    " locked_until, failed_logins"
+    "id, login, display_name, pseudonym, role, max_chats, must_change_password, disabled_at"
 )
-
-
-def _account(row: asyncpg.Record) -> Account:
-    return Account(**{**dict(row), "role": Role(row["role"])})
 
 
 async def list_accounts() -> list[Account]:
     async with database.acquire() as conn:
         rows = await conn.fetch(f"SELECT {ACCOUNT_COLUMNS} FROM staff_user ORDER BY login")
-    return [_account(row) for row in rows]
+        return [await _account_with_backoff(conn, row) for row in rows]
 
 
 async def get_account(login: str) -> Account:
@@ -462,9 +457,24 @@ async def get_account(login: str) -> Account:
         row = await conn.fetchrow(
             f"SELECT {ACCOUNT_COLUMNS} FROM staff_user WHERE login = $1", login
         )
-    if row is None:
-        raise StaffError(f"нет пользователя {login}")
-    return _account(row)
+        if row is None:
+            raise StaffError(f"нет пользователя {login}")
+        return await _account_with_backoff(conn, row)
+
+
+async def _account_with_backoff(conn: asyncpg.Connection, row: asyncpg.Record) -> Account:
+    """The account with its login's sign-in back-off (per address back-off is not the
+    account's: an admin does not lift it)."""
+    login_hash = _keyed("login", row["login"])
+    failures = await conn.fetchval(
+        "SELECT count(*) FROM staff_login_failure"
+        " WHERE login_hash = $1 AND at > now() - interval '1 day'",
+        login_hash,
+    )
+    held = await _held_until(conn, "login_hash", login_hash, get_settings().login_max_failures)
+    return Account(
+        **{**dict(row), "role": Role(row["role"])}, failed_logins=failures, locked_until=held
+    )
 
 
 async def _locked_account(conn: asyncpg.Connection, login: str) -> asyncpg.Record:
@@ -560,17 +570,19 @@ async def _other_admin(conn: asyncpg.Connection, user_id: int) -> bool:
 async def reset_password(actor: Actor, login: str) -> str:
     """A one-time password (returned once, stored only as a hash) that must be changed."""
     password = secrets.token_urlsafe(12)
-    password_hash = await passwords.hash_password(password)
+    password_hash = await passwords.hash_password(password, login)
     async with database.transaction():
         conn = database.connection()
         row = await _locked_account(conn, login)
         if row["disabled_at"] is not None:
             raise StaffError("учётная запись отключена: сначала включите её")
         await conn.execute(
-            "UPDATE staff_user SET password_hash = $2, must_change_password = true,"
-            " failed_logins = 0, locked_until = NULL WHERE id = $1",
+            "UPDATE staff_user SET password_hash = $2, must_change_password = true WHERE id = $1",
             row["id"],
             password_hash,
+        )
+        await conn.execute(
+            "DELETE FROM staff_login_failure WHERE login_hash = $1", _keyed("login", login)
         )
         await _end_sessions(conn, row["id"])
         await audit.record(
@@ -588,20 +600,21 @@ async def unlock(actor: Actor, login: str) -> None:
     """Lift a lock-out after failed sign-ins before it runs out."""
     async with database.transaction():
         conn = database.connection()
-        row = await _locked_account(conn, login)
-        if row["locked_until"] is None and row["failed_logins"] == 0:
-            return
-        await conn.execute(
-            "UPDATE staff_user SET failed_logins = 0, locked_until = NULL WHERE id = $1",
-            row["id"],
+        await _locked_account(conn, login)
+        cleared = await conn.fetchval(
+            "WITH gone AS (DELETE FROM staff_login_failure WHERE login_hash = $1 RETURNING 1)"
+            " SELECT count(*) FROM gone",
+            _keyed("login", login),
         )
+        if not cleared:
+            return
         await audit.record(
             actor,
             Entity.ACCOUNT,
             login,
             "разблокирован",
-            {"locked_until": row["locked_until"], "failed_logins": row["failed_logins"]},
-            {"locked_until": None, "failed_logins": 0},
+            {"failed_logins": cleared},
+            {"failed_logins": 0},
         )
 
 
