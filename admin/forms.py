@@ -22,3 +22,30 @@ class NewStaffForm(msgspec.Struct):
     display_name: str = ""
     role: str = ""
     password: str = ""
+    team: str = ""
+    max_chats: str = ""
+
+
+class ProfileForm(msgspec.Struct):
+    display_name: str = ""
+    pseudonym: str = ""
+    max_chats: str = ""
+
+
+class RoleForm(msgspec.Struct):
+    role: str = ""
+
+
+class NameForm(msgspec.Struct):
+    name: str = ""
+
+
+class MemberForm(msgspec.Struct):
+    staff_id: str = ""
+
+
+class TopicForm(msgspec.Struct):
+    slug: str = ""
+    title: str = ""
+    team_id: str = ""
+    assignment: str = ""

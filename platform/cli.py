@@ -127,8 +127,17 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     password = _password(f"Пароль для {args.login}")
 
     async def work() -> None:
-        user = await staff_service.create_user(args.login, Role(args.role), password, args.name)
-        print(f"okno: добавлен {user.login} ({user.role}), псевдоним {user.pseudonym}")
+        user = await staff_service.create_user(
+            args.login,
+            Role(args.role),
+            password,
+            args.name,
+            team=args.team,
+            max_chats=args.max_chats,
+        )
+        teams = await staff_service.team_names_of(user.id)
+        where = f", команда {', '.join(teams)}" if teams else ""
+        print(f"okno: добавлен {user.login} ({user.role}), псевдоним {user.pseudonym}{where}")
 
     return _run(work)
 
@@ -148,7 +157,7 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
     from okno.platform.staff import service as staff_service
 
     async def work() -> None:
-        await staff_service.disable_user(args.login)
+        await staff_service.disable_user(args.login)  # audited as the command line
         print(f"okno: {args.login} отключён, его сеансы завершены")
 
     return _run(work)
@@ -246,6 +255,12 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("login")
     add.add_argument("--role", required=True, choices=[role.value for role in Role])
     add.add_argument("--name", help="имя для консоли")
+    add.add_argument(
+        "--team", help="команда оператора (по умолчанию — команда по умолчанию, «Поддержка»)"
+    )
+    add.add_argument(
+        "--max-chats", type=int, help="диалогов одновременно (по умолчанию 5)", metavar="N"
+    )
     add.set_defaults(handler=cmd_user_add)
     users.add_parser("list", help="список").set_defaults(handler=cmd_user_list)
     disable = users.add_parser("disable", help="отключить и завершить сеансы")

@@ -13,6 +13,7 @@ APP_REGISTRY = AppRegistry(
         "okno.platform.staff.piccolo_app",
         "okno.platform.audit.piccolo_app",
         "okno.platform.chat.piccolo_app",
+        "okno.platform.teams.piccolo_app",
         "okno.platform.consent.piccolo_app",
         "okno.platform.rights.piccolo_app",
         "okno.platform.erasure.piccolo_app",

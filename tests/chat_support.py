@@ -11,6 +11,7 @@ import httpx
 import websockets
 
 from okno.platform import database
+from tests.admin_support import admin_console
 from tests.conftest import staff_client
 
 
@@ -146,18 +147,40 @@ class Staff(Peer):
         await self.http_client.aclose()
 
 
-async def join_team(staff_id: int, team_id: int = 1) -> None:
-    async with database.acquire() as conn:
-        await conn.execute(
-            "INSERT INTO team_member (team_id, staff_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            team_id,
-            staff_id,
-        )
+async def join_team(staff_id: int, team_id: int = 1, base_url: str | None = None) -> None:
+    """Put an operator into a team as the admin does, on the team's page (if not there yet)."""
+    admin = await admin_console(base_url)
+    try:
+        await admin.open(f"/admin/teams/{team_id}")
+        if f'<option value="{staff_id}">' in admin.page:
+            response = await admin.submit(
+                f"/admin/teams/{team_id}",
+                f"/admin/teams/{team_id}/members",
+                staff_id=str(staff_id),
+            )
+            assert response.status_code == 303, admin.alert()
+        else:  # new operators join the default team (team 1, «Поддержка») when created
+            assert f"/admin/teams/{team_id}/members/{staff_id}/remove" in admin.page
+    finally:
+        await admin.close()
 
 
-async def new_team(name: str) -> int:
-    async with database.acquire() as conn:
-        return await conn.fetchval("INSERT INTO team (name) VALUES ($1) RETURNING id", name)
+async def leave_team(staff_id: int, team_id: int = 1, base_url: str | None = None) -> None:
+    """Take an operator out of a team as the admin does, on the team's page."""
+    admin = await admin_console(base_url)
+    try:
+        await admin.remove_member(team_id, staff_id)
+    finally:
+        await admin.close()
+
+
+async def new_team(name: str, base_url: str | None = None) -> int:
+    """A team created on «Команды»; returns its id."""
+    admin = await admin_console(base_url)
+    try:
+        return await admin.create_team(name)
+    finally:
+        await admin.close()
 
 
 async def log_rows(subject_id: str) -> list[tuple[str, str, list[str]]]:

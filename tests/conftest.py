@@ -96,11 +96,17 @@ def free_port() -> int:
 class ServerProcess:
     """``okno serve`` in a child process, as a user runs it."""
 
-    def __init__(self, database_url: str, workers: int = 1, **env: str) -> None:
+    def __init__(
+        self, database_url: str, workers: int = 1, unset: tuple[str, ...] = (), **env: str
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = DATA_DIR / f"server-{self.port}.log"
+        data_dir = Path(env.get("OKNO_DATA_DIR", DATA_DIR))
+        self.log = data_dir / f"server-{self.port}.log"
         environment = {**os.environ, "DATABASE_URL": database_url, **env}
+        for name in unset:  # e.g. OKNO_ADMIN_PASSWORD, to start as a fresh install does
+            environment.pop(name, None)
+        data_dir.mkdir(parents=True, exist_ok=True)  # a shared /tmp may have been cleaned
         self.output = self.log.open("w")
         self.process = subprocess.Popen(
             [
@@ -146,6 +152,8 @@ class ServerProcess:
 @pytest.fixture(scope="session")
 def server(database_url: str) -> Iterator[ServerProcess]:
     process = ServerProcess(database_url)
+    # Helpers that act as the admin (tests/chat_support.py's team helpers) find it here.
+    os.environ["TEST_SESSION_SERVER_URL"] = process.url
     yield process
     process.stop()
 

@@ -12,7 +12,7 @@ import websockets
 
 from okno.platform import database
 from okno.platform.staff.roles import Role
-from tests.chat_support import Client, Staff, join_team, log_rows, subject_of
+from tests.chat_support import Client, Staff, join_team, leave_team, log_rows, subject_of
 from tests.conftest import ServerProcess, staff_client
 
 
@@ -359,6 +359,7 @@ async def test_an_operator_reaches_only_conversations_of_their_teams(
     ack = await client.say("вопрос для команды")
     conversation = ack["conversation"]
     outsider_user = await make_staff(Role.OPERATOR)
+    await leave_team(outsider_user.id)  # new operators join «Поддержка»: this one is in no team
     outsider = await Staff.open(base_url, outsider_user.login)
     frames = [
         {"type": "open", "conversation": conversation},

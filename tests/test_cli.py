@@ -100,3 +100,35 @@ def test_an_unreachable_database_is_reported() -> None:
     )
     assert result.returncode == 1
     assert "база данных недоступна" in result.stderr
+
+
+def test_user_add_puts_an_operator_into_the_team_named() -> None:
+    login = f"op-{secrets.token_hex(3)}"
+    added = okno("user", "add", login, "--role", "operator", password=STAFF_PASSWORD)
+    assert added.returncode == 0, added.stderr
+    assert "команда Поддержка" in added.stdout  # the default team
+    other = f"op-{secrets.token_hex(3)}"
+    added = okno(
+        "user", "add", other, "--role", "operator", "--team", "Поддержка", "--max-chats", "3",
+        password=STAFF_PASSWORD,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "команда Поддержка" in added.stdout
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--role", "operator", "--team", "Нет такой"], "нет действующей команды «Нет такой»"),
+        (["--role", "dpo", "--team", "Поддержка"], "в команды входят только операторы"),
+        (["--role", "operator", "--max-chats", "500"], "одновременных диалогов: от 0 до 100"),
+    ],
+)
+def test_user_add_refuses_a_bad_team_or_capacity_and_adds_nobody(
+    extra: list[str], message: str
+) -> None:
+    login = f"op-{secrets.token_hex(3)}"
+    refused = okno("user", "add", login, *extra, password=STAFF_PASSWORD)
+    assert refused.returncode == 1
+    assert message in refused.stderr
+    assert login not in okno("user", "list").stdout

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
+import re
 import uuid
+from collections.abc import Callable
 
 import asyncpg
 import httpx
@@ -14,8 +17,9 @@ import pytest
 from okno.platform import database
 from okno.platform.consent import documents
 from okno.platform.staff.roles import Role
+from tests.admin_support import admin_console
 from tests.chat_support import Client, Staff, log_rows, subject_of
-from tests.conftest import staff_client
+from tests.conftest import csrf_from, staff_client
 
 
 @pytest.fixture
@@ -101,7 +105,7 @@ async def test_a_new_version_leaves_earlier_consents_pointing_at_theirs(
 
 
 async def test_no_field_is_requested_without_a_consent_whose_purpose_allows_it(
-    chat, supervisor
+    base_url, chat, supervisor
 ) -> None:
     client, conversation = chat
     await supervisor.send(type="request_field", conversation=conversation, field="phone")
@@ -114,20 +118,38 @@ async def test_no_field_is_requested_without_a_consent_whose_purpose_allows_it(
     ):
         await supervisor.send(type="request_field", conversation=conversation, field=field)
         assert (await supervisor.until("error"))["code"] == code, field
-    async with database.acquire() as conn:
-        await conn.execute(
-            "UPDATE purpose SET fields = array_remove(fields, 'city') WHERE code = 'support'"
-        )
+    # The admin unticks «Город» in the support purpose on «Согласия».
+    await edit_support_fields(base_url, lambda fields: [f for f in fields if f != "city"])
     try:
         await supervisor.send(type="request_field", conversation=conversation, field="city")
         error = await supervisor.until("error")
         assert error["code"] == "forbidden"
         assert "не входит в цель" in error["message"]
     finally:
-        async with database.acquire() as conn:
-            await conn.execute(
-                "UPDATE purpose SET fields = fields || '{city}' WHERE code = 'support'"
-            )
+        await edit_support_fields(base_url, lambda fields: [*fields, "city"])
+
+
+async def edit_support_fields(base_url: str, change: Callable[[list[str]], list[str]]) -> None:
+    """Submit the support purpose's form on /admin/consent with its fields changed."""
+    admin = await admin_console(base_url)
+    try:
+        page = await admin.open("/admin/consent")
+        form = page.split('action="/admin/consent/purposes/support"')[1].split("</form>")[0]
+        name = html.unescape(re.search(r'name="name" value="([^"]*)"', form).group(1))
+        days = re.search(r'name="retention_days" value="(\d+)"', form).group(1)
+        ticked = re.findall(r'name="fields" value="([^"]+)" checked', form)
+        response = await admin.http.post(
+            "/admin/consent/purposes/support",
+            data={
+                "name": name,
+                "retention_days": days,
+                "fields": change(ticked),
+                "_csrf_token": csrf_from(page),
+            },
+        )
+        assert response.status_code == 303, response.text
+    finally:
+        await admin.close()
 
 
 async def test_the_consent_button_records_proof_and_a_receipt(base_url, chat, supervisor) -> None:

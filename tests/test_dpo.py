@@ -322,6 +322,8 @@ async def test_a_retention_run_destroys_exactly_what_is_due(base_url, db, superv
     withdrawn_fresh = await make_person(base_url, supervisor)
     aged = await make_person(base_url, supervisor)
     async with database.acquire() as conn:
+        # Moving time: a message three years old, a field past its term, withdrawals 30 and
+        # 1 days ago, and an act past its own keeping term; no surface should backdate these.
         await conn.execute(
             "UPDATE message SET created_at = now() - interval '1096 days'"
             " WHERE conversation_id = $1 AND body = $2",

@@ -153,6 +153,7 @@ async def test_consent_withdrawn_after_scheduling_is_honoured(
             conn, subject, given["id"], consent.Proof(channel="portal", control="test:отзыв")
         )
     async with database.acquire() as conn:
+        # Moving time: the mailing's scheduled moment arrives now.
         await conn.execute("UPDATE mailing SET scheduled_at = now() WHERE id = $1", mailing_id)
     report = await wait_until_sent(mailing_id)
     assert (report["delivered"], report["skipped"]) == (0, 1)

@@ -26,7 +26,7 @@ from okno.platform.chat.frames import CLIENT_FRAME_TYPES, STAFF_FRAME_TYPES
 from okno.platform.staff import service as staff_service
 from okno.platform.staff.roles import Role
 from okno.platform.web.access import declared_access
-from tests.chat_support import Client, join_team, new_team
+from tests.chat_support import Client, join_team, leave_team, new_team
 from tests.conftest import STAFF_PASSWORD, ServerProcess, csrf_from, staff_client
 
 pytestmark = pytest.mark.timeout(60)
@@ -37,6 +37,7 @@ DPO = frozenset({Role.DPO})
 ADMIN = frozenset({Role.ADMIN})
 CONSENT_ADMIN = frozenset({Role.ADMIN, Role.DPO})
 MAILINGS = frozenset({Role.ADMIN, Role.SUPERVISOR})
+TEAM_LEADS = frozenset({Role.ADMIN, Role.SUPERVISOR})  # a supervisor: members of own teams
 
 # ---------------------------------------------------------------- the matrix
 # Every route and its audience. A route missing here (or declaring another audience) fails
@@ -54,6 +55,29 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /admin/staff": ADMIN,
     "POST /admin/staff": ADMIN,
     "POST /admin/staff/{login:str}/disable": ADMIN,
+    "GET /admin/staff/{login:str}": ADMIN,
+    "POST /admin/staff/{login:str}/enable": ADMIN,
+    "POST /admin/staff/{login:str}/profile": ADMIN,
+    "POST /admin/staff/{login:str}/role": ADMIN,
+    "POST /admin/staff/{login:str}/password": ADMIN,
+    "POST /admin/staff/{login:str}/unlock": ADMIN,
+    "GET /admin/teams": TEAM_LEADS,
+    "POST /admin/teams": ADMIN,
+    "GET /admin/teams/{team_id:int}": TEAM_LEADS,
+    "POST /admin/teams/{team_id:int}/rename": ADMIN,
+    "POST /admin/teams/{team_id:int}/archive": ADMIN,
+    "POST /admin/teams/{team_id:int}/restore": ADMIN,
+    "POST /admin/teams/{team_id:int}/default": ADMIN,
+    "POST /admin/teams/{team_id:int}/members": TEAM_LEADS,
+    "POST /admin/teams/{team_id:int}/members/{staff_id:int}/remove": TEAM_LEADS,
+    "GET /admin/topics": ADMIN,
+    "POST /admin/topics": ADMIN,
+    "POST /admin/topics/{topic_id:int}/edit": ADMIN,
+    "POST /admin/topics/{topic_id:int}/up": ADMIN,
+    "POST /admin/topics/{topic_id:int}/down": ADMIN,
+    "POST /admin/topics/{topic_id:int}/archive": ADMIN,
+    "POST /admin/topics/{topic_id:int}/restore": ADMIN,
+    "GET /admin/audit": ADMIN,
     "GET /admin/chats": CHAT,
     "GET /admin/consent": CONSENT_ADMIN,
     "GET /admin/consent/documents/{slug:str}": CONSENT_ADMIN,
@@ -453,7 +477,8 @@ async def test_each_staff_frame_admits_exactly_the_chat_roles(base_url, world, k
 
 async def test_an_operator_outside_the_team_reaches_nothing_of_it(base_url, world) -> None:
     login = f"outsider-{secrets.token_hex(3)}"
-    await staff_service.create_user(login, Role.OPERATOR, STAFF_PASSWORD)
+    user = await staff_service.create_user(login, Role.OPERATOR, STAFF_PASSWORD)
+    await leave_team(user.id)  # new operators join «Поддержка»: this one is in no team
     http = await staff_client(base_url, login)
     outsider = Identity("outsider", dict(http.cookies), http.csrf, Role.OPERATOR)  # type: ignore[attr-defined]
     await http.aclose()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
-from okno.admin.forms import NewStaffForm
+from okno.admin.controllers.teams import actor_of
+from okno.admin.forms import NewStaffForm, ProfileForm, RoleForm
+from okno.platform.audit.service import Actor
 from okno.platform.staff import passwords
 from okno.platform.staff import service as staff_service
 from okno.platform.staff.roles import ROLE_LABELS, Role
+from okno.platform.teams import service as teams
 from okno.platform.web.access import ANY_STAFF, current_staff, staff
 
 
@@ -32,16 +37,43 @@ class StaffAccountsController(Controller):
     async def _page(
         self, request: Request, error: str | None = None, status: int = 200
     ) -> Template:
+        all_teams = await teams.list_teams()
         return Template(
             "admin/staff.html",
             context={
                 "user": await current_staff(request),
-                "accounts": await staff_service.list_users(),
+                "accounts": await staff_service.list_accounts(),
                 "roles": list(Role),
                 "role_labels": ROLE_LABELS,
+                "teams": [t for t in all_teams if t.archived_at is None],
+                "team_names": _team_names(all_teams),
+                "default_max_chats": staff_service.DEFAULT_MAX_CHATS,
                 "error": error,
             },
             status_code=status,
+        )
+
+    async def _account(
+        self,
+        request: Request,
+        login: str,
+        error: str | None = None,
+        one_time_password: str | None = None,
+    ) -> Template:
+        account = await staff_service.get_account(login)
+        all_teams = await teams.list_teams()
+        return Template(
+            "admin/account.html",
+            context={
+                "user": await current_staff(request),
+                "account": account,
+                "member_of": [t for t in all_teams if account.id in t.member_ids],
+                "roles": list(Role),
+                "role_labels": ROLE_LABELS,
+                "error": error,
+                "one_time_password": one_time_password,
+            },
+            status_code=HTTP_400_BAD_REQUEST if error else 200,
         )
 
     @get("/")
@@ -57,8 +89,21 @@ class StaffAccountsController(Controller):
         except ValueError:
             return await self._page(request, "Выберите роль из списка.", HTTP_400_BAD_REQUEST)
         try:
+            max_chats = int(data.max_chats) if data.max_chats.strip() else None
+            team = int(data.team) if data.team.strip() else None
+        except ValueError:
+            return await self._page(
+                request, "Не удалось добавить: укажите число диалогов цифрами.", 400
+            )
+        try:
             await staff_service.create_user(
-                data.login.strip().lower(), role, data.password, data.display_name.strip() or None
+                data.login.strip().lower(),
+                role,
+                data.password,
+                data.display_name.strip() or None,
+                team=team if role in teams.MEMBER_ROLES else None,
+                max_chats=max_chats,
+                actor=await actor_of(request),
             )
         except (staff_service.StaffError, passwords.WeakPasswordError) as problem:
             return await self._page(
@@ -66,13 +111,88 @@ class StaffAccountsController(Controller):
             )
         return Redirect("/admin/staff", status_code=303)
 
+    @get("/{login:str}")
+    async def account(self, request: Request, login: FromPath[str]) -> Template:
+        try:
+            return await self._account(request, login)
+        except staff_service.StaffError as problem:
+            return await self._page(request, f"{problem}.", HTTP_400_BAD_REQUEST)
+
+    async def _change(
+        self, request: Request, login: str, change: Callable[[Actor], Awaitable[None]]
+    ) -> Template | Redirect:
+        try:
+            await change(await actor_of(request))
+        except staff_service.StaffError as problem:
+            try:
+                return await self._account(request, login, f"Не удалось: {problem}.")
+            except staff_service.StaffError:
+                return await self._page(request, f"{problem}.", HTTP_400_BAD_REQUEST)
+        return Redirect(f"/admin/staff/{login}", status_code=303)
+
+    @post("/{login:str}/profile")
+    async def profile(
+        self, request: Request, login: FromPath[str], data: URLEncodedBody[ProfileForm]
+    ) -> Template | Redirect:
+        async def change(actor: Actor) -> None:
+            try:
+                max_chats = int(data.max_chats)
+            except ValueError:
+                raise staff_service.StaffError("укажите число диалогов цифрами") from None
+            profile = staff_service.Profile(data.display_name, data.pseudonym, max_chats)
+            await staff_service.update_profile(actor, login, profile)
+
+        return await self._change(request, login, change)
+
+    @post("/{login:str}/role")
+    async def role(
+        self, request: Request, login: FromPath[str], data: URLEncodedBody[RoleForm]
+    ) -> Template | Redirect:
+        async def change(actor: Actor) -> None:
+            if data.role not in {r.value for r in Role}:
+                raise staff_service.StaffError("выберите роль из списка")
+            await staff_service.set_role(actor, login, Role(data.role))
+
+        return await self._change(request, login, change)
+
+    @post("/{login:str}/password")
+    async def reset_password(self, request: Request, login: FromPath[str]) -> Template:
+        """A one-time password, shown on this response only; it must be changed at sign-in."""
+        try:
+            password = await staff_service.reset_password(await actor_of(request), login)
+        except staff_service.StaffError as problem:
+            try:
+                return await self._account(request, login, f"Не удалось: {problem}.")
+            except staff_service.StaffError:
+                return await self._page(request, f"{problem}.", HTTP_400_BAD_REQUEST)
+        response = await self._account(request, login, one_time_password=password)
+        response.headers["cache-control"] = "no-store"
+        return response
+
+    @post("/{login:str}/unlock")
+    async def unlock(self, request: Request, login: FromPath[str]) -> Template | Redirect:
+        return await self._change(request, login, lambda a: staff_service.unlock(a, login))
+
+    @post("/{login:str}/enable")
+    async def enable(self, request: Request, login: FromPath[str]) -> Template | Redirect:
+        return await self._change(request, login, lambda a: staff_service.enable_user(a, login))
+
     @post("/{login:str}/disable")
     async def disable(self, request: Request, login: FromPath[str]) -> Template | Redirect:
         user = await current_staff(request)
         if user is not None and user.login == login:
             return await self._page(request, "Нельзя отключить собственную учётную запись.", 400)
-        try:
-            await staff_service.disable_user(login)
-        except staff_service.StaffError as problem:
-            return await self._page(request, str(problem), HTTP_400_BAD_REQUEST)
-        return Redirect("/admin/staff", status_code=303)
+
+        async def change(actor: Actor) -> None:
+            await staff_service.disable_user(login, actor)
+
+        return await self._change(request, login, change)
+
+
+def _team_names(all_teams: list[teams.TeamInfo]) -> dict[int, list[str]]:
+    """Each staff id with the names of the teams it belongs to."""
+    names: dict[int, list[str]] = {}
+    for team in all_teams:
+        for member in team.member_ids:
+            names.setdefault(member, []).append(team.name)
+    return names

@@ -32,9 +32,12 @@ class Upload(msgspec.Struct):
     file: UploadFile
 
 
+TAG_PATTERN = r"^[a-zа-яё0-9_-]{1,30}$"
+
+
 class TagsIn(msgspec.Struct, forbid_unknown_fields=True):
     tags: Annotated[
-        list[Annotated[str, msgspec.Meta(pattern=r"^[a-zа-яё0-9_-]{1,30}$")]],
+        list[Annotated[str, msgspec.Meta(pattern=TAG_PATTERN)]],
         msgspec.Meta(max_length=10),
     ]
 
@@ -103,11 +106,21 @@ class StaffChatApi(Controller):
 
     @get("/conversations")
     async def conversations(
-        self, request: Request, box: FromQuery[str] = "mine", q: FromQuery[str | None] = None
+        self,
+        request: Request,
+        box: FromQuery[str] = "mine",
+        q: FromQuery[str | None] = None,
+        tag: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
-        """Conversations in one box (queue, mine, team, all), optionally matching a search."""
+        """Conversations in one box (queue, mine, team, all), optionally matching a search or
+        carrying a tag."""
         scope = await self._scope(request)
         where, args = _box(scope, box)
+        if tag:
+            if not re.fullmatch(TAG_PATTERN, tag):
+                raise ClientException("метка: строчные буквы, цифры, _ и -, до 30 символов")
+            where += f" AND ${len(args) + 2} = ANY(c.tags)"
+            args.append(tag)
         # Blocked subjects' conversations are not listed (okno.platform.rights.blocking).
         where += " AND NOT EXISTS (SELECT 1 FROM subject bs WHERE bs.id = c.subject_id"
         where += " AND bs.blocked_at IS NOT NULL)"
@@ -229,11 +242,7 @@ class StaffChatApi(Controller):
             await service.visible_conversation(scope, conversation_id)
         except ChatError as refused:
             raise _refuse(refused) from None
-        tags = sorted(set(data.tags))
-        async with database.acquire() as conn:
-            await conn.execute(
-                "UPDATE conversation SET tags = $2 WHERE id = $1", conversation_id, tags
-            )
+        tags = await service.set_tags(conversation_id, data.tags)
         return {"id": conversation_id, "tags": tags}
 
     @get("/directory")
@@ -252,7 +261,9 @@ class StaffChatApi(Controller):
                 " GROUP BY u.id, p.status, p.seen_at ORDER BY u.display_name",
                 summaries.get_settings().presence_timeout_seconds,
             )
-            teams = await conn.fetch("SELECT id, name FROM team ORDER BY name")
+            teams = await conn.fetch(
+                "SELECT id, name FROM team WHERE archived_at IS NULL ORDER BY name"
+            )
         return {
             "staff": [
                 {

@@ -1,4 +1,4 @@
-"""Operator presence from heartbeats, and round-robin assignment of waiting conversations."""
+"""Operator presence from heartbeats, and assignment of waiting conversations by topic."""
 
 from __future__ import annotations
 
@@ -44,40 +44,60 @@ async def sweep_presence() -> list[int]:
     return [row["staff_id"] for row in rows]
 
 
+# An online operator or supervisor of the team with room for one more chat. Round robin
+# takes whoever was assigned longest ago; least loaded takes whoever holds fewest open chats
+# first ($3), then the same turn order.
 CANDIDATE = """
 SELECT u.id, u.display_name FROM staff_user u
 JOIN team_member tm ON tm.staff_id = u.id AND tm.team_id = $1
 JOIN staff_presence p ON p.staff_id = u.id
+CROSS JOIN LATERAL (
+    SELECT count(*) AS open FROM conversation c
+    WHERE c.assignee_id = u.id AND c.status IN ('new', 'open', 'pending')
+) load
 WHERE p.status = 'online' AND p.seen_at >= now() - make_interval(secs => $2)
   AND u.disabled_at IS NULL AND u.role IN ('operator', 'supervisor')
-  AND (SELECT count(*) FROM conversation c
-       WHERE c.assignee_id = u.id AND c.status IN ('new', 'open', 'pending')) < u.max_chats
-ORDER BY p.last_assigned_at NULLS FIRST, u.id
+  AND load.open < u.max_chats
+ORDER BY CASE WHEN $3::boolean THEN load.open ELSE 0 END, p.last_assigned_at NULLS FIRST, u.id
 LIMIT 1
 FOR UPDATE OF p SKIP LOCKED
 """
 
+# The oldest waiting conversation whose topic assigns automatically, leaving out the teams
+# already found to have nobody free in this pass ($1): one full team holds up no other.
+NEXT_WAITING = """
+SELECT c.id, c.subject_id, c.status, c.assignee_id, c.team_id, c.last_seq, c.last_version,
+       coalesce(t.assignment, 'round_robin') AS assignment
+FROM conversation c LEFT JOIN topic t ON t.id = c.topic_id
+WHERE c.assignee_id IS NULL AND c.waiting_since IS NOT NULL AND c.status <> 'resolved'
+  AND coalesce(t.assignment, 'round_robin') <> 'manual'
+  AND coalesce(c.team_id, 0) <> ALL($1::int[])
+  AND NOT EXISTS (SELECT 1 FROM subject s WHERE s.id = c.subject_id AND s.blocked_at IS NOT NULL)
+ORDER BY c.waiting_since LIMIT 1 FOR UPDATE OF c SKIP LOCKED
+"""
+
 
 async def assign_waiting(limit: int = 20) -> int:
-    """Give waiting conversations, oldest first, to online operators of their team in turn."""
+    """Give waiting conversations, oldest first, to online operators of their team.
+
+    Topics set to manual assignment stay in the queue for an operator to take.
+    """
     from okno.platform.chat.service import assign_in_transaction
 
     assigned = 0
+    full_teams: list[int] = []
     for _ in range(limit):
         async with database.transaction():
             conn = database.connection()
-            conversation = await conn.fetchrow(
-                "SELECT id, subject_id, status, assignee_id, team_id, last_seq, last_version"
-                " FROM conversation c WHERE assignee_id IS NULL AND waiting_since IS NOT NULL"
-                " AND status <> 'resolved' AND NOT EXISTS (SELECT 1 FROM subject s"
-                "  WHERE s.id = c.subject_id AND s.blocked_at IS NOT NULL)"
-                " ORDER BY waiting_since LIMIT 1 FOR UPDATE OF c SKIP LOCKED"
-            )
+            conversation = await conn.fetchrow(NEXT_WAITING, full_teams)
             if conversation is None:
                 break
-            operator = await _candidate(conn, conversation["team_id"])
+            operator = await _candidate(
+                conn, conversation["team_id"], conversation["assignment"] == "least_loaded"
+            )
             if operator is None:
-                break
+                full_teams.append(conversation["team_id"] or 0)
+                continue
             version = await assign_in_transaction(conn, conversation, operator["id"])
             await processing_log.record(
                 *entries(
@@ -93,5 +113,9 @@ async def assign_waiting(limit: int = 20) -> int:
     return assigned
 
 
-async def _candidate(conn: asyncpg.Connection, team_id: int | None) -> asyncpg.Record | None:
-    return await conn.fetchrow(CANDIDATE, team_id, get_settings().presence_timeout_seconds)
+async def _candidate(
+    conn: asyncpg.Connection, team_id: int | None, least_loaded: bool
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        CANDIDATE, team_id, get_settings().presence_timeout_seconds, least_loaded
+    )

@@ -286,7 +286,8 @@ async def start_conversation(
     )
     team_id = await conn.fetchval("SELECT team_id FROM topic WHERE id = $1", topic_id)
     if team_id is None:
-        team_id = await conn.fetchval("SELECT min(id) FROM team")
+        # No topic chosen (or one without a team): the default team's queue.
+        team_id = await conn.fetchval("SELECT id FROM team WHERE is_default")
     await conn.execute(
         "INSERT INTO conversation (subject_id, topic_id, team_id, waiting_since)"
         " VALUES ($1, $2, $3, now())",
@@ -658,6 +659,14 @@ async def system_note(
     return counters["last_version"]
 
 
+async def set_tags(conversation_id: int, tags: list[str]) -> list[str]:
+    """Replace a conversation's tags (the caller checked it may see it); returns them sorted."""
+    tags = sorted(set(tags))
+    async with database.acquire() as conn:
+        await conn.execute("UPDATE conversation SET tags = $2 WHERE id = $1", conversation_id, tags)
+    return tags
+
+
 async def transfer(
     scope: Scope, conversation_id: int, to_staff: int | None, to_team: int | None
 ) -> int:
@@ -686,7 +695,9 @@ async def transfer(
             version = await assign_in_transaction(conn, conversation, to_staff)
             reason = f"передача диалога сотруднику {target['pseudonym']}"
         else:
-            team = await conn.fetchval("SELECT name FROM team WHERE id = $1", to_team)
+            team = await conn.fetchval(
+                "SELECT name FROM team WHERE id = $1 AND archived_at IS NULL", to_team
+            )
             if team is None:
                 raise ChatError("not_found", "нет такой команды")
             await conn.execute(

@@ -21,7 +21,7 @@ SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c
        lm.created_at AS last_at, lm.deleted_at AS last_deleted, lm.attachment_id AS last_attachment,
        (SELECT bs.blocked_at IS NOT NULL FROM subject bs WHERE bs.id = c.subject_id)
          AS subject_blocked,
-       c.staff_unread AS unread
+       c.staff_unread AS unread, c.tags
 FROM conversation c
 LEFT JOIN topic t ON t.id = c.topic_id
 LEFT JOIN team tm ON tm.id = c.team_id
@@ -79,6 +79,7 @@ def for_staff(row: asyncpg.Record) -> dict[str, Any]:
         if row["last_seq_shown"]
         else None,
         "unread": row["unread"],
+        "tags": list(row["tags"]),
         "version": row["last_version"],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],

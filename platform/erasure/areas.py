@@ -351,6 +351,7 @@ not_pd(
     "purpose.name",
     "topic.slug",
     "topic.title",
+    "topic.assignment",
     "team.name",
     "mailing.image_id",
     "mailing.links",

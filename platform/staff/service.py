@@ -13,6 +13,8 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.audit import service as audit
+from okno.platform.audit.service import COMMAND_LINE, Actor, Entity
 from okno.platform.chat import notify
 from okno.platform.secret_key import secret_key
 from okno.platform.settings import get_settings
@@ -20,6 +22,8 @@ from okno.platform.staff import passwords
 from okno.platform.staff.roles import Role
 
 LOGIN_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,39}$"
+DEFAULT_MAX_CHATS = 5  # the column's default (chat_0001)
+MAX_CHATS_LIMIT = 100  # the column's CHECK
 USER_COLUMNS = "id, login, display_name, pseudonym, role, must_change_password, disabled_at"
 
 
@@ -94,33 +98,80 @@ async def create_user(
     display_name: str | None = None,
     *,
     must_change: bool = False,
+    team: int | str | None = None,
+    max_chats: int | None = None,
+    actor: Actor = COMMAND_LINE,
 ) -> StaffUser:
+    """Create an account; an operator joins ``team`` (by default the default team)."""
+    from okno.platform.teams import service as teams
+
     if not re.fullmatch(LOGIN_PATTERN, login):
         raise StaffError(
             "логин: латинские строчные буквы, цифры, точка, дефис; от 2 до 40 символов"
         )
+    if max_chats is not None and not 0 <= max_chats <= MAX_CHATS_LIMIT:
+        raise StaffError(f"одновременных диалогов: от 0 до {MAX_CHATS_LIMIT}")
     password_hash = await passwords.hash_password(password, login)
     async with database.transaction():
+        conn = database.connection()
         try:
-            row = await database.connection().fetchrow(
+            row = await conn.fetchrow(
                 f"INSERT INTO staff_user (login, display_name, pseudonym, role, password_hash,"
-                f" must_change_password) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}",
+                f" must_change_password, max_chats) VALUES ($1, $2, $3, $4, $5, $6,"
+                f" coalesce($7, {DEFAULT_MAX_CHATS})) RETURNING {USER_COLUMNS}",
                 login,
                 display_name or login,
                 f"S-{secrets.token_hex(3)}",
                 role.value,
                 password_hash,
                 must_change,
+                max_chats,
             )
         except asyncpg.UniqueViolationError:
             raise StaffError(f"пользователь {login} уже существует") from None
-    return _user(row)
+        user = _user(row)
+        team_name = None
+        # Operators join the default team unless told otherwise; a supervisor sees every
+        # conversation anyway and joins a team only when one is named.
+        if role == Role.OPERATOR or (role in teams.MEMBER_ROLES and team is not None):
+            try:
+                team_id = await teams.team_id_for(conn, team)
+                if team_id is not None:
+                    await teams.join_in_transaction(conn, team_id, user.id)
+                    team_name = await conn.fetchval("SELECT name FROM team WHERE id = $1", team_id)
+            except teams.TeamsError as problem:
+                raise StaffError(str(problem)) from None
+        elif team is not None:
+            raise StaffError("в команды входят только операторы и старшие операторы")
+        await audit.record(
+            actor,
+            Entity.ACCOUNT,
+            login,
+            "создан",
+            None,
+            {**_audited(user), "max_chats": max_chats or DEFAULT_MAX_CHATS, "team": team_name},
+        )
+    return user
+
+
+def _audited(user: StaffUser) -> dict[str, object]:
+    return {"role": user.role.value, "display_name": user.display_name, "pseudonym": user.pseudonym}
 
 
 async def list_users() -> list[StaffUser]:
     async with database.acquire() as conn:
         rows = await conn.fetch(f"SELECT {USER_COLUMNS} FROM staff_user ORDER BY login")
     return [_user(row) for row in rows]
+
+
+async def team_names_of(user_id: int) -> list[str]:
+    async with database.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT t.name FROM team_member m JOIN team t ON t.id = m.team_id"
+            " WHERE m.staff_id = $1 ORDER BY t.name",
+            user_id,
+        )
+    return [row["name"] for row in rows]
 
 
 async def get_user(login: str) -> StaffUser:
@@ -131,18 +182,17 @@ async def get_user(login: str) -> StaffUser:
     return _user(row)
 
 
-async def disable_user(login: str) -> None:
+async def disable_user(login: str, actor: Actor = COMMAND_LINE) -> None:
     async with database.transaction():
         conn = database.connection()
-        user_id = await conn.fetchval(
-            "UPDATE staff_user SET disabled_at = coalesce(disabled_at, now()) WHERE login = $1"
-            " RETURNING id",
-            login,
+        before = await _locked_account(conn, login)
+        if before["disabled_at"] is not None:
+            return
+        await conn.execute("UPDATE staff_user SET disabled_at = now() WHERE id = $1", before["id"])
+        await _end_sessions(conn, before["id"])
+        await audit.record(
+            actor, Entity.ACCOUNT, login, "отключён", {"disabled": False}, {"disabled": True}
         )
-        if user_id is None:
-            raise StaffError(f"нет пользователя {login}")
-        await conn.execute("DELETE FROM staff_session WHERE user_id = $1", user_id)
-        await announce_sessions_ended(user_id, conn)
 
 
 async def set_password(login: str, password: str, *, must_change: bool = False) -> None:
@@ -162,8 +212,7 @@ async def set_password(login: str, password: str, *, must_change: bool = False) 
         await conn.execute(
             "DELETE FROM staff_login_failure WHERE login_hash = $1", _keyed("login", login)
         )
-        await conn.execute("DELETE FROM staff_session WHERE user_id = $1", user_id)
-        await announce_sessions_ended(user_id, conn)
+        await _end_sessions(conn, user_id)
 
 
 @functools.cache
@@ -408,3 +457,213 @@ async def end_session(token: str) -> None:
         )
     if user_id is not None:
         await announce_sessions_ended(user_id)
+
+
+# Account management in the console (admin). Every change is kept in the staff audit log;
+# those that change rights or credentials end the account's sessions.
+
+
+class Account(msgspec.Struct, frozen=True):
+    """An account as the admin's page shows it."""
+
+    id: int
+    login: str
+    display_name: str
+    pseudonym: str
+    role: Role
+    max_chats: int
+    must_change_password: bool
+    disabled_at: datetime | None
+    failed_logins: int  # failed sign-ins with this login in the back-off's window (a day)
+    locked_until: datetime | None  # while the login is held back
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None
+
+
+ACCOUNT_COLUMNS = (
+    "id, login, display_name, pseudonym, role, max_chats, must_change_password, disabled_at"
+)
+
+
+async def list_accounts() -> list[Account]:
+    async with database.acquire() as conn:
+        rows = await conn.fetch(f"SELECT {ACCOUNT_COLUMNS} FROM staff_user ORDER BY login")
+        return [await _account_with_backoff(conn, row) for row in rows]
+
+
+async def get_account(login: str) -> Account:
+    async with database.acquire() as conn:
+        row = await conn.fetchrow(
+            f"SELECT {ACCOUNT_COLUMNS} FROM staff_user WHERE login = $1", login
+        )
+        if row is None:
+            raise StaffError(f"нет пользователя {login}")
+        return await _account_with_backoff(conn, row)
+
+
+async def _account_with_backoff(conn: asyncpg.Connection, row: asyncpg.Record) -> Account:
+    """The account with its login's sign-in back-off (per address back-off is not the
+    account's: an admin does not lift it)."""
+    login_hash = _keyed("login", row["login"])
+    failures = await conn.fetchval(
+        "SELECT count(*) FROM staff_login_failure"
+        " WHERE login_hash = $1 AND at > now() - interval '1 day'",
+        login_hash,
+    )
+    held = await _held_until(conn, "login_hash", login_hash, get_settings().login_max_failures)
+    return Account(
+        **{**dict(row), "role": Role(row["role"])}, failed_logins=failures, locked_until=held
+    )
+
+
+async def _locked_account(conn: asyncpg.Connection, login: str) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"SELECT {ACCOUNT_COLUMNS} FROM staff_user WHERE login = $1 FOR UPDATE", login
+    )
+    if row is None:
+        raise StaffError(f"нет пользователя {login}")
+    return row
+
+
+async def _end_sessions(conn: asyncpg.Connection, user_id: int) -> None:
+    """End every session of an account in the caller's transaction; its open sockets on
+    every worker close at commit."""
+    await conn.execute("DELETE FROM staff_session WHERE user_id = $1", user_id)
+    await announce_sessions_ended(user_id, conn)
+
+
+class Profile(msgspec.Struct, frozen=True):
+    display_name: str
+    pseudonym: str
+    max_chats: int
+
+
+async def update_profile(actor: Actor, login: str, profile: Profile) -> None:
+    """Display name, pseudonym (what clients see) and capacity (max concurrent chats)."""
+    display_name = " ".join(profile.display_name.split())
+    pseudonym = " ".join(profile.pseudonym.split())
+    if not 1 <= len(display_name) <= 100:
+        raise StaffError("имя: от 1 до 100 символов")
+    if not 1 <= len(pseudonym) <= 40:
+        raise StaffError("псевдоним: от 1 до 40 символов")
+    if not 0 <= profile.max_chats <= MAX_CHATS_LIMIT:
+        raise StaffError(f"одновременных диалогов: от 0 до {MAX_CHATS_LIMIT}")
+    after = {"display_name": display_name, "pseudonym": pseudonym, "max_chats": profile.max_chats}
+    async with database.transaction():
+        conn = database.connection()
+        row = await _locked_account(conn, login)
+        before = {name: row[name] for name in after}
+        if before == after:
+            return
+        try:
+            await conn.execute(
+                "UPDATE staff_user SET display_name = $2, pseudonym = $3, max_chats = $4"
+                " WHERE id = $1",
+                row["id"],
+                display_name,
+                pseudonym,
+                profile.max_chats,
+            )
+        except asyncpg.UniqueViolationError:
+            raise StaffError(f"псевдоним «{pseudonym}» уже занят") from None
+        await audit.record(actor, Entity.ACCOUNT, login, "изменён", before, after)
+    if after["max_chats"] > before["max_chats"]:
+        from okno.platform.chat import routing
+
+        await routing.assign_waiting()
+
+
+async def set_role(actor: Actor, login: str, role: Role) -> None:
+    """Change an account's role; its sessions end (their rights were the old role's)."""
+    async with database.transaction():
+        conn = database.connection()
+        row = await _locked_account(conn, login)
+        if row["role"] == role.value:
+            return
+        if row["id"] == actor.id:
+            raise StaffError("нельзя изменить роль собственной учётной записи")
+        if row["role"] == Role.ADMIN and not await _other_admin(conn, row["id"]):
+            raise StaffError("это последний администратор")
+        await conn.execute("UPDATE staff_user SET role = $2 WHERE id = $1", row["id"], role.value)
+        if role not in (Role.OPERATOR, Role.SUPERVISOR):
+            # Teams are for those who take chats; a DPO or admin in a team would be a
+            # candidate for nothing and clutter the lists.
+            await conn.execute("DELETE FROM team_member WHERE staff_id = $1", row["id"])
+        await _end_sessions(conn, row["id"])
+        await audit.record(
+            actor, Entity.ACCOUNT, login, "роль", {"role": row["role"]}, {"role": role.value}
+        )
+
+
+async def _other_admin(conn: asyncpg.Connection, user_id: int) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT 1 FROM staff_user WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1",
+            user_id,
+        )
+    )
+
+
+async def reset_password(actor: Actor, login: str) -> str:
+    """A one-time password (returned once, stored only as a hash) that must be changed."""
+    password = secrets.token_urlsafe(12)
+    password_hash = await passwords.hash_password(password, login)
+    async with database.transaction():
+        conn = database.connection()
+        row = await _locked_account(conn, login)
+        if row["disabled_at"] is not None:
+            raise StaffError("учётная запись отключена: сначала включите её")
+        await conn.execute(
+            "UPDATE staff_user SET password_hash = $2, must_change_password = true WHERE id = $1",
+            row["id"],
+            password_hash,
+        )
+        await conn.execute(
+            "DELETE FROM staff_login_failure WHERE login_hash = $1", _keyed("login", login)
+        )
+        await _end_sessions(conn, row["id"])
+        await audit.record(
+            actor,
+            Entity.ACCOUNT,
+            login,
+            "пароль сброшен",
+            {"must_change_password": row["must_change_password"]},
+            {"must_change_password": True},
+        )
+    return password
+
+
+async def unlock(actor: Actor, login: str) -> None:
+    """Lift a lock-out after failed sign-ins before it runs out."""
+    async with database.transaction():
+        conn = database.connection()
+        await _locked_account(conn, login)
+        cleared = await conn.fetchval(
+            "WITH gone AS (DELETE FROM staff_login_failure WHERE login_hash = $1 RETURNING 1)"
+            " SELECT count(*) FROM gone",
+            _keyed("login", login),
+        )
+        if not cleared:
+            return
+        await audit.record(
+            actor,
+            Entity.ACCOUNT,
+            login,
+            "разблокирован",
+            {"failed_logins": cleared},
+            {"failed_logins": 0},
+        )
+
+
+async def enable_user(actor: Actor, login: str) -> None:
+    async with database.transaction():
+        conn = database.connection()
+        row = await _locked_account(conn, login)
+        if row["disabled_at"] is None:
+            return
+        await conn.execute("UPDATE staff_user SET disabled_at = NULL WHERE id = $1", row["id"])
+        await audit.record(
+            actor, Entity.ACCOUNT, login, "включён", {"disabled": True}, {"disabled": False}
+        )

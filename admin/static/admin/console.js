@@ -1,7 +1,7 @@
 // The operator console (/admin/chats): conversation list, the open conversation, the client's
 // profile. One staff WebSocket (/ws/staff); protocol in docs/protocol.md.
 
-import { confirmDialog, el, errorText, hueOf, icon, initials, shortWhen, toast, uuid } from "/static/portal/dom.js";
+import { confirmDialog, csrfToken, el, errorText, hueOf, icon, initials, shortWhen, toast, uuid } from "/static/portal/dom.js";
 import { Composer } from "/static/portal/composer.js";
 import { openMenu } from "/static/portal/menu.js";
 import { ChatSocket } from "/static/portal/socket.js";
@@ -29,6 +29,11 @@ const BOX_EMPTY = {
 const ui = {
   tabs: [...root.querySelectorAll(".tab")],
   search: root.querySelector(".conv-search"),
+  tagFilter: root.querySelector(".tag-filter"),
+  tagOptions: document.getElementById("tag-options"),
+  tagList: root.querySelector(".tag-list"),
+  tagAdd: root.querySelector(".tag-add"),
+  tagInput: root.querySelector(".tag-input"),
   list: root.querySelector(".conv-list"),
   listEmpty: root.querySelector(".conv-list-empty"),
   presence: root.querySelector(".presence-toggle"),
@@ -63,6 +68,7 @@ ui.meAvatar.style.setProperty("--hue", String(hueOf(me.name)));
 const state = {
   box: "mine",
   q: "",
+  tag: "", // only conversations with this tag, when set
   convs: new Map(), // id -> summary
   listIds: [], // ids shown in the current box
   current: null, // open conversation id
@@ -337,6 +343,7 @@ function onError(frame) {
 
 function inBox(conv, box) {
   if (!conv) return false;
+  if (box === state.box && state.tag && !(conv.tags || []).includes(state.tag)) return false;
   switch (box) {
     case "queue":
       return !conv.assignee && conv.status !== "resolved";
@@ -356,9 +363,10 @@ function sortIds(ids) {
   return ids.sort((a, b) => factor * (sortKey(state.convs.get(a)) - sortKey(state.convs.get(b))));
 }
 
-async function fetchBox(box, q = "") {
+async function fetchBox(box, q = "", tag = "") {
   const params = new URLSearchParams({ box });
   if (q) params.set("q", q);
+  if (tag) params.set("tag", tag);
   const response = await fetch(`/api/staff/conversations?${params}`, { headers: { accept: "application/json" } });
   if (response.status === 401) {
     location.href = `/admin/login?next=${encodeURIComponent(location.pathname)}`;
@@ -374,11 +382,12 @@ async function loadList() {
   const request = ++listRequest;
   root.classList.add("list-loading");
   try {
-    const convs = await fetchBox(state.box, state.q);
+    const convs = await fetchBox(state.box, state.q, state.tag);
     if (request !== listRequest) return;
     for (const conv of convs) state.convs.set(conv.id, conv);
     state.listIds = sortIds(convs.map((c) => c.id));
     renderList();
+    renderTagOptions();
   } catch {
     if (request === listRequest) toast(ui.toasts, "Не удалось загрузить список диалогов.");
   } finally {
@@ -443,7 +452,7 @@ function renderList() {
     }
   }
   ui.listEmpty.hidden = items.length > 0;
-  ui.listEmpty.textContent = state.q ? "Ничего не найдено." : BOX_EMPTY[state.box];
+  ui.listEmpty.textContent = state.q || state.tag ? "Ничего не найдено." : BOX_EMPTY[state.box];
   renderCounts();
 }
 
@@ -457,6 +466,7 @@ function listItem(conv) {
   const label = conversationLabel(conv);
   const meta = [];
   if (conv.topic) meta.push(el("span", { class: "chip" }, conv.topic.title));
+  for (const tag of conv.tags || []) meta.push(el("span", { class: "chip chip-tag" }, `#${tag}`));
   meta.push(el("span", { class: `chip status-${conv.status}` }, STATUS_LABELS[conv.status] || conv.status));
   if (conv.assignee && state.box !== "mine") meta.push(el("span", { class: "chip chip-plain" }, conv.assignee.name));
   const li = el(
@@ -696,7 +706,77 @@ function renderHeader() {
     icon("down"),
   );
   ui.statusButton.setAttribute("aria-label", `Статус: ${STATUS_LABELS[conv?.status] || "—"}. Изменить`);
+  renderTags(conv);
 }
+
+// ---- tags: set and removed on the conversation's header, a filter over the lists ----------
+
+const TAG_PATTERN = /^[a-zа-яё0-9_-]{1,30}$/;
+
+function renderTags(conv) {
+  const tags = conv?.tags || [];
+  ui.tagList.replaceChildren(
+    ...tags.map((tag) =>
+      el(
+        "li",
+        { class: "chip chip-tag" },
+        `#${tag}`,
+        el("button", { type: "button", class: "link tag-remove", "aria-label": `Убрать метку ${tag}`, onclick: () => saveTags(conv.id, tags.filter((t) => t !== tag)) }, "×"),
+      ),
+    ),
+  );
+}
+
+function renderTagOptions() {
+  const known = new Set();
+  for (const conv of state.convs.values()) for (const tag of conv.tags || []) known.add(tag);
+  ui.tagOptions.replaceChildren(...[...known].sort().map((tag) => el("option", { value: tag })));
+}
+
+async function saveTags(id, tags) {
+  const response = await fetch(`/api/staff/conversations/${id}/tags`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-csrf-token": csrfToken(), accept: "application/json" },
+    body: JSON.stringify({ tags }),
+  });
+  if (!response.ok) {
+    toast(ui.toasts, response.status === 400 ? "Метка: строчные буквы, цифры, _ и -, до 30 символов; не больше 10 меток." : "Не удалось сохранить метки.");
+    return false;
+  }
+  const saved = await response.json();
+  const conv = state.convs.get(id);
+  if (conv) {
+    state.convs.set(id, { ...conv, tags: saved.tags });
+    if (state.tag && !saved.tags.includes(state.tag)) state.listIds = state.listIds.filter((x) => x !== id);
+    renderList();
+    renderTagOptions();
+    if (id === state.current) renderTags(state.convs.get(id));
+  }
+  return true;
+}
+
+ui.tagAdd.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const conv = state.convs.get(state.current);
+  const tag = ui.tagInput.value.trim().toLowerCase();
+  if (!conv || !tag) return;
+  if (!TAG_PATTERN.test(tag)) {
+    toast(ui.toasts, "Метка: строчные буквы, цифры, _ и -, до 30 символов.");
+    return;
+  }
+  if ((conv.tags || []).includes(tag) || (await saveTags(conv.id, [...(conv.tags || []), tag]))) ui.tagInput.value = "";
+});
+
+let tagTimer = 0;
+ui.tagFilter.addEventListener("input", () => {
+  clearTimeout(tagTimer);
+  tagTimer = setTimeout(() => {
+    const tag = ui.tagFilter.value.trim().toLowerCase();
+    if (tag && !TAG_PATTERN.test(tag)) return;
+    state.tag = tag;
+    loadList();
+  }, 250);
+});
 
 ui.take.addEventListener("click", () => {
   if (state.current) send({ type: "take", conversation: state.current });
