@@ -1,15 +1,47 @@
 """The chat bot's own flows. After an operator resolves a conversation the bot asks whether
-the question was answered; "no" reopens it."""
+the question was answered; "no" reopens it. When a client's conversation starts waiting
+outside its team's working hours, the bot says so, once per wait, with the next opening time.
+(Within hours with nobody online, the ``state`` frame's ``availability`` tells the client.)"""
 
 from __future__ import annotations
 
-from okno.platform.chat import buttons, service
+from okno.platform import database
+from okno.platform.chat import buttons, routing, service
+from okno.platform.hours import service as hours
 
 ASK_RESOLVED = "Ваш вопрос решён?"
 RESOLVED_BUTTONS = [
     {"id": "resolved:yes", "label": "Да, спасибо"},
     {"id": "resolved:no", "label": "Нет, остались вопросы"},
 ]
+
+
+CLOSED_PREFIX = "Сейчас нерабочее время."
+CLOSED = (
+    CLOSED_PREFIX + " Операторы ответят {opening}. Ваше сообщение сохранено и ждёт в очереди;"
+    " страницу можно закрыть — ответ появится в этом чате."
+)
+
+
+async def tell_if_closed(conversation_id: int) -> bool:
+    """The auto-reply for a conversation waiting while its team is closed; True if sent."""
+    async with database.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT team_id, EXISTS (SELECT 1 FROM message m WHERE m.conversation_id = c.id"
+            "  AND m.author_kind = 'bot' AND m.created_at >= c.waiting_since"
+            "  AND starts_with(m.body, $2)) AS told"
+            " FROM conversation c WHERE c.id = $1 AND c.assignee_id IS NULL"
+            " AND c.waiting_since IS NOT NULL AND c.status <> 'resolved'",
+            conversation_id,
+            CLOSED_PREFIX,
+        )
+    if row is None or row["told"]:
+        return False
+    now = await hours.availability(row["team_id"])
+    if now.open:
+        return False
+    await service.bot_message(conversation_id, CLOSED.format(opening=now.next_opening), [])
+    return True
 
 
 async def ask_if_resolved(conversation_id: int) -> None:
@@ -20,6 +52,8 @@ async def _answered(click: buttons.Press) -> None:
     await service.retire_buttons(click.conversation, click.seq)
     if click.button == "resolved:no":
         await service.reopen_by_client(click.conversation)
+        await routing.assign_waiting()
+        await tell_if_closed(click.conversation)
     else:
         from okno.platform.reviews.service import ask_rating
 
