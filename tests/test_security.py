@@ -37,6 +37,7 @@ DPO = frozenset({Role.DPO})
 ADMIN = frozenset({Role.ADMIN})
 CONSENT_ADMIN = frozenset({Role.ADMIN, Role.DPO})
 MAILINGS = frozenset({Role.ADMIN, Role.SUPERVISOR})
+HOURS = frozenset({Role.ADMIN, Role.SUPERVISOR})
 
 # ---------------------------------------------------------------- the matrix
 # Every route and its audience. A route missing here (or declaring another audience) fails
@@ -54,6 +55,11 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /admin/staff": ADMIN,
     "POST /admin/staff": ADMIN,
     "POST /admin/staff/{login:str}/disable": ADMIN,
+    "GET /admin/audit": ADMIN,
+    "GET /admin/settings/chat": ADMIN,
+    "POST /admin/settings/chat": ADMIN,
+    "GET /admin/hours": HOURS,
+    "POST /admin/hours/{team_id:int}": HOURS,
     "GET /admin/chats": CHAT,
     "GET /admin/consent": CONSENT_ADMIN,
     "GET /admin/consent/documents/{slug:str}": CONSENT_ADMIN,
@@ -91,6 +97,7 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "POST /admin/incidents/{incident_id:int}/notices": DPO,
     "GET /chat": "public",
     "GET /widget.js": "public",
+    "GET /chat/theme.css": "public",
     "GET /policy": "public",
     "GET /reviews": "public",
     "GET /consents/{slug:str}": "public",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
@@ -136,9 +136,8 @@ class HoursConsole(Controller):
     ) -> Template | Redirect:
         user = await current_staff(request)
         if team_id not in {s.team_id for s in await self._editable(user)}:
-            if user is not None and user.role == Role.ADMIN:
-                raise NotFoundException("нет такой команды")
-            raise PermissionDeniedException("часы этой команды меняет администратор")
+            # As with conversations: a team that is not yours is not shown to be there.
+            raise NotFoundException("нет такой команды или её часы меняет администратор")
         try:
             await hours.save(_actor(user), team_id, data)
         except hours.HoursError as problem:
