@@ -8,13 +8,16 @@ the suite's shared server keeps its defaults.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from tests.conftest import ServerProcess, _admin_execute, _with_database
+from tests.conftest import ROOT, ServerProcess, _admin_execute, _with_database
 
 
 @contextmanager
@@ -24,6 +27,17 @@ def fresh_okno(database_url: str, **env: str) -> Iterator[ServerProcess]:
     server = None
     try:
         url = _with_database(database_url, name)
+        # `okno migrate` first, as an administrator would: the server's own start then only
+        # checks the schema, well within ServerProcess's wait even on a busy machine.
+        migrated = subprocess.run(
+            [sys.executable, "-m", "okno.platform.cli", "migrate"],
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=ROOT,
+        )
+        assert migrated.returncode == 0, migrated.stderr
         server = ServerProcess(url, **env)
         server.database_url = url  # type: ignore[attr-defined]
         yield server

@@ -144,6 +144,8 @@ def theme_css(accent: str) -> str:
     return (
         f":root {{ --accent: {accent}; --accent-dark: {shade(0.82)};"
         f" --accent-soft: {tint(0.86)}; }}\n"
+        # The brand mark without okno's own blue square, so the accent shows through.
+        '.avatar-brand, .welcome-mark { background-image: url("/static/chat-mark.svg"); }\n'
     )
 
 
