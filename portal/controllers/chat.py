@@ -72,7 +72,7 @@ class ChatPages(Controller):
                 )
             )
         if embed:
-            origins = " ".join(chat.widget_origins)
+            origins = " ".join(await chatsettings.allowed_origins())
             response.headers["content-security-policy"] = CSP.replace(
                 "frame-ancestors 'none'", f"frame-ancestors 'self' {origins}".strip()
             )
@@ -110,8 +110,9 @@ class ChatPages(Controller):
         The console's colour, launcher side and allowed sites are written into it: on a site
         that may not embed the chat, the panel says so instead of showing a refused frame."""
         chat = (await chatsettings.current()).settings
+        origins = await chatsettings.allowed_origins()
         config = msgspec.json.encode(
-            {"accent": chat.accent, "side": chat.launcher, "origins": chat.widget_origins}
+            {"accent": chat.accent, "side": chat.launcher, "origins": origins}
         ).decode()
         script = WIDGET_SCRIPT.read_text(encoding="utf-8").replace("/*OKNO_CONFIG*/ {}", config, 1)
         return Response(
