@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import httpx
@@ -158,6 +159,55 @@ async def test_on_a_holiday_the_client_is_told_the_first_working_day(
         " московскому времени. Ваше сообщение сохранено и ждёт в очереди; страницу можно"
         " закрыть — ответ появится в этом чате."
     )
+    assert reply["buttons"] == [{"id": "offline:contacts", "label": "Оставить e-mail для ответа"}]
+    await client.close()
+
+
+async def bot_says(client: Client, start: str) -> dict[str, Any]:
+    """The next bot message whose text starts with ``start`` (others are skipped)."""
+    while True:
+        frame = await client.until("message")
+        message = frame["message"]
+        if message["author"]["kind"] == "bot" and message["text"].startswith(start):
+            return message
+
+
+async def test_after_hours_a_client_may_leave_an_email_but_only_under_consent(
+    okno: ServerProcess, admin: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    saved = await post_hours(admin, 1, production_calendar="on", **WEEKDAYS)
+    assert saved.status_code == 303
+    client = await Client.open(okno.url)  # on a holiday: the team is closed
+    ack = await client.say("Перезвоните мне после праздников")
+    reply = await client.message(author={"kind": "bot", "name": None})
+
+    # No consent yet: the bot offers it first, and the e-mail button stays for afterwards.
+    await client.send(type="button", seq=reply["seq"], button="offline:contacts")
+    offer = await bot_says(client, "Чтобы оставить e-mail для ответа, нужно ваше согласие.")
+    give = next(b["id"] for b in offer["buttons"] if b["id"].startswith("consent:give:"))
+    await client.send(type="button", seq=offer["seq"], button=give)
+    await bot_says(client, "Спасибо, согласие сохранено.")
+
+    # With consent: a one-field form asks for the e-mail; it is saved under that consent.
+    await client.send(type="button", seq=reply["seq"], button="offline:contacts")
+    form = await bot_says(client, "Укажите e-mail")
+    assert form["form"]["field"] == "email"
+    await client.send(type="field", seq=form["seq"], value="anna@example.ru")
+    subject = await db.fetchval(
+        "SELECT subject_id FROM conversation WHERE id = $1", ack["conversation"]
+    )
+    for _ in range(50):  # the frame is handled after it is sent; read until it has been
+        saved = await db.fetchrow(
+            "SELECT value, purpose, consent_id FROM subject_field"
+            " WHERE subject_id = $1 AND field = 'email'",
+            subject,
+        )
+        if saved is not None:
+            break
+        await client.quiet(0.1)
+    assert saved is not None
+    assert (saved["value"], saved["purpose"]) == ("anna@example.ru", "support")
+    assert saved["consent_id"] is not None
     await client.close()
 
 

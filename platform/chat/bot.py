@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from okno.platform import database
 from okno.platform.chat import buttons, routing, service
+from okno.platform.chat.errors import ChatError
+from okno.platform.consent import chat_flow, fields
+from okno.platform.consent import service as consent
 from okno.platform.hours import service as hours
+from okno.platform.subjects.fields import FIELDS
 
 ASK_RESOLVED = "Ваш вопрос решён?"
 RESOLVED_BUTTONS = [
@@ -21,6 +25,9 @@ CLOSED = (
     CLOSED_PREFIX + " Операторы ответят {opening}. Ваше сообщение сохранено и ждёт в очереди;"
     " страницу можно закрыть — ответ появится в этом чате."
 )
+CONTACTS_BUTTON = {"id": "offline:contacts", "label": "Оставить e-mail для ответа"}
+CONTACTS_NEED_CONSENT = "Чтобы оставить e-mail для ответа, нужно ваше согласие."
+ASK_EMAIL = "Укажите e-mail: оператор ответит в этом чате и, если нужно, напишет на почту."
 
 
 async def tell_if_closed(conversation_id: int) -> bool:
@@ -40,8 +47,42 @@ async def tell_if_closed(conversation_id: int) -> bool:
     now = await hours.availability(row["team_id"])
     if now.open:
         return False
-    await service.bot_message(conversation_id, CLOSED.format(opening=now.next_opening), [])
+    await service.bot_message(
+        conversation_id, CLOSED.format(opening=now.next_opening), [CONTACTS_BUTTON]
+    )
     return True
+
+
+async def _leave_contacts(click: buttons.Press) -> None:
+    """«Оставить e-mail для ответа» under the after-hours reply: contacts only under consent.
+    Without it the bot offers consent first (the button stays for after it); with it, a
+    one-field form asks for the e-mail, saved and logged as any field the client fills."""
+    if click.button != CONTACTS_BUTTON["id"]:
+        raise ChatError("not_found", "эта кнопка больше не действует")
+    async with database.acquire() as conn:
+        subject_id = await conn.fetchval(
+            "SELECT subject_id FROM conversation WHERE id = $1", click.conversation
+        )
+        consented = await consent.active(conn, subject_id, chat_flow.SUPPORT) is not None
+    if not consented:
+        await chat_flow.offer(click.conversation, chat_flow.SUPPORT, notice=CONTACTS_NEED_CONSENT)
+        return
+    await service.retire_buttons(click.conversation, click.seq)
+    await service.bot_message(
+        click.conversation,
+        ASK_EMAIL,
+        [],
+        form={
+            "field": "email",
+            "label": FIELDS["email"].label,
+            "input": fields.INPUTS["email"],
+            "purpose": chat_flow.SUPPORT,
+            "done": False,
+        },
+    )
+
+
+buttons.register("offline", _leave_contacts)
 
 
 async def ask_if_resolved(conversation_id: int) -> None:
