@@ -84,6 +84,12 @@ async def test_each_setting_reaches_the_clients_page_and_the_widget(
     # The pre-chat form is on: a new visitor gets it instead of the chat.
     prechat = await on_every_worker(okno.url, "/chat", 'action="/chat/prechat')
     assert "/chat/theme.css" in prechat
+    async with httpx.AsyncClient(base_url=okno.url) as visitor:
+        page = await visitor.get("/chat")
+        answered = await visitor.post(
+            "/chat/prechat", data={"topic": "orders", "_csrf_token": csrf_from(page.text)}
+        )
+    assert answered.status_code == 303, answered.text  # the form is live, not only shown
     await save(
         admin,
         title="Ромашка — помощь",

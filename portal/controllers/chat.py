@@ -83,7 +83,7 @@ class ChatPages(Controller):
         self, request: Request, data: URLEncodedBody[PrechatForm], embed: FromQuery[int] = 0
     ) -> Template | Redirect:
         """The pre-chat form's answer: the conversation starts with what the visitor chose."""
-        if not get_settings().prechat_form:
+        if not (await chatsettings.current()).settings.prechat_form:
             raise NotFoundException("форма перед чатом выключена")
         try:
             conversation = await prechat.submit(
