@@ -278,3 +278,32 @@ async def test_a_supervisor_changes_only_the_hours_of_their_own_teams(
     entry = await db.fetchrow("SELECT actor_login FROM staff_audit ORDER BY id DESC LIMIT 1")
     assert entry["actor_login"] == "sveta"
     await sveta.aclose()
+
+
+async def test_a_waiting_client_is_told_at_once_when_the_hours_change(
+    okno: ServerProcess, admin: httpx.AsyncClient
+) -> None:
+    saved = await post_hours(admin, 1, production_calendar="on", **WEEKDAYS)
+    assert saved.status_code == 303
+    client = await Client.open(okno.url)  # on a holiday, nobody of the team online
+    ack = await client.say("Есть кто-нибудь?")
+    closed = await client.until("state", conversation=ack["conversation"])
+    while closed["queue_position"] is None:  # the first state may precede the queue's
+        closed = await client.until("state", conversation=ack["conversation"])
+    assert closed["availability"]["open"] is False
+
+    # The admin switches the team to round the clock: every worker hears of it and the
+    # waiting client's queue note changes without a new message. Nobody is online, and the
+    # state says so: the chat does not promise that an operator answers soon.
+    assert (await post_hours(admin, 1, always_open="on")).status_code == 303
+    reopened = await client.until(
+        "state",
+        wait=10,
+        availability={
+            "open": True,
+            "next_opening": None,
+            "operators_online": False,
+        },
+    )
+    assert reopened["queue_position"] is not None
+    await client.close()
