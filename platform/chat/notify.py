@@ -99,6 +99,8 @@ async def staff_changed_in(conn: asyncpg.Connection, staff_id: int) -> None:
     await conn.execute(
         "SELECT pg_notify($1, $2)", CHANNEL, msgspec.json.encode([{"a": staff_id}]).decode()
     )
+
+
 async def changed_config(name: str) -> None:
     """Announce a committed change of shared settings (``okno.platform.shared_cache``); a lost
     NOTIFY is covered by the cache's time-to-live, so it is not the writer's error either."""
