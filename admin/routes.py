@@ -1,5 +1,6 @@
 from okno.admin.controllers.audit import AuditConsole
 from okno.admin.controllers.auth import AuthController
+from okno.admin.controllers.chat_settings import ChatSettingsConsole, HoursConsole
 from okno.admin.controllers.chats import ChatsConsole
 from okno.admin.controllers.consent import ConsentConsole, ConsentProof
 from okno.admin.controllers.console import ConsoleController, StaffAccountsController
@@ -21,4 +22,6 @@ route_handlers = [
     AuditConsole,
     TeamsConsole,
     TopicsConsole,
+    ChatSettingsConsole,
+    HoursConsole,
 ]

@@ -69,11 +69,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Per client IP and per worker process (docs/configuration.md: the proxy's part).
     ws_per_ip: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 30
     conversations_per_ip_hour: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 30
+    # Both override what an admin sets in «Чат и виджет» (okno.platform.chatsettings) when set.
     widget_origins: str = ""
-    prechat_form: bool = False
+    prechat_form: bool | None = None
     mailing_rate: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 20
     presence_timeout_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 45
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Test-only: a file holding the moment okno takes for "now" (okno.platform.clock).
+    test_clock_file: str = ""
 
     @property
     def data_path(self) -> Path:
@@ -94,9 +97,15 @@ def load_settings(environ: dict[str, str] | os._Environ[str] | None = None) -> S
     environ = os.environ if environ is None else environ
     raw = {field: environ[var] for field, var in ENV.items() if environ.get(var, "") != ""}
     try:
-        return msgspec.convert(raw, Settings, strict=False)
+        settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as error:
         raise SettingsError(_explain(str(error))) from None
+    if settings.test_clock_file and (settings.public_url or "").startswith("https://"):
+        # A deployment's public HTTPS address means production: its clock must be the real one.
+        raise SettingsError(
+            "OKNO_TEST_CLOCK_FILE: только для тестов; не задаётся вместе с https OKNO_PUBLIC_URL"
+        )
+    return settings
 
 
 def _explain(message: str) -> str:

@@ -38,6 +38,7 @@ ADMIN = frozenset({Role.ADMIN})
 CONSENT_ADMIN = frozenset({Role.ADMIN, Role.DPO})
 MAILINGS = frozenset({Role.ADMIN, Role.SUPERVISOR})
 TEAM_LEADS = frozenset({Role.ADMIN, Role.SUPERVISOR})  # a supervisor: members of own teams
+HOURS = frozenset({Role.ADMIN, Role.SUPERVISOR})
 
 # ---------------------------------------------------------------- the matrix
 # Every route and its audience. A route missing here (or declaring another audience) fails
@@ -78,6 +79,10 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "POST /admin/topics/{topic_id:int}/archive": ADMIN,
     "POST /admin/topics/{topic_id:int}/restore": ADMIN,
     "GET /admin/audit": ADMIN,
+    "GET /admin/settings/chat": ADMIN,
+    "POST /admin/settings/chat": ADMIN,
+    "GET /admin/hours": HOURS,
+    "POST /admin/hours/{team_id:int}": HOURS,
     "GET /admin/chats": CHAT,
     "GET /admin/consent": CONSENT_ADMIN,
     "GET /admin/consent/documents/{slug:str}": CONSENT_ADMIN,
@@ -115,6 +120,7 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "POST /admin/incidents/{incident_id:int}/notices": DPO,
     "GET /chat": "public",
     "GET /widget.js": "public",
+    "GET /chat/theme.css": "public",
     "GET /policy": "public",
     "GET /reviews": "public",
     "GET /consents/{slug:str}": "public",

@@ -1,15 +1,88 @@
 """The chat bot's own flows. After an operator resolves a conversation the bot asks whether
-the question was answered; "no" reopens it."""
+the question was answered; "no" reopens it. When a client's conversation starts waiting
+outside its team's working hours, the bot says so, once per wait, with the next opening time.
+(Within hours with nobody online, the ``state`` frame's ``availability`` tells the client.)"""
 
 from __future__ import annotations
 
-from okno.platform.chat import buttons, service
+from okno.platform import database
+from okno.platform.chat import buttons, routing, service
+from okno.platform.chat.errors import ChatError
+from okno.platform.consent import chat_flow, fields
+from okno.platform.consent import service as consent
+from okno.platform.hours import service as hours
+from okno.platform.subjects.fields import FIELDS
 
 ASK_RESOLVED = "Ваш вопрос решён?"
 RESOLVED_BUTTONS = [
     {"id": "resolved:yes", "label": "Да, спасибо"},
     {"id": "resolved:no", "label": "Нет, остались вопросы"},
 ]
+
+
+CLOSED_PREFIX = "Сейчас нерабочее время."
+CLOSED = (
+    CLOSED_PREFIX + " Операторы ответят {opening}. Ваше сообщение сохранено и ждёт в очереди;"
+    " страницу можно закрыть — ответ появится в этом чате."
+)
+CONTACTS_BUTTON = {"id": "offline:contacts", "label": "Оставить e-mail для ответа"}
+CONTACTS_NEED_CONSENT = "Чтобы оставить e-mail для ответа, нужно ваше согласие."
+ASK_EMAIL = "Укажите e-mail: оператор ответит в этом чате и, если нужно, напишет на почту."
+
+
+async def tell_if_closed(conversation_id: int) -> bool:
+    """The auto-reply for a conversation waiting while its team is closed; True if sent."""
+    async with database.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT team_id, EXISTS (SELECT 1 FROM message m WHERE m.conversation_id = c.id"
+            "  AND m.author_kind = 'bot' AND m.created_at >= c.waiting_since"
+            "  AND starts_with(m.body, $2)) AS told"
+            " FROM conversation c WHERE c.id = $1 AND c.assignee_id IS NULL"
+            " AND c.waiting_since IS NOT NULL AND c.status <> 'resolved'",
+            conversation_id,
+            CLOSED_PREFIX,
+        )
+    if row is None or row["told"]:
+        return False
+    now = await hours.availability(row["team_id"])
+    if now.open:
+        return False
+    await service.bot_message(
+        conversation_id, CLOSED.format(opening=now.next_opening), [CONTACTS_BUTTON]
+    )
+    return True
+
+
+async def _leave_contacts(click: buttons.Press) -> None:
+    """«Оставить e-mail для ответа» under the after-hours reply: contacts only under consent.
+    Without it the bot offers consent first (the button stays for after it); with it, a
+    one-field form asks for the e-mail, saved and logged as any field the client fills."""
+    if click.button != CONTACTS_BUTTON["id"]:
+        raise ChatError("not_found", "эта кнопка больше не действует")
+    async with database.acquire() as conn:
+        subject_id = await conn.fetchval(
+            "SELECT subject_id FROM conversation WHERE id = $1", click.conversation
+        )
+        consented = await consent.active(conn, subject_id, chat_flow.SUPPORT) is not None
+    if not consented:
+        await chat_flow.offer(click.conversation, chat_flow.SUPPORT, notice=CONTACTS_NEED_CONSENT)
+        return
+    await service.retire_buttons(click.conversation, click.seq)
+    await service.bot_message(
+        click.conversation,
+        ASK_EMAIL,
+        [],
+        form={
+            "field": "email",
+            "label": FIELDS["email"].label,
+            "input": fields.INPUTS["email"],
+            "purpose": chat_flow.SUPPORT,
+            "done": False,
+        },
+    )
+
+
+buttons.register("offline", _leave_contacts)
 
 
 async def ask_if_resolved(conversation_id: int) -> None:
@@ -20,6 +93,8 @@ async def _answered(click: buttons.Press) -> None:
     await service.retire_buttons(click.conversation, click.seq)
     if click.button == "resolved:no":
         await service.reopen_by_client(click.conversation)
+        await routing.assign_waiting()
+        await tell_if_closed(click.conversation)
     else:
         from okno.platform.reviews.service import ask_rating
 

@@ -33,7 +33,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from okno.platform import database
+from okno.platform import database, shared_cache
 from okno.platform.chat import messages, notify, routing, service, summaries
 from okno.platform.chat.service import Scope
 from okno.platform.settings import get_settings
@@ -214,6 +214,7 @@ class Hub:
                 if self._listener is None or self._listener.is_closed():
                     await self._listen()
                     logger.warning("LISTEN connection restored; resyncing")
+                    shared_cache.forget()  # changes announced meanwhile were not heard
                     await self.resync_all()
                 elif ticks % 3 == 0:
                     await self._catch_up()
@@ -274,6 +275,11 @@ class Hub:
             peers = [p for p in self.staff if p.scope is not None and p.scope.staff_id == staff_id]
             if peers:
                 self._spawn(self.recheck(peers))
+        elif "cfg" in event:
+            shared_cache.forget(event["cfg"])
+            # Working hours and settings shape what waiting clients are told about the queue.
+            waiting = [c for c, key in self.summary_cache.items() if _queued(key)]
+            self._spawn(self._send_client_states(waiting))
 
     # ------------------------------------------------------------ staff sockets' rights
 

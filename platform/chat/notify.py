@@ -99,3 +99,12 @@ async def staff_changed_in(conn: asyncpg.Connection, staff_id: int) -> None:
     await conn.execute(
         "SELECT pg_notify($1, $2)", CHANNEL, msgspec.json.encode([{"a": staff_id}]).decode()
     )
+
+
+async def changed_config(name: str) -> None:
+    """Announce a committed change of shared settings (``okno.platform.shared_cache``); a lost
+    NOTIFY is covered by the cache's time-to-live, so it is not the writer's error either."""
+    try:
+        await publish({"cfg": name})
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        logger.warning("NOTIFY of a settings change failed (%s)", type(error).__name__)

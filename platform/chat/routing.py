@@ -1,4 +1,8 @@
-"""Operator presence from heartbeats, and assignment of waiting conversations by topic."""
+"""Operator presence from heartbeats, and assignment of waiting conversations by topic.
+
+Only conversations of teams that are open now (``okno.platform.hours``) are assigned; the
+others wait in their queue, and the hub's sweep assigns them once the team opens and an
+operator of it is online."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import asyncpg
 from okno.platform import database
 from okno.platform.chat import notify
 from okno.platform.chat.compliance import Actor, entries
+from okno.platform.hours import service as hours
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action
 from okno.platform.settings import get_settings
@@ -71,7 +76,7 @@ SELECT c.id, c.subject_id, c.status, c.assignee_id, c.team_id, c.last_seq, c.las
 FROM conversation c LEFT JOIN topic t ON t.id = c.topic_id
 WHERE c.assignee_id IS NULL AND c.waiting_since IS NOT NULL AND c.status <> 'resolved'
   AND coalesce(t.assignment, 'round_robin') <> 'manual'
-  AND coalesce(c.team_id, 0) <> ALL($1::int[])
+  AND coalesce(c.team_id, 0) <> ALL($1::int[]) AND c.team_id = ANY($2::int[])
   AND NOT EXISTS (SELECT 1 FROM subject s WHERE s.id = c.subject_id AND s.blocked_at IS NOT NULL)
 ORDER BY c.waiting_since LIMIT 1 FOR UPDATE OF c SKIP LOCKED
 """
@@ -86,10 +91,11 @@ async def assign_waiting(limit: int = 20) -> int:
 
     assigned = 0
     full_teams: list[int] = []
+    open_teams = await hours.open_team_ids()
     for _ in range(limit):
         async with database.transaction():
             conn = database.connection()
-            conversation = await conn.fetchrow(NEXT_WAITING, full_teams)
+            conversation = await conn.fetchrow(NEXT_WAITING, full_teams, open_teams)
             if conversation is None:
                 break
             operator = await _candidate(
@@ -119,3 +125,19 @@ async def _candidate(
     return await conn.fetchrow(
         CANDIDATE, team_id, get_settings().presence_timeout_seconds, least_loaded
     )
+
+
+ONLINE_TEAMS = """
+SELECT DISTINCT tm.team_id FROM team_member tm
+JOIN staff_user u ON u.id = tm.staff_id
+JOIN staff_presence p ON p.staff_id = tm.staff_id
+WHERE tm.team_id = ANY($1::int[]) AND p.status = 'online'
+  AND p.seen_at >= now() - make_interval(secs => $2)
+  AND u.disabled_at IS NULL AND u.role IN ('operator', 'supervisor')
+"""
+
+
+async def teams_online(conn: asyncpg.Connection, team_ids: list[int]) -> set[int]:
+    """Which of ``team_ids`` have an operator online now (busy or not)."""
+    rows = await conn.fetch(ONLINE_TEAMS, team_ids, get_settings().presence_timeout_seconds)
+    return {row["team_id"] for row in rows}

@@ -353,6 +353,7 @@ class ClientSession:
                         await self._watch(0)
                     await notify.publish({"n": self.visitor.token_hash.hex()})
                     await routing.assign_waiting()
+                    await bot.tell_if_closed(sent.conversation)
             case frames.ClientEdit(seq=seq, text=text):
                 edited = await service.client_edit(await self._fresh_visitor(), seq, text)
                 if edited.masked:

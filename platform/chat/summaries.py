@@ -6,6 +6,8 @@ from typing import Any
 
 import asyncpg
 
+from okno.platform.chat import routing
+from okno.platform.hours import service as hours
 from okno.platform.settings import get_settings
 
 PREVIEW_LENGTH = 120
@@ -111,20 +113,48 @@ async def client_states(
     topics = await conn.fetch("SELECT slug, title FROM topic WHERE active ORDER BY position, id")
     queued = [row for row in rows if _queued(row)]
     positions: dict[int, int] = {}
+    available: dict[int | None, dict[str, Any]] = {}
     if queued:
         positions = dict(await conn.fetch(QUEUE_POSITIONS, [row["id"] for row in queued]))
-    return [_state(topics, row, positions.get(row["id"])) for row in rows]
+        available = await availability(conn, [row["team_id"] for row in queued])
+    return [
+        _state(topics, row, positions.get(row["id"]), available.get(row["team_id"])) for row in rows
+    ]
+
+
+async def availability(
+    conn: asyncpg.Connection, team_ids: list[int | None]
+) -> dict[int | None, dict[str, Any]]:
+    """What a waiting client is told of each team: open now or when it opens, and whether
+    any operator of it is online (one query for all the teams)."""
+    wanted = sorted({team for team in team_ids if team is not None})
+    online = await routing.teams_online(conn, wanted) if wanted else set()
+    result: dict[int | None, dict[str, Any]] = {}
+    for team in [*wanted, None]:
+        now = await hours.availability(team)
+        result[team] = {
+            "open": now.open,
+            "next_opening": now.next_opening,
+            "operators_online": team in online,
+        }
+    return result
 
 
 async def client_state(conn: asyncpg.Connection, row: asyncpg.Record | None) -> dict[str, Any]:
     if row is not None:
         return (await client_states(conn, [row]))[0]
     topics = await conn.fetch("SELECT slug, title FROM topic WHERE active ORDER BY position, id")
-    return _state(topics, None, None)
+    # Before the first message: what the default team (where a conversation starts without
+    # a topic) can promise, so the welcome never says an operator answers soon when none can.
+    team = await conn.fetchval("SELECT min(id) FROM team")
+    return _state(topics, None, None, (await availability(conn, [team])).get(team))
 
 
 def _state(
-    topics: list[asyncpg.Record], row: asyncpg.Record | None, position: int | None
+    topics: list[asyncpg.Record],
+    row: asyncpg.Record | None,
+    position: int | None,
+    available: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     state: dict[str, Any] = {
         "type": "state",
@@ -136,6 +166,7 @@ def _state(
         "queue_position": None,
         "staff_read_seq": 0,
         "edit_window_seconds": get_settings().edit_window_seconds,
+        "availability": available,
     }
     if row is not None:
         state.update(

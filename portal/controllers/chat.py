@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
@@ -12,8 +13,9 @@ from litestar.response import Redirect, Template
 
 from okno.platform import database
 from okno.platform.app import secure_cookies
-from okno.platform.chat import visitors
+from okno.platform.chat import bot, routing, visitors
 from okno.platform.chat.errors import ChatError
+from okno.platform.chatsettings import service as chatsettings
 from okno.platform.consent import documents, prechat
 from okno.platform.consent.prechat import PrechatForm
 from okno.platform.settings import get_settings
@@ -31,18 +33,20 @@ class ChatPages(Controller):
     async def chat(self, request: Request, embed: FromQuery[int] = 0) -> Template:
         """The chat; recognises the browser by its visitor cookie, or gives it one."""
         settings = get_settings()
+        chat = (await chatsettings.current()).settings
         token = request.cookies.get(visitors.VISITOR_COOKIE)
         known = await visitors.find(token)
         async with database.acquire() as conn:
             topics = await conn.fetch(
                 "SELECT slug, title FROM topic WHERE active ORDER BY position, id"
             )
-        if settings.prechat_form and (known is None or known.subject_id is None):
+        if chat.prechat_form and (known is None or known.subject_id is None):
             response = await _prechat_page(topics, bool(embed))
         else:
             response = Template(
                 "portal/chat.html",
                 context={
+                    "chat": chat,
                     "topics": topics,
                     "embed": bool(embed),
                     "edit_window_seconds": settings.edit_window_seconds,
@@ -68,7 +72,7 @@ class ChatPages(Controller):
                 )
             )
         if embed:
-            origins = " ".join(settings.widget_origins.split())
+            origins = " ".join(await chatsettings.allowed_origins())
             response.headers["content-security-policy"] = CSP.replace(
                 "frame-ancestors 'none'", f"frame-ancestors 'self' {origins}".strip()
             )
@@ -79,10 +83,10 @@ class ChatPages(Controller):
         self, request: Request, data: URLEncodedBody[PrechatForm], embed: FromQuery[int] = 0
     ) -> Template | Redirect:
         """The pre-chat form's answer: the conversation starts with what the visitor chose."""
-        if not get_settings().prechat_form:
+        if not (await chatsettings.current()).settings.prechat_form:
             raise NotFoundException("форма перед чатом выключена")
         try:
-            await prechat.submit(
+            conversation = await prechat.submit(
                 request.state.visitor,
                 data,
                 request.client.host if request.client else None,
@@ -96,16 +100,54 @@ class ChatPages(Controller):
             page = await _prechat_page(topics, bool(embed), error=str(refused), values=data)
             page.status_code = 400
             return page
+        await routing.assign_waiting()
+        await bot.tell_if_closed(conversation)
         return Redirect("/chat?embed=1" if embed else "/chat", status_code=303)
 
     @get("/widget.js", opt=PUBLIC)
     async def widget(self) -> Response[bytes]:
-        """The one-line embed: a ``<script async>`` whose src is ``/widget.js`` on okno's host."""
+        """The one-line embed: a ``<script async>`` whose src is ``/widget.js`` on okno's host.
+        The console's colour, launcher side and allowed sites are written into it: on a site
+        that may not embed the chat, the panel says so instead of showing a refused frame."""
+        chat = (await chatsettings.current()).settings
+        origins = await chatsettings.allowed_origins()
+        config = msgspec.json.encode(
+            {"accent": chat.accent, "side": chat.launcher, "origins": origins}
+        ).decode()
+        script = WIDGET_SCRIPT.read_text(encoding="utf-8").replace("/*OKNO_CONFIG*/ {}", config, 1)
         return Response(
-            WIDGET_SCRIPT.read_bytes(),
+            script.encode(),
             media_type="text/javascript; charset=utf-8",
-            headers={"cache-control": "public, max-age=300"},
+            headers={"cache-control": "public, max-age=60"},
         )
+
+    @get("/chat/theme.css", opt=PUBLIC)
+    async def theme(self) -> Response[bytes]:
+        """The accent colour set in «Чат и виджет», as CSS variables after okno.css."""
+        accent = (await chatsettings.current()).settings.accent
+        return Response(
+            theme_css(accent).encode(),
+            media_type="text/css; charset=utf-8",
+            headers={"cache-control": "no-cache"},
+        )
+
+
+def theme_css(accent: str) -> str:
+    """``--accent`` and the two shades okno.css derives from it (darker, and a pale tint)."""
+    red, green, blue = (int(accent[i : i + 2], 16) for i in (1, 3, 5))
+
+    def shade(factor: float) -> str:
+        return "#" + "".join(f"{round(c * factor):02x}" for c in (red, green, blue))
+
+    def tint(share: float) -> str:
+        return "#" + "".join(f"{round(c + (255 - c) * share):02x}" for c in (red, green, blue))
+
+    return (
+        f":root {{ --accent: {accent}; --accent-dark: {shade(0.82)};"
+        f" --accent-soft: {tint(0.86)}; }}\n"
+        # The brand mark without okno's own blue square, so the accent shows through.
+        '.avatar-brand, .welcome-mark { background-image: url("/static/chat-mark.svg"); }\n'
+    )
 
 
 async def _prechat_page(

@@ -67,9 +67,11 @@ def widget_server(database_url: str, shop: ShopSite) -> Iterator[ServerProcess]:
     process.stop()
 
 
-async def test_the_widget_runs_cross_site_and_contacts_only_okno(browser, base_url, shop) -> None:
+async def test_the_widget_runs_cross_site_and_contacts_only_okno(
+    browser, widget_server, shop
+) -> None:
     # "localhost" and "127.0.0.1" are different sites, as a company's site and okno will be.
-    shop.okno_origin = base_url.replace("127.0.0.1", "localhost")
+    shop.okno_origin = widget_server.url.replace("127.0.0.1", "localhost")
     context = await browser.new_context()
     page = await context.new_page()
     hosts: set[str] = set()
@@ -89,6 +91,27 @@ async def test_the_widget_runs_cross_site_and_contacts_only_okno(browser, base_u
         await toggle.click()
         await expect(frame).to_be_hidden()
         assert hosts <= {shop.origin.split("/")[2], shop.okno_origin.split("/")[2]}, hosts
+    finally:
+        await context.close()
+
+
+async def test_on_a_site_okno_does_not_allow_the_panel_explains_instead_of_a_refused_frame(
+    browser, base_url, shop, tmp_path
+) -> None:
+    # The suite's shared server lists no sites («Чат и виджет» empty, no OKNO_WIDGET_ORIGINS).
+    shop.okno_origin = base_url.replace("127.0.0.1", "localhost")
+    context = await browser.new_context(viewport={"width": 1100, "height": 760}, locale="ru-RU")
+    page = await context.new_page()
+    try:
+        await page.goto(shop.origin)
+        await page.get_by_role("button", name="Открыть чат с компанией").click()
+        panel = page.get_by_role("dialog", name="Чат с компанией")
+        await expect(panel).to_contain_text("Чат пока не подключён к этому сайту")
+        await expect(panel).to_contain_text(f"Адрес {shop.origin} не указан в настройках чата")
+        link = panel.get_by_role("link", name="Открыть чат в новой вкладке")
+        await expect(link).to_have_attribute("href", f"{shop.okno_origin}/chat")
+        await expect(page.locator("[data-okno-widget] iframe")).to_have_count(0)
+        await page.screenshot(path=shots_folder(tmp_path) / "widget-not-allowed.png")
     finally:
         await context.close()
 

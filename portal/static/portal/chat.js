@@ -22,6 +22,7 @@ const ui = {
   topicButtons: root.querySelector(".topic-buttons"),
   topicChosen: root.querySelector(".topic-chosen"),
   queue: root.querySelector(".queue-note"),
+  availability: root.querySelector(".welcome-availability"),
   pill: root.querySelector(".new-pill"),
   toasts: root.querySelector(".toasts"),
   form: root.querySelector(".composer"),
@@ -38,6 +39,7 @@ const state = {
   topics: [],
   operator: null,
   queuePosition: null,
+  availability: null, // while waiting: is the team open, when it opens, is anyone online
   editWindow: Number(root.dataset.editWindow) || 0,
   version: 0, // the highest version seen: resume from here
   synced: false,
@@ -276,6 +278,7 @@ function applyState(frame) {
   state.topics = Array.isArray(frame.topics) ? frame.topics : [];
   state.operator = frame.operator ?? null;
   state.queuePosition = frame.queue_position ?? null;
+  state.availability = frame.availability ?? null;
   if (typeof frame.edit_window_seconds === "number") state.editWindow = frame.edit_window_seconds;
   if (typeof frame.staff_read_seq === "number") thread.setOtherRead(frame.staff_read_seq);
   renderWelcome();
@@ -330,12 +333,30 @@ function renderWelcome() {
   ui.topicChosen.textContent = chosen ? `Тема: ${chosen.title}. Напишите ваш вопрос.` : "";
   const waiting = state.queuePosition !== null && state.queuePosition !== undefined;
   ui.queue.hidden = !waiting;
-  ui.queue.textContent = waiting ? `Вы в очереди: ${state.queuePosition}. Оператор скоро ответит.` : "";
+  ui.queue.textContent = waiting ? `Вы в очереди: ${state.queuePosition}. ${queuePromise()}` : "";
+  const notice = fresh ? availabilityNotice() : "";
+  ui.availability.hidden = !notice;
+  ui.availability.textContent = notice;
+}
+
+// What the queue can honestly promise: an operator soon only when one is online and working.
+function queuePromise() {
+  const a = state.availability;
+  if (a && !a.open) return `Сейчас нерабочее время: ответим ${a.next_opening}. Сообщение дождётся оператора.`;
+  if (a && !a.operators_online) return "Сейчас нет операторов в сети: ответит первый, кто подключится. Ответ появится в этом чате.";
+  return "Оператор скоро ответит.";
+}
+
+function availabilityNotice() {
+  const a = state.availability;
+  if (a && !a.open) return `Сейчас нерабочее время. Оставьте сообщение — операторы ответят ${a.next_opening}.`;
+  if (a && !a.operators_online) return "Сейчас нет операторов в сети. Оставьте сообщение — ответит первый, кто подключится.";
+  return "";
 }
 
 function renderHeader() {
   const op = state.operator;
-  const name = op?.name || "Поддержка";
+  const name = op?.name || root.dataset.title || "Поддержка";
   ui.name.textContent = name;
   ui.avatar.textContent = op?.name ? initials(op.name) : "";
   ui.avatar.classList.toggle("avatar-brand", !op?.name);
@@ -357,6 +378,10 @@ function renderHeader() {
     if (op.presence === "online") cls = "is-online";
   } else if (state.status === "resolved") {
     text = "обращение закрыто — напишите, если нужна помощь";
+  } else if (state.availability && !state.availability.open) {
+    text = "сейчас нерабочее время";
+  } else if (state.availability && !state.availability.operators_online) {
+    text = "операторы не в сети";
   } else if (state.conversation) {
     text = "ищем свободного оператора";
   } else {

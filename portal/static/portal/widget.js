@@ -1,8 +1,10 @@
 /*
  * okno chat widget. Paste on your site one script tag with the async attribute whose
  * src is YOUR-OKNO-HOST/widget.js (see README.md).
- * It adds a round chat button in the bottom-right corner; a click opens the chat
- * (YOUR-OKNO-HOST/chat?embed=1) in a panel. It contacts no host but the one it came from,
+ * It adds a round chat button in a bottom corner; a click opens the chat
+ * (YOUR-OKNO-HOST/chat?embed=1) in a panel. The colour, the corner and the sites allowed to
+ * embed the chat come from the console («Чат и виджет»): okno writes them into this script.
+ * On a site that is not allowed, the panel explains that instead of showing a refused frame. It contacts no host but the one it came from,
  * injects no markup strings and no <style> element: styles are set through the DOM, so it
  * works under a strict Content-Security-Policy on the host page too.
  */
@@ -19,7 +21,11 @@
   var origin = new URL(script.src, location.href).origin;
   var chatUrl = origin + "/chat?embed=1";
   var SVG = "http://www.w3.org/2000/svg";
-  var accent = "#2a9ef1";
+  var config = /*OKNO_CONFIG*/ {};
+  var accent = config.accent || "#2a9ef1";
+  var side = config.side === "left" ? "left" : "right";
+  var other = side === "left" ? "right" : "left";
+  var allowed = location.origin === origin || (config.origins || []).indexOf(location.origin) !== -1;
   var font = '-apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
   function css(node, styles) {
@@ -48,7 +54,12 @@
 
   var host = document.createElement("div");
   host.setAttribute("data-okno-widget", "");
-  css(host, { position: "fixed", right: "20px", bottom: "20px", "z-index": "2147483000", "font-family": font });
+  function at(styles, value) {
+    styles[side] = value;
+    styles[other] = "auto";
+    return styles;
+  }
+  css(host, at({ position: "fixed", bottom: "20px", "z-index": "2147483000", "font-family": font }, "20px"));
   var shadow = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
 
   var button = document.createElement("button");
@@ -60,7 +71,7 @@
     width: "60px", height: "60px", "border-radius": "50%", border: "0", padding: "0", cursor: "pointer",
     background: accent, color: "#fff", display: "flex", "align-items": "center", "justify-content": "center",
     "box-shadow": "0 6px 20px rgba(16,24,40,.25)", transition: "transform .15s ease, background .15s ease",
-    position: "relative", "margin-left": "auto", outline: "none",
+    position: "relative", outline: "none",
   });
   var chatIcon = svgIcon(["M4 5h16v11H9l-5 4z", "M8 9.5h8", "M8 12.5h5"], 28);
   var closeIcon = svgIcon(["M6 6l12 12", "M18 6 6 18"], 26);
@@ -86,11 +97,11 @@
   panel.id = "okno-panel";
   panel.setAttribute("role", "dialog");
   panel.setAttribute("aria-label", "Чат с компанией");
-  css(panel, {
-    position: "absolute", right: "0", bottom: "76px", width: "380px", height: "600px",
+  css(panel, at({
+    position: "absolute", bottom: "76px", width: "380px", height: "600px",
     "max-height": "calc(100vh - 120px)", "max-width": "calc(100vw - 40px)", "border-radius": "16px",
     overflow: "hidden", background: "#fff", "box-shadow": "0 12px 48px rgba(16,24,40,.28)", display: "none",
-  });
+  }, "0"));
 
   var frame = null;
   var open = false;
@@ -105,19 +116,46 @@
       css(panel, { position: "fixed", inset: "0", width: "100%", height: "100%", "max-height": "none", "max-width": "none", "border-radius": "0", bottom: "0" });
       css(button, { display: "none" });
     } else {
-      css(host, { right: "20px", bottom: "20px", left: "auto", top: "auto" });
-      css(panel, { position: "absolute", inset: "auto", right: "0", bottom: "76px", width: "380px", height: "600px", "max-height": "calc(100vh - 120px)", "max-width": "calc(100vw - 40px)", "border-radius": "16px" });
+      css(host, at({ bottom: "20px", top: "auto" }, "20px"));
+      css(panel, at({ position: "absolute", inset: "auto", bottom: "76px", width: "380px", height: "600px", "max-height": "calc(100vh - 120px)", "max-width": "calc(100vw - 40px)", "border-radius": "16px" }, "0"));
       css(button, { display: "flex" });
     }
   }
 
   function tell() {
-    if (frame && frame.contentWindow) frame.contentWindow.postMessage({ okno: "panel", open: open }, origin);
+    if (frame && frame.contentWindow && allowed) frame.contentWindow.postMessage({ okno: "panel", open: open }, origin);
+  }
+
+  // A site okno does not list in its allowed origins would get a refused, empty frame:
+  // say what is wrong and who can fix it instead.
+  function refusal() {
+    var box = document.createElement("div");
+    box.setAttribute("data-okno-refused", "");
+    css(box, { padding: "28px 24px", color: "#1f2933", "font-size": "15px", "line-height": "1.45", "font-family": font });
+    var title = document.createElement("strong");
+    title.textContent = "Чат пока не подключён к этому сайту";
+    css(title, { display: "block", "font-size": "17px", "margin-bottom": "10px" });
+    var text = document.createElement("p");
+    text.textContent = "Адрес " + location.origin + " не указан в настройках чата. Администратор сайта " +
+      "может добавить его в консоли okno: «Чат и виджет» → «Сайты, где разрешён виджет».";
+    var link = document.createElement("a");
+    link.href = origin + "/chat";
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.textContent = "Открыть чат в новой вкладке";
+    css(link, { color: accent, "font-weight": "600" });
+    box.appendChild(title);
+    box.appendChild(text);
+    box.appendChild(link);
+    return box;
   }
 
   function setOpen(value) {
     open = value;
-    if (open && !frame) {
+    if (open && !frame && !allowed) {
+      frame = refusal();
+      panel.appendChild(frame);
+    } else if (open && !frame) {
       frame = document.createElement("iframe");
       frame.src = chatUrl;
       frame.title = "Чат с компанией";
@@ -135,7 +173,7 @@
     tell();
     if (open) {
       setBadge(0);
-      if (frame) frame.focus();
+      if (frame && allowed) frame.focus();
     } else {
       button.focus();
     }
