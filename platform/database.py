@@ -7,6 +7,7 @@ Services open a transaction with ``transaction()``; Piccolo queries inside it an
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -42,6 +43,16 @@ def engine() -> PostgresEngine:
     from okno.platform.piccolo_conf import DB
 
     return DB
+
+
+def with_role(database_url: str, role: str, password: str | None = None) -> str:
+    """``database_url`` signing in as ``role`` (and ``password``) instead of its own user."""
+    parts = urllib.parse.urlsplit(database_url)
+    host = parts.netloc.rpartition("@")[2]
+    user = urllib.parse.quote(role, safe="")
+    if password is not None:
+        user += ":" + urllib.parse.quote(password, safe="")
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}@{host}"))
 
 
 def bind(database_url: str) -> None:
