@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import asyncpg
 import httpx
@@ -106,6 +107,34 @@ async def db(database_url: str) -> AsyncIterator[None]:
     await database.start_pool(10)
     yield
     await database.close_pool()
+
+
+class FreshDatabase(NamedTuple):
+    url: str  # the application role's
+    owner_url: str
+
+
+@pytest.fixture
+def fresh_database(database_url: str) -> Iterator[FreshDatabase]:
+    """Another new database on the same server, migrated by ``okno migrate``: for a server
+    process whose background jobs (mailings, retention) must not race the session server's."""
+    owner = os.environ["OKNO_MIGRATION_DATABASE_URL"]
+    name = f"okno_test_{secrets.token_hex(4)}"
+    asyncio.run(_admin_execute(owner, f'CREATE DATABASE "{name}"'))
+    fresh = FreshDatabase(_with_database(database_url, name), _with_database(owner, name))
+    subprocess.run(
+        [sys.executable, "-m", "okno.platform.cli", "migrate"],
+        env={
+            **os.environ,
+            "DATABASE_URL": fresh.url,
+            "OKNO_MIGRATION_DATABASE_URL": fresh.owner_url,
+        },
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    yield fresh
+    asyncio.run(_admin_execute(owner, f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 def free_port() -> int:

@@ -742,6 +742,11 @@ ui.requestButton.addEventListener("click", () => {
       icon: "chat",
       action: () => send({ type: "offer_consent", conversation, purpose: "advertising-chat" }),
     },
+    {
+      label: "Предложить рекламные письма на почту",
+      icon: "chat",
+      action: () => send({ type: "offer_consent", conversation, purpose: "advertising-email" }),
+    },
     ...REQUESTABLE.map(([field, label]) => ({
       label: `Запросить: ${label}`,
       icon: "user",
