@@ -10,6 +10,7 @@ import contextlib
 import os
 import secrets
 import unicodedata
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,7 +18,10 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import ChatError
+from okno.platform.processing_log import service as processing_log
+from okno.platform.processing_log.actions import Action
 from okno.platform.settings import get_settings
 
 IMAGE_SIGNATURES = {
@@ -168,3 +172,17 @@ async def readable_file(attachment_id: str) -> tuple[asyncpg.Record, Path] | Non
     if row is None:
         return None
     return row, folder() / row["path"]
+
+
+async def staff_read(staff_id: int, subject_id: uuid.UUID) -> None:
+    """A staff member downloads a file of a subject's conversation: ``access``, logged."""
+    async with database.transaction():
+        await processing_log.record(
+            *entries(
+                Actor.staff(staff_id),
+                subject_id,
+                (Action.ACCESS,),
+                ("attachment",),
+                reason="файл из переписки открыт",
+            )
+        )

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.response import File
 
 from okno.platform import database
-from okno.platform.chat import attachments, messages, service, summaries
+from okno.platform.chat import attachments, compliance, messages, service, summaries
 from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.visitors import VISITOR_COOKIE, Visitor
@@ -130,6 +130,7 @@ class StaffChatApi(Controller):
             rows = await summaries.fetch(
                 conn, f"{where} ORDER BY c.status = 'resolved', c.updated_at DESC LIMIT 200", *args
             )
+        await compliance.list_viewed(scope.staff_id, box, len(rows), searched=bool(q))
         return {"conversations": [summaries.for_staff(row) for row in rows]}
 
     @get("/conversations/{conversation_id:int}/messages")
@@ -371,6 +372,9 @@ class AttachmentFiles(Controller):
         if found is None or not await _may_read(request, found[0]):
             raise NotFoundException("нет такого файла")
         row, path = found
+        user = await current_staff(request)
+        if user is not None and row["subject_id"] is not None:
+            await attachments.staff_read(user.id, row["subject_id"])
         response = File(
             path,
             filename=row["name"],
