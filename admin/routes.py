@@ -6,6 +6,7 @@ from okno.admin.controllers.console import ConsoleController, StaffAccountsContr
 from okno.admin.controllers.dpo import DpoConsole
 from okno.admin.controllers.incidents import IncidentsConsole
 from okno.admin.controllers.mailings import MailingsConsole
+from okno.admin.controllers.special import SpecialCategories
 
 route_handlers = [
     AuthController,
@@ -18,4 +19,5 @@ route_handlers = [
     MailingsConsole,
     IncidentsConsole,
     AuditConsole,
+    SpecialCategories,
 ]

@@ -164,7 +164,10 @@ async def readable_file(attachment_id: str) -> tuple[asyncpg.Record, Path] | Non
     async with database.acquire() as conn:
         row = await conn.fetchrow(
             "SELECT a.id, a.name, a.content_type, a.image, a.path, a.conversation_id,"
-            " a.uploader_kind, a.uploader_id, c.subject_id, c.team_id, c.assignee_id"
+            " a.uploader_kind, a.uploader_id, c.subject_id, c.team_id, c.assignee_id,"
+            " EXISTS (SELECT 1 FROM message m WHERE m.attachment_id = a.id"
+            "  AND m.special_category IS NOT NULL AND m.special_decision IS DISTINCT FROM"
+            "  'destroyed') AS special"
             " FROM attachment a LEFT JOIN conversation c ON c.id = a.conversation_id"
             " WHERE a.id = $1 AND a.path IS NOT NULL",
             attachment_id,
