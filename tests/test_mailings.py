@@ -14,6 +14,7 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -449,7 +450,7 @@ async def test_a_client_gives_and_withdraws_the_email_advertising_consent_in_my_
     assert 'data-purpose="advertising-email"' in page
     assert 'name="agree" required>' in page  # never pre-checked
     unticked = await http.post(
-        "/me/consents/give/advertising-email", data={"_csrf_token": http.csrf}
+        "/me/consents/give", data={"_csrf_token": http.csrf, "purpose": "advertising-email"}
     )
     assert unticked.status_code == 400
     assert "отметьте" in unticked.text
@@ -457,7 +458,8 @@ async def test_a_client_gives_and_withdraws_the_email_advertising_consent_in_my_
     async with database.acquire() as conn:
         assert await consent.active(conn, subject, "advertising-email") is None
     given = await http.post(
-        "/me/consents/give/advertising-email", data={"_csrf_token": http.csrf, "agree": "on"}
+        "/me/consents/give",
+        data={"_csrf_token": http.csrf, "purpose": "advertising-email", "agree": "on"},
     )
     assert given.status_code == 303
     async with database.acquire() as conn:
@@ -477,3 +479,51 @@ async def test_a_client_gives_and_withdraws_the_email_advertising_consent_in_my_
         assert await consent.active(conn, subject, "advertising-email") is None
     await http.aclose()
     await person.client.close()
+
+
+async def test_without_a_mail_server_the_letter_goes_to_the_outbox_and_is_logged_so(
+    base_url, supervisor, make_staff
+) -> None:
+    address = f"client.{secrets.token_hex(4)}@example.ru"
+    client = await email_subscriber(base_url, supervisor, address)
+    subject = uuid.UUID(await subject_of(client.conversation))
+    admin = await make_staff(Role.ADMIN)
+    http = await staff_client(base_url, admin.login)
+    # Only this client is in the audience: the mailing goes to one tag.
+    tag = f"t{uuid.uuid4().hex[:8]}"
+    tagged = await supervisor.http_client.post(
+        f"/api/staff/conversations/{client.conversation}/tags",
+        json={"tags": [tag]},
+        headers={"x-csrf-token": supervisor.http_client.csrf},
+    )
+    assert tagged.status_code == 201
+    response = await http.post(
+        "/admin/mailings/",
+        files={
+            "title": (None, "Акция"),
+            "body": (None, "Скидка в письме"),
+            "tags": (None, tag),
+            "email": (None, "on"),
+            "_csrf_token": (None, http.csrf),
+        },
+    )
+    mailing_id = int(response.headers["location"].rsplit("/", 1)[1])
+    await http.post(f"/admin/mailings/{mailing_id}/schedule", data={"_csrf_token": http.csrf})
+    await wait_until_sent(mailing_id)
+    async with database.acquire() as conn:
+        path = await conn.fetchval(
+            "SELECT path FROM mail_outbox WHERE subject_id = $1 ORDER BY created_at DESC LIMIT 1",
+            subject,
+        )
+        logged = await conn.fetch(
+            "SELECT action FROM processing_log WHERE subject_id = $1"
+            " AND purpose = 'advertising-email' ORDER BY id",
+            subject,
+        )
+    raw = await asyncio.to_thread(Path(path).read_bytes)
+    letter = email.message_from_bytes(raw, policy=email.policy.default)
+    assert "Скидка в письме" in letter.get_content()
+    assert "/unsubscribe/" in letter.get_content()
+    assert [r["action"] for r in logged] == ["use", "recording", "storage"]
+    await http.aclose()
+    await client.close()

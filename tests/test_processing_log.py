@@ -14,6 +14,7 @@ import msgspec
 import pytest
 
 from okno.platform import database
+from okno.platform.migrate import guarding_problem
 from okno.platform.processing_log import service as log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
@@ -198,6 +199,16 @@ async def test_the_servers_role_cannot_get_behind_the_triggers(statement: str) -
     async with database.acquire() as conn:
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute(statement)
+
+
+async def test_the_server_would_warn_if_its_role_could_get_behind_the_triggers() -> None:
+    async with database.acquire() as conn:
+        assert await guarding_problem(conn) is None
+    async with owner_connection() as conn:
+        assert await guarding_problem(conn) in (
+            "сервер подключён к базе как суперпользователь",
+            "сервер подключён к базе как владелец таблиц",
+        )
 
 
 async def sealed(*entries: LogEntry) -> list[int]:

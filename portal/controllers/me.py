@@ -40,6 +40,7 @@ class CodeForm(msgspec.Struct):
 
 
 class GiveForm(msgspec.Struct):
+    purpose: str = ""
     agree: str = ""
 
 
@@ -182,15 +183,13 @@ class PortalPages(Controller):
             },
         )
 
-    @post("/consents/give/{purpose:str}")
-    async def give(
-        self, request: Request, purpose: FromPath[str], data: URLEncodedBody[GiveForm]
-    ) -> Redirect:
+    @post("/consents/give")
+    async def give(self, request: Request, data: URLEncodedBody[GiveForm]) -> Redirect:
         """An advertising consent, given by ticking the box and pressing the button."""
         try:
             await advertising.give(
                 _subject(request).subject_id,
-                purpose[:40],
+                data.purpose[:40],
                 data.agree == "on",
                 request.client.host if request.client else None,
                 request.headers.get("user-agent"),
