@@ -25,6 +25,7 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
 REVOKE INSERT, UPDATE, DELETE ON migration FROM {role};
 REVOKE UPDATE, DELETE ON processing_log, processing_log_chain FROM {role};
 REVOKE UPDATE ON processing_log_unsealed FROM {role};
+REVOKE UPDATE, DELETE ON staff_audit FROM {role};
 """
 
 
@@ -79,6 +80,7 @@ async def guarding_problem(conn: asyncpg.Connection) -> str | None:
         " FROM pg_roles r, pg_class c"
         " WHERE r.rolname = current_user AND c.oid = 'processing_log'::regclass"
     )
+    assert row is not None
     if row["rolsuper"]:
         return "сервер подключён к базе как суперпользователь"
     if row["owns"]:

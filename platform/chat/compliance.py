@@ -61,7 +61,7 @@ async def list_viewed(staff_id: int, box: str, shown: int, searched: bool) -> No
     (and none when nothing is shown). The search text is never logged: it may be a PD value."""
     if shown == 0:
         return
-    actions = (Action.SYSTEMATIZATION, Action.ACCESS)
+    actions: tuple[Action, ...] = (Action.SYSTEMATIZATION, Action.ACCESS)
     if searched:
         actions = (Action.EXTRACTION, *actions)
     what = "поиск по перепискам" if searched else "список диалогов"

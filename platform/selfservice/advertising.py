@@ -50,4 +50,5 @@ async def give(
         raise AdvertisingError("текст этого согласия ещё не опубликован")
     proof = consent.Proof(channel="portal", control=CONTROL, ip=ip, user_agent=user_agent)
     async with database.transaction():
-        return await consent.give(database.connection(), subject_id, document, proof)
+        event_id = await consent.give(database.connection(), subject_id, document, proof)
+    return event_id  # noqa: RET504  (returned inside the block, mypy sees a missing return)
