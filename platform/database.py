@@ -112,6 +112,24 @@ async def acquire() -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
+@asynccontextmanager
+async def owner_connection() -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the schema's owner, outside the pool, for what only the owner may do
+    (VACUUM after a destruction: the server's own role owns no table). Uses
+    OKNO_MIGRATION_DATABASE_URL, or DATABASE_URL when that is unset (then it is the owner)."""
+    from okno.platform.settings import get_settings
+
+    settings = get_settings()
+    url = settings.migration_database_url or settings.database_url
+    if not url:
+        raise RuntimeError("DATABASE_URL is not set")
+    conn = await asyncpg.connect(url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
 async def execute_script(sql: str) -> None:
     """Run several SQL statements in the current transaction (used by migrations)."""
     await connection().execute(sql)

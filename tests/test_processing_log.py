@@ -211,6 +211,15 @@ async def test_the_server_would_warn_if_its_role_could_get_behind_the_triggers()
         )
 
 
+async def test_maintenance_runs_as_the_owner_the_server_role_cannot_vacuum() -> None:
+    async with database.acquire() as conn:
+        app_role = await conn.fetchval("SELECT current_user")
+    async with database.owner_connection() as conn:
+        assert await conn.fetchval("SELECT current_user") != app_role
+        assert await guarding_problem(conn) is not None
+        await conn.execute("VACUUM processing_log_unsealed")
+
+
 async def sealed(*entries: LogEntry) -> list[int]:
     ids = await write(*entries)
     async with database.acquire() as conn:
