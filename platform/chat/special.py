@@ -20,7 +20,7 @@ from okno.platform.chat import notify, service
 from okno.platform.chat.compliance import PURPOSE
 from okno.platform.chat.errors import ChatError
 from okno.platform.erasure import areas
-from okno.platform.erasure.registry import eraser
+from okno.platform.erasure.registry import eraser, not_pd
 from okno.platform.pd_detect import contains_pd
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
@@ -235,7 +235,14 @@ async def _undecided(conn: asyncpg.Connection, conversation_id: int, seq: int) -
     return row
 
 
-@eraser("special-categories")
+not_pd(
+    "message.special_category",
+    "message.special_decision",
+    reason="codes: which Art. 10 category staff marked, and the DPO's decision",
+)
+
+
+@eraser("special-categories", columns=("message.special_consent",))
 async def erase_written_consents(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
     """The reference of a written consent may name the subject: it goes with the rest."""
     cleared = await conn.fetchval(
