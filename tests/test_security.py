@@ -112,7 +112,6 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /me/data": "subject",
     "GET /me/consents": "subject",
     "POST /me/consents/give": "subject",
-    "POST /me/delete": "subject",
     "GET /me/consents/{event_id:int}/receipt": "subject",
     "GET /me/consents/{event_id:int}/withdraw": "subject",
     "POST /me/consents/{event_id:int}/withdraw": "subject",
