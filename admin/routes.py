@@ -7,6 +7,7 @@ from okno.admin.controllers.console import ConsoleController, StaffAccountsContr
 from okno.admin.controllers.dpo import DpoConsole
 from okno.admin.controllers.incidents import IncidentsConsole
 from okno.admin.controllers.mailings import MailingsConsole
+from okno.admin.controllers.special import SpecialCategories
 from okno.admin.controllers.teams import TeamsConsole, TopicsConsole
 
 route_handlers = [
@@ -24,4 +25,5 @@ route_handlers = [
     TopicsConsole,
     ChatSettingsConsole,
     HoursConsole,
+    SpecialCategories,
 ]

@@ -27,6 +27,7 @@ class CommandError(Exception):
 def _use_database() -> Any:
     """Point okno at its database: DATABASE_URL, or the embedded server in the data folder.
 
+    The embedded server gets both roles: its superuser migrates, ``okno_app`` serves.
     Returns the embedded server's handle (kept alive for the life of the command) or None.
     """
     settings = get_settings()
@@ -35,9 +36,16 @@ def _use_database() -> Any:
     from okno.platform import embedded_db
 
     server = embedded_db.start(settings.data_path / "postgres")
-    os.environ["DATABASE_URL"] = embedded_db.url(server)
+    os.environ["OKNO_MIGRATION_DATABASE_URL"] = embedded_db.url(server)
+    os.environ["DATABASE_URL"] = embedded_db.app_url(server)
     get_settings.cache_clear()
     return server
+
+
+def _migrate() -> None:
+    settings = get_settings()
+    owner = settings.migration_database_url or settings.database_url or ""
+    asyncio.run(migrate(owner, settings.database_url))
 
 
 def _run(work: Callable[[], Awaitable[int | None]]) -> int:
@@ -65,8 +73,7 @@ def _password(prompt: str) -> str:
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
-
-    asyncio.run(migrate(get_settings().database_url or ""))
+    _migrate()
     print("okno: схема базы данных актуальна")
     return 0
 
@@ -77,7 +84,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from okno.platform.staff import service as staff_service
 
     settings = get_settings()
-    asyncio.run(migrate(settings.database_url or ""))
+    _migrate()
     _run(lambda: _prepare(staff_service, settings.admin_password))
     host, port = args.host or settings.host, args.port or settings.port
     print(f"okno: открыт на http://{host}:{port} (Ctrl-C — остановить)", flush=True)
@@ -102,10 +109,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _prepare(staff_service: Any, password: str | None) -> None:
     """What a first start needs besides the schema: an admin, and published consent texts."""
+    from okno.platform import database
     from okno.platform.consent.defaults import ensure_published, operator_warnings
+    from okno.platform.migrate import guarding_problem
 
     for warning in operator_warnings():
         print(f"okno: ВНИМАНИЕ: {warning}", file=sys.stderr, flush=True)
+    async with database.acquire() as conn:
+        problem = await guarding_problem(conn)
+    if problem:
+        print(
+            f"okno: ВНИМАНИЕ: {problem} и может менять журнал обработки в обход его защиты;"
+            " задайте OKNO_MIGRATION_DATABASE_URL (docs/configuration.md)",
+            file=sys.stderr,
+            flush=True,
+        )
     published = await ensure_published()
     if published:
         print(f"okno: опубликованы первые редакции документов: {', '.join(published)}", flush=True)
@@ -181,9 +199,16 @@ def cmd_log_verify(_: argparse.Namespace) -> int:
 
     async def work() -> int:
         async with database.acquire() as conn:
-            result = await log_service.verify(conn)
+            result = await log_service.verify_and_anchor(conn, "okno log verify")
         if result.ok:
             print(f"okno: журнал обработки цел, проверено записей: {result.checked}")
+            if result.head is not None:
+                print(
+                    f"okno: голова цепочки: звено {result.head.position},"
+                    f" SHA-256 {result.head.hash}\n"
+                    f"      сохранена в {log_service.anchor_path()};"
+                    " сохраните её и вне сервера: следующая проверка сверится с ней"
+                )
             return 0
         print(
             f"okno: журнал обработки нарушен на записи {result.first_bad_id}: {result.problem}"

@@ -7,6 +7,7 @@ Services open a transaction with ``transaction()``; Piccolo queries inside it an
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -42,6 +43,16 @@ def engine() -> PostgresEngine:
     from okno.platform.piccolo_conf import DB
 
     return DB
+
+
+def with_role(database_url: str, role: str, password: str | None = None) -> str:
+    """``database_url`` signing in as ``role`` (and ``password``) instead of its own user."""
+    parts = urllib.parse.urlsplit(database_url)
+    host = parts.netloc.rpartition("@")[2]
+    user = urllib.parse.quote(role, safe="")
+    if password is not None:
+        user += ":" + urllib.parse.quote(password, safe="")
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}@{host}"))
 
 
 def bind(database_url: str) -> None:
@@ -99,6 +110,24 @@ async def acquire() -> AsyncIterator[asyncpg.Connection]:
         raise RuntimeError("the connection pool is not started")
     async with pool.acquire() as conn:
         yield conn
+
+
+@asynccontextmanager
+async def owner_connection() -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the schema's owner, outside the pool, for what only the owner may do
+    (VACUUM after a destruction: the server's own role owns no table). Uses
+    OKNO_MIGRATION_DATABASE_URL, or DATABASE_URL when that is unset (then it is the owner)."""
+    from okno.platform.settings import get_settings
+
+    settings = get_settings()
+    url = settings.migration_database_url or settings.database_url
+    if not url:
+        raise RuntimeError("DATABASE_URL is not set")
+    conn = await asyncpg.connect(url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 async def execute_script(sql: str) -> None:

@@ -1,11 +1,22 @@
-"""The embedded PostgreSQL (pgserver) used when DATABASE_URL is not set."""
+"""The embedded PostgreSQL (pgserver) used when DATABASE_URL is not set.
+
+okno sets up both roles itself: the server's own superuser (reached only through the Unix socket
+in the data folder) owns the schema and runs the migrations; the application signs in as
+``okno_app``, which owns nothing (see ``okno.platform.migrate.APP_GRANTS``).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import warnings
 from pathlib import Path
 from typing import Any
+
+import asyncpg
+
+APP_ROLE = "okno_app"
 
 
 def start(folder: Path, *, keep: bool = True) -> Any:
@@ -25,5 +36,29 @@ def start(folder: Path, *, keep: bool = True) -> Any:
 
 
 def url(server: Any, database: str = "postgres") -> str:
-    """A libpq URL for asyncpg (pgserver listens on a Unix socket only)."""
+    """A libpq URL for asyncpg, as the owner (pgserver listens on a Unix socket only)."""
     return str(server.get_uri(database))
+
+
+def app_url(server: Any, database: str = "postgres") -> str:
+    """The URL the application uses: ``okno_app``, made on first use (trust on the socket)."""
+    asyncio.run(ensure_role(url(server, database), APP_ROLE))
+    return str(server.get_postmaster_info().get_uri(user=APP_ROLE, database=database))
+
+
+async def ensure_role(owner_url: str, role: str, password: str | None = None) -> None:
+    """Create the login role ``role`` unless it exists (several starters at once are fine)."""
+    from okno.platform.migrate import quote_ident
+
+    conn = await asyncpg.connect(owner_url)
+    try:
+        if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+            return
+        statement = f"CREATE ROLE {quote_ident(role)} LOGIN"
+        if password is not None:
+            statement += " PASSWORD " + (await conn.fetchval("SELECT quote_literal($1)", password))
+        # Another starter may have made it first.
+        with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+            await conn.execute(statement)
+    finally:
+        await conn.close()

@@ -3,6 +3,9 @@
 With ``OKNO_SMTP_HOST`` unset, each message is written to ``<data_dir>/outbox/<id>.eml`` and
 recorded in ``mail_outbox`` with the subject it concerns, so destruction can remove it. The
 outbox holds personal data (the address, the letter): treat the folder like the database.
+
+``deliver`` raises ``MailError`` (with a reason in Russian that names no address) when the mail
+server refuses or cannot be reached; nothing else is caught, so a wrong call fails loudly.
 """
 
 from __future__ import annotations
@@ -76,17 +79,58 @@ async def _to_outbox(message: EmailMessage, subject_id: uuid.UUID | None) -> str
     return mail_id
 
 
-async def send(message: EmailMessage, subject_id: uuid.UUID | None = None) -> str:
-    """Deliver ``message``; returns ``"smtp"`` or the outbox id. Errors are logged, not raised."""
+class MailError(Exception):
+    """The letter did not go; the message says why, in Russian, without the address."""
+
+
+def _reason(error: smtplib.SMTPException | OSError) -> str:
+    # Only the class and the reply code: the server's text may repeat the address.
+    code = getattr(error, "smtp_code", None)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({reply[0] for reply in error.recipients.values()})
+        return f"почтовый сервер отклонил адрес получателя (код {', '.join(map(str, codes))})"
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return f"почтовый сервер отклонил адрес отправителя (код {code})"
+    if isinstance(error, smtplib.SMTPDataError):
+        return f"почтовый сервер отклонил письмо (код {code})"
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return "почтовый сервер не принял логин и пароль (OKNO_SMTP_USER, OKNO_SMTP_PASSWORD)"
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return "почтовый сервер не поддерживает нужную команду (проверьте OKNO_SMTP_TLS)"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"почтовый сервер ответил ошибкой (код {code})"
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return "почтовый сервер разорвал соединение"
+    if isinstance(error, smtplib.SMTPException):
+        return "ошибка обмена с почтовым сервером"
+    if isinstance(error, ssl.SSLError):
+        return "не удалось установить защищённое соединение с почтовым сервером"
+    if isinstance(error, TimeoutError):
+        return "почтовый сервер не ответил вовремя"
+    if isinstance(error, ConnectionRefusedError):
+        return "почтовый сервер недоступен: соединение отклонено"
+    return "почтовый сервер недоступен"
+
+
+async def deliver(message: EmailMessage, subject_id: uuid.UUID | None = None) -> str:
+    """Deliver ``message``; returns ``"smtp"`` or the outbox id, or raises ``MailError``."""
     settings = get_settings()
-    try:
-        if settings.smtp_host:
-            await asyncio.to_thread(_smtp_send, message, settings)
-            return "smtp"
+    if not settings.smtp_host:
         return await _to_outbox(message, subject_id)
-    except Exception as error:
-        # The address is PD: say what failed, never to whom.
-        logger.error("mail delivery failed: %s", type(error).__name__)
+    try:
+        await asyncio.to_thread(_smtp_send, message, settings)
+    except (smtplib.SMTPException, OSError) as error:
+        raise MailError(_reason(error)) from error
+    return "smtp"
+
+
+async def send(message: EmailMessage, subject_id: uuid.UUID | None = None) -> str:
+    """``deliver``, for letters nobody waits for: a refusal is logged (never the address) and
+    the result is ``"failed"``."""
+    try:
+        return await deliver(message, subject_id)
+    except MailError as error:
+        logger.error("mail delivery failed: %s", error)
         return "failed"
 
 

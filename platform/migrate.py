@@ -1,4 +1,10 @@
-"""Apply the Piccolo migrations of every okno app, once, even with several starters at once."""
+"""Apply the Piccolo migrations of every okno app, once, even with several starters at once.
+
+Migrations run as the owner role (``OKNO_MIGRATION_DATABASE_URL``, or ``DATABASE_URL`` when that
+is unset). When the server's role (``DATABASE_URL``) is another one, the owner then grants it
+what the application needs and no more (``APP_GRANTS``): it owns nothing, so it cannot disable
+the processing log's triggers, and it may not UPDATE or DELETE the log or its chain at all.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +17,45 @@ from okno.platform import database
 
 MIGRATION_LOCK = 0x6F6B6E6F_6D6967  # "oknomig"
 
+# Re-applied after every migration run, so tables added later are covered too.
+APP_GRANTS = """
+GRANT USAGE ON SCHEMA public TO {role};
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
+REVOKE INSERT, UPDATE, DELETE ON migration FROM {role};
+REVOKE UPDATE, DELETE ON processing_log, processing_log_chain FROM {role};
+REVOKE UPDATE ON processing_log_unsealed FROM {role};
+REVOKE UPDATE, DELETE ON staff_audit FROM {role};
+"""
+
 
 class MigrationError(RuntimeError):
     pass
 
 
-async def migrate(database_url: str) -> str:
-    """Bring the schema up to date; returns Piccolo's report."""
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def role_of(database_url: str) -> str:
+    """The role a URL signs in as (connecting checks the credentials, too)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetchval("SELECT current_user")
+    finally:
+        await conn.close()
+
+
+async def migrate(database_url: str, app_database_url: str | None = None) -> str:
+    """Bring the schema up to date as the owner at ``database_url``; returns Piccolo's report.
+
+    With ``app_database_url`` signing in as another role, that role gets ``APP_GRANTS``.
+    """
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
+    app_role = None
+    if app_database_url and app_database_url != database_url:
+        app_role = await role_of(app_database_url)
     database.bind(database_url)
     lock_holder = await asyncpg.connect(database_url)
     try:
@@ -29,6 +65,24 @@ async def migrate(database_url: str) -> str:
             result = await run_forwards(app_name="all")
         if not result.success:
             raise MigrationError(result.message or report.getvalue())
+        if app_role is not None and app_role != await lock_holder.fetchval("SELECT current_user"):
+            # Under the lock: concurrent GRANTs on one object fail ("tuple concurrently updated").
+            await lock_holder.execute(APP_GRANTS.format(role=quote_ident(app_role)))
         return report.getvalue()
     finally:
         await lock_holder.close()
+
+
+async def guarding_problem(conn: asyncpg.Connection) -> str | None:
+    """Why the role of ``conn`` could rewrite the processing log behind its triggers, if it can."""
+    row = await conn.fetchrow(
+        "SELECT r.rolsuper, pg_has_role(current_user, c.relowner, 'USAGE') AS owns"
+        " FROM pg_roles r, pg_class c"
+        " WHERE r.rolname = current_user AND c.oid = 'processing_log'::regclass"
+    )
+    assert row is not None
+    if row["rolsuper"]:
+        return "сервер подключён к базе как суперпользователь"
+    if row["owns"]:
+        return "сервер подключён к базе как владелец таблиц"
+    return None

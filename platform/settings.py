@@ -20,6 +20,8 @@ Positive = Annotated[int, msgspec.Meta(ge=1)]
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None = None
+    # The schema's owner, for migrations; unset: DATABASE_URL's role migrates (and owns).
+    migration_database_url: str | None = None
     data_dir: str = ".data"
     host: str = "127.0.0.1"
     port: Port = 8000

@@ -16,8 +16,11 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import NamedTuple
 
+import asyncpg
 import httpx
 import pytest
 
@@ -50,8 +53,6 @@ def _with_database(url: str, name: str) -> str:
 
 
 async def _admin_execute(url: str, sql: str) -> None:
-    import asyncpg
-
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(sql)
@@ -61,22 +62,43 @@ async def _admin_execute(url: str, sql: str) -> None:
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
+    """The application's URL: a role that owns nothing, as okno serves in production.
+
+    The schema's owner (who migrates, and whom tests use to tamper) is in
+    ``OKNO_MIGRATION_DATABASE_URL``; see ``owner_connection``.
+    """
     server = None
     if shared := os.environ.get("TEST_DATABASE_URL"):
         name = f"okno_test_{secrets.token_hex(4)}"
         asyncio.run(_admin_execute(shared, f'CREATE DATABASE "{name}"'))
-        url = _with_database(shared, name)
+        owner = _with_database(shared, name)
+        role, password = f"{name}_app", secrets.token_hex(16)
+        asyncio.run(embedded_db.ensure_role(owner, role, password))
+        url = database.with_role(owner, role, password)
     else:
         # In this run's own folder: pytest's numbered temp folders are pruned by other runs.
         server = embedded_db.start(DATA_DIR / "postgres", keep=False)
-        url = embedded_db.url(server)
+        owner = embedded_db.url(server)
+        url = embedded_db.app_url(server)
+    os.environ["OKNO_MIGRATION_DATABASE_URL"] = owner
     os.environ["DATABASE_URL"] = url
     get_settings.cache_clear()
-    asyncio.run(migrate(url))
+    asyncio.run(migrate(owner, url))
     yield url
     if shared:
         asyncio.run(_admin_execute(shared, f'DROP DATABASE "{name}" WITH (FORCE)'))
+        asyncio.run(_admin_execute(shared, f'DROP ROLE "{role}"'))
     del server
+
+
+@asynccontextmanager
+async def owner_connection() -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the schema's owner: only for tampering and fault injection in tests."""
+    conn = await asyncpg.connect(os.environ["OKNO_MIGRATION_DATABASE_URL"])
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +107,34 @@ async def db(database_url: str) -> AsyncIterator[None]:
     await database.start_pool(10)
     yield
     await database.close_pool()
+
+
+class FreshDatabase(NamedTuple):
+    url: str  # the application role's
+    owner_url: str
+
+
+@pytest.fixture
+def fresh_database(database_url: str) -> Iterator[FreshDatabase]:
+    """Another new database on the same server, migrated by ``okno migrate``: for a server
+    process whose background jobs (mailings, retention) must not race the session server's."""
+    owner = os.environ["OKNO_MIGRATION_DATABASE_URL"]
+    name = f"okno_test_{secrets.token_hex(4)}"
+    asyncio.run(_admin_execute(owner, f'CREATE DATABASE "{name}"'))
+    fresh = FreshDatabase(_with_database(database_url, name), _with_database(owner, name))
+    subprocess.run(
+        [sys.executable, "-m", "okno.platform.cli", "migrate"],
+        env={
+            **os.environ,
+            "DATABASE_URL": fresh.url,
+            "OKNO_MIGRATION_DATABASE_URL": fresh.owner_url,
+        },
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    yield fresh
+    asyncio.run(_admin_execute(owner, f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 def free_port() -> int:

@@ -93,7 +93,7 @@ def test_an_unreachable_database_is_reported() -> None:
     env_url = "postgresql://postgres@127.0.0.1:1/okno"
     result = subprocess.run(
         [sys.executable, "-m", "okno.platform.cli", "migrate"],
-        env={**os.environ, "DATABASE_URL": env_url},
+        env={**os.environ, "DATABASE_URL": env_url, "OKNO_MIGRATION_DATABASE_URL": ""},
         capture_output=True,
         text=True,
         timeout=60,

@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from okno.platform import database
+from okno.platform import database, migrate
 from okno.platform.chat import attachments
 from okno.platform.erasure import acts, destruction, verification
 from okno.platform.processing_log import service as processing_log
@@ -23,7 +23,7 @@ from okno.platform.rights import handling, requests
 from okno.platform.rights.deadlines import RequestKind
 from okno.platform.staff.roles import Role
 from tests.chat_support import Client, Staff, subject_of
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, owner_connection
 from tests.test_consent import offer_and_accept
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,11 +259,15 @@ async def test_a_value_left_behind_fails_loudly_and_changes_nothing(
     base_url, db, supervisor, dpo
 ) -> None:
     person = await make_person(base_url, supervisor)
-    # A new area keeps the subject's phone in a table whose eraser nobody registered.
-    async with database.acquire() as conn:
+    # A new area keeps the subject's phone in a table whose eraser nobody registered (made
+    # as a migration would: by the owner, then readable and writable by the server's role).
+    async with owner_connection() as conn:
         await conn.execute(
-            "CREATE TABLE IF NOT EXISTS test_stray_copy (subject_id uuid, note text)"
+            "CREATE TABLE IF NOT EXISTS test_stray_copy (subject_id uuid, note text);"
+            " GRANT ALL ON test_stray_copy TO"
+            f" {migrate.quote_ident(await migrate.role_of(os.environ['DATABASE_URL']))}"
         )
+    async with database.acquire() as conn:
         await conn.execute(
             "INSERT INTO test_stray_copy VALUES ($1, $2)",
             person.subject,
@@ -282,7 +286,7 @@ async def test_a_value_left_behind_fails_loudly_and_changes_nothing(
         assert still == 3
         assert destroyed is None
     finally:
-        async with database.acquire() as conn:
+        async with owner_connection() as conn:
             await conn.execute("DROP TABLE test_stray_copy")
     await person.client.close()
 

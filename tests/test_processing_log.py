@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -13,9 +14,11 @@ import msgspec
 import pytest
 
 from okno.platform import database
+from okno.platform.migrate import guarding_problem
 from okno.platform.processing_log import service as log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
+from tests.conftest import owner_connection
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -57,6 +60,10 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 async def test_the_database_refuses_to_change_or_remove_a_row(statement: str) -> None:
     [row_id] = await write(entry())
     async with database.acquire() as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            await conn.execute(statement, row_id)
+    # The schema's owner is refused too: by the trigger.
+    async with owner_connection() as conn:
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
             await conn.execute(statement, row_id)
 
@@ -64,6 +71,9 @@ async def test_the_database_refuses_to_change_or_remove_a_row(statement: str) ->
 async def test_the_database_refuses_truncate() -> None:
     await write(entry())
     async with database.acquire() as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            await conn.execute("TRUNCATE processing_log")
+    async with owner_connection() as conn:
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
             await conn.execute("TRUNCATE processing_log")
 
@@ -158,6 +168,7 @@ async def test_the_database_refuses_to_change_or_remove_a_link_of_the_chain() ->
     [row_id] = await write(entry())
     async with database.acquire() as conn:
         await log.seal_all(conn)
+    async with owner_connection() as conn:
         for statement in (
             "UPDATE processing_log_chain SET hash = prev_hash WHERE log_id = $1",
             "DELETE FROM processing_log_chain WHERE log_id = $1",
@@ -168,6 +179,47 @@ async def test_the_database_refuses_to_change_or_remove_a_link_of_the_chain() ->
             await conn.execute("TRUNCATE processing_log_chain")
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SET session_replication_role = replica",
+        "ALTER TABLE processing_log DISABLE TRIGGER ALL",
+        "ALTER TABLE processing_log_chain DISABLE TRIGGER ALL",
+        "UPDATE processing_log SET reason = 'edited'",
+        "DELETE FROM processing_log",
+        "UPDATE processing_log_chain SET hash = prev_hash",
+        "DELETE FROM processing_log_chain",
+        "TRUNCATE processing_log_unsealed",
+        "DROP TABLE processing_log CASCADE",
+    ],
+)
+async def test_the_servers_role_cannot_get_behind_the_triggers(statement: str) -> None:
+    """The server signs in as a role that owns nothing: the log's guards do not rest on it."""
+    await sealed(entry())
+    async with database.acquire() as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute(statement)
+
+
+async def test_the_server_would_warn_if_its_role_could_get_behind_the_triggers() -> None:
+    async with database.acquire() as conn:
+        assert await guarding_problem(conn) is None
+    async with owner_connection() as conn:
+        assert await guarding_problem(conn) in (
+            "сервер подключён к базе как суперпользователь",
+            "сервер подключён к базе как владелец таблиц",
+        )
+
+
+async def test_maintenance_runs_as_the_owner_the_server_role_cannot_vacuum() -> None:
+    async with database.acquire() as conn:
+        app_role = await conn.fetchval("SELECT current_user")
+    async with database.owner_connection() as conn:
+        assert await conn.fetchval("SELECT current_user") != app_role
+        assert await guarding_problem(conn) is not None
+        await conn.execute("VACUUM processing_log_unsealed")
+
+
 async def sealed(*entries: LogEntry) -> list[int]:
     ids = await write(*entries)
     async with database.acquire() as conn:
@@ -176,7 +228,8 @@ async def sealed(*entries: LogEntry) -> list[int]:
 
 
 async def behind_the_triggers(conn: asyncpg.Connection, statement: str, *args: object) -> None:
-    """What a superuser can do: triggers off. The chain is what catches it."""
+    """What the owner or a superuser can do (``conn`` is theirs): triggers off. The chain is
+    what catches it."""
     async with conn.transaction():
         await conn.execute("SET LOCAL session_replication_role = replica")
         await conn.execute(statement, *args)
@@ -187,7 +240,7 @@ async def test_a_row_altered_behind_the_triggers_back_is_caught() -> None:
     cli_before = run_cli("log", "verify")
     assert cli_before.returncode == 0, cli_before.stderr
     assert "журнал обработки цел" in cli_before.stdout
-    async with database.acquire() as conn:
+    async with owner_connection() as conn:
         await behind_the_triggers(
             conn, "UPDATE processing_log SET action = 'use' WHERE id = $1", second
         )
@@ -198,7 +251,7 @@ async def test_a_row_altered_behind_the_triggers_back_is_caught() -> None:
     assert cli.returncode != 0
     assert f"на записи {second}" in cli.stderr
     # Leave a sound chain for the rest of the suite: put the row back as it was.
-    async with database.acquire() as conn:
+    async with owner_connection() as conn:
         await behind_the_triggers(
             conn, "UPDATE processing_log SET action = 'storage' WHERE id = $1", second
         )
@@ -207,7 +260,7 @@ async def test_a_row_altered_behind_the_triggers_back_is_caught() -> None:
 
 async def test_a_deleted_row_is_caught() -> None:
     ids = await sealed(entry(), entry(), entry())
-    async with database.acquire() as conn:
+    async with owner_connection() as conn:
         saved = await conn.fetchrow("SELECT * FROM processing_log WHERE id = $1", ids[1])
         await behind_the_triggers(conn, "DELETE FROM processing_log WHERE id = $1", ids[1])
         result = await log.verify(conn)
@@ -224,7 +277,7 @@ async def test_a_deleted_row_is_caught() -> None:
 
 async def test_a_removed_link_is_caught() -> None:
     ids = await sealed(entry(), entry(), entry())
-    async with database.acquire() as conn:
+    async with owner_connection() as conn:
         saved = await conn.fetchrow("SELECT * FROM processing_log_chain WHERE log_id = $1", ids[1])
         await behind_the_triggers(
             conn, "DELETE FROM processing_log_chain WHERE log_id = $1", ids[1]
@@ -255,6 +308,60 @@ async def test_a_row_slipped_in_beside_the_chain_is_caught() -> None:
     assert not result.ok
     assert result.first_bad_id == forged
     assert "not in the chain" in (result.problem or "")
+
+
+async def test_removing_the_newest_rows_with_their_links_is_caught_by_the_anchor() -> None:
+    ids = await sealed(entry(), entry())
+    anchored = run_cli("log", "verify")
+    assert anchored.returncode == 0, anchored.stderr
+    head = re.search(r"голова цепочки: звено (\d+), SHA-256 ([0-9a-f]{64})", anchored.stdout)
+    assert head, anchored.stdout
+    async with owner_connection() as conn:
+        link = await conn.fetchrow("SELECT * FROM processing_log_chain WHERE log_id = $1", ids[-1])
+        assert (link["position"], bytes(link["hash"]).hex()) == (int(head[1]), head[2])
+        row = await conn.fetchrow("SELECT * FROM processing_log WHERE id = $1", ids[-1])
+        # The owner removes the newest row and its link: the rest of the chain is intact.
+        await behind_the_triggers(
+            conn, "DELETE FROM processing_log_chain WHERE log_id = $1", ids[-1]
+        )
+        await behind_the_triggers(conn, "DELETE FROM processing_log WHERE id = $1", ids[-1])
+        assert (await log.verify(conn)).ok, "the chain alone cannot see it"
+        caught = run_cli("log", "verify")
+        for table, saved in (("processing_log", row), ("processing_log_chain", link)):
+            columns = ", ".join(saved.keys())
+            placeholders = ", ".join(f"${n}" for n in range(1, len(saved) + 1))
+            await behind_the_triggers(
+                conn, f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", *saved.values()
+            )
+    assert caught.returncode == 3
+    assert f"на записи {ids[-1]}" in caught.stderr
+    assert "the newest rows were removed" in caught.stderr
+    assert run_cli("log", "verify").returncode == 0
+
+
+async def test_an_anchor_taken_by_an_act_is_checked_by_the_next_verify() -> None:
+    [row_id] = await sealed(entry())
+    async with database.acquire() as conn:
+        anchored = await log.anchor(conn, "act:test")
+        assert anchored is not None
+        assert anchored.log_id == row_id
+        assert log.anchors()[-1] == anchored
+        assert (await log.verify_and_anchor(conn, "test")).ok
+    async with owner_connection() as conn:
+        link = await conn.fetchrow("SELECT * FROM processing_log_chain WHERE log_id = $1", row_id)
+        # A forged head: the row's link rewritten with another hash.
+        await behind_the_triggers(
+            conn, "UPDATE processing_log_chain SET hash = prev_hash WHERE log_id = $1", row_id
+        )
+        result = await log.verify(conn, log.anchors())
+        await behind_the_triggers(
+            conn,
+            "UPDATE processing_log_chain SET hash = $2 WHERE log_id = $1",
+            row_id,
+            link["hash"],
+        )
+    assert not result.ok
+    assert result.first_bad_id == row_id
 
 
 async def test_the_server_seals_what_was_written_without_being_asked() -> None:

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from okno.platform import database
-from okno.platform.consent import documents
+from okno.platform.consent import documents, proof
 from okno.platform.staff.roles import Role
 from okno.platform.subjects.fields import FIELDS
 from okno.platform.web.access import current_staff, staff
@@ -180,6 +180,7 @@ class ConsentProof(Controller):
     @get("/")
     async def export(
         self,
+        request: Request,
         subject: FromQuery[uuid.UUID | None] = None,
         since: FromQuery[date | None] = None,
         until: FromQuery[date | None] = None,
@@ -192,18 +193,9 @@ class ConsentProof(Controller):
             raise ClientException("укажите субъекта (subject) или период (since, until)")
         start = datetime.combine(since or date(2000, 1, 1), time.min, MOSCOW)
         end = datetime.combine(until or date(2999, 1, 1), time.min, MOSCOW) + timedelta(days=1)
-        async with database.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT e.id, e.subject_id, e.kind, e.at, e.purpose_code, d.slug, e.version,"
-                " e.document_sha256, e.channel, e.control, host(e.ip) AS ip, e.user_agent,"
-                " e.given_id"
-                " FROM consent_event e JOIN consent_document d ON d.id = e.document_id"
-                " WHERE ($1::uuid IS NULL OR e.subject_id = $1) AND e.at >= $2 AND e.at < $3"
-                " ORDER BY e.id",
-                subject,
-                start,
-                end,
-            )
+        user = await current_staff(request)
+        assert user is not None
+        rows = await proof.events(user.id, subject, start, end)
         records = [
             dict(
                 zip(

@@ -524,7 +524,7 @@ class DpoConsole(Controller):
     async def verify(self, request: Request) -> Template:
         """`okno log verify` as a button: the hash chain checked from the first row."""
         async with database.acquire() as conn:
-            result = await processing_log.verify(conn)
+            result = await processing_log.verify_and_anchor(conn, "консоль ответственного")
         return Template(
             "admin/dpo_verify.html",
             context={"user": await current_staff(request), "result": result},

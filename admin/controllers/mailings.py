@@ -139,6 +139,7 @@ class MailingsConsole(Controller):
                 if mailing["status"] in ("draft", "scheduled")
                 else None,
                 "report": await mailings.report(mailing_id),
+                "failures": await mailings.failures(mailing_id),
                 "labels": STATUS_LABELS,
             },
         )

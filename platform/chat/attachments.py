@@ -10,6 +10,7 @@ import contextlib
 import os
 import secrets
 import unicodedata
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,7 +18,10 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import ChatError
+from okno.platform.processing_log import service as processing_log
+from okno.platform.processing_log.actions import Action
 from okno.platform.settings import get_settings
 
 IMAGE_SIGNATURES = {
@@ -160,7 +164,10 @@ async def readable_file(attachment_id: str) -> tuple[asyncpg.Record, Path] | Non
     async with database.acquire() as conn:
         row = await conn.fetchrow(
             "SELECT a.id, a.name, a.content_type, a.image, a.path, a.conversation_id,"
-            " a.uploader_kind, a.uploader_id, c.subject_id, c.team_id, c.assignee_id"
+            " a.uploader_kind, a.uploader_id, c.subject_id, c.team_id, c.assignee_id,"
+            " EXISTS (SELECT 1 FROM message m WHERE m.attachment_id = a.id"
+            "  AND m.special_category IS NOT NULL AND m.special_decision IS DISTINCT FROM"
+            "  'destroyed') AS special"
             " FROM attachment a LEFT JOIN conversation c ON c.id = a.conversation_id"
             " WHERE a.id = $1 AND a.path IS NOT NULL",
             attachment_id,
@@ -168,3 +175,17 @@ async def readable_file(attachment_id: str) -> tuple[asyncpg.Record, Path] | Non
     if row is None:
         return None
     return row, folder() / row["path"]
+
+
+async def staff_read(staff_id: int, subject_id: uuid.UUID) -> None:
+    """A staff member downloads a file of a subject's conversation: ``access``, logged."""
+    async with database.transaction():
+        await processing_log.record(
+            *entries(
+                Actor.staff(staff_id),
+                subject_id,
+                (Action.ACCESS,),
+                ("attachment",),
+                reason="файл из переписки открыт",
+            )
+        )

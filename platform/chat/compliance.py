@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from okno.platform import database
+from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
 
@@ -52,3 +54,29 @@ def entries(
         )
         for action in actions
     ]
+
+
+async def list_viewed(staff_id: int, box: str, shown: int, searched: bool) -> None:
+    """A staff list of conversations with message previews: one row set per view, not per item
+    (and none when nothing is shown). The search text is never logged: it may be a PD value."""
+    if shown == 0:
+        return
+    actions: tuple[Action, ...] = (Action.SYSTEMATIZATION, Action.ACCESS)
+    if searched:
+        actions = (Action.EXTRACTION, *actions)
+    what = "поиск по перепискам" if searched else "список диалогов"
+    async with database.transaction():
+        await processing_log.record(
+            *[
+                LogEntry(
+                    action=action,
+                    actor_kind=ActorKind.STAFF,
+                    actor_id=str(staff_id),
+                    fields=("message_text",),
+                    purpose=PURPOSE,
+                    legal_basis=LEGAL_BASIS,
+                    reason=f"{what} «{box}»: показано {shown}",
+                )
+                for action in actions
+            ]
+        )

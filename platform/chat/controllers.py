@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from litestar.response import File
 
 from okno.platform import database
-from okno.platform.chat import attachments, messages, service, summaries
+from okno.platform.chat import attachments, compliance, messages, service, special, summaries
 from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.visitors import VISITOR_COOKIE, Visitor
@@ -40,6 +40,10 @@ class TagsIn(msgspec.Struct, forbid_unknown_fields=True):
         list[Annotated[str, msgspec.Meta(pattern=TAG_PATTERN)]],
         msgspec.Meta(max_length=10),
     ]
+
+
+class SpecialIn(msgspec.Struct, forbid_unknown_fields=True):
+    category: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,40}$")]
 
 
 class CannedReplyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -134,7 +138,8 @@ class StaffChatApi(Controller):
             else:
                 where += (
                     f" AND EXISTS (SELECT 1 FROM message sm WHERE sm.conversation_id = c.id"
-                    f" AND sm.deleted_at IS NULL AND sm.body ILIKE ${len(args) + 2})"
+                    f" AND sm.deleted_at IS NULL AND sm.special_category IS NULL"
+                    f" AND sm.body ILIKE ${len(args) + 2})"
                 )
                 args.append(
                     "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -143,6 +148,7 @@ class StaffChatApi(Controller):
             rows = await summaries.fetch(
                 conn, f"{where} ORDER BY c.status = 'resolved', c.updated_at DESC LIMIT 200", *args
             )
+        await compliance.list_viewed(scope.staff_id, box, len(rows), searched=bool(q))
         return {"conversations": [summaries.for_staff(row) for row in rows]}
 
     @get("/conversations/{conversation_id:int}/messages")
@@ -231,6 +237,23 @@ class StaffChatApi(Controller):
             "requestable": [{"name": f, "label": FIELDS[f].label} for f in requestable],
             "conversations": 1,
         }
+
+    @post("/conversations/{conversation_id:int}/messages/{seq:int}/special", status_code=200)
+    async def mark_special(
+        self,
+        request: Request,
+        conversation_id: FromPath[int],
+        seq: FromPath[int],
+        data: JSONBody[SpecialIn],
+    ) -> dict[str, Any]:
+        """Mark a client's message as special-category data: hidden from staff, for the DPO."""
+        user = await current_staff(request)
+        assert user is not None
+        try:
+            await special.flag(user, conversation_id, seq, data.category)
+        except ChatError as refused:
+            raise _refuse(refused) from None
+        return {"conversation": conversation_id, "seq": seq, "special": data.category}
 
     @post("/conversations/{conversation_id:int}/tags")
     async def set_tags(
@@ -382,6 +405,9 @@ class AttachmentFiles(Controller):
         if found is None or not await _may_read(request, found[0]):
             raise NotFoundException("нет такого файла")
         row, path = found
+        user = await current_staff(request)
+        if user is not None and row["subject_id"] is not None:
+            await attachments.staff_read(user.id, row["subject_id"])
         response = File(
             path,
             filename=row["name"],
@@ -409,6 +435,8 @@ async def _may_read(request: Request, row: Any) -> bool:
         scope = await service.scope_of(user)
         if row["subject_id"] is not None and await _blocked(row["subject_id"]):
             return False  # blocked subject: no files for staff (okno.platform.rights.blocking)
+        if row["special"]:
+            return False  # a special category: only the DPO's console shows it
         return scope.admits(row["team_id"], row["assignee_id"])
     visitor = await find_visitor(request.cookies.get(VISITOR_COOKIE))
     if visitor is None:

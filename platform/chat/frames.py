@@ -152,7 +152,7 @@ class RequestField(Frame, tag="request_field"):
 
 class OfferConsent(Frame, tag="offer_consent"):
     conversation: ConversationId
-    purpose: Literal["support", "advertising-chat"]
+    purpose: Literal["support", "advertising-chat", "advertising-email"]
 
 
 StaffFrame = (

@@ -19,6 +19,9 @@ rs.display_name AS reply_author_name, r.internal AS reply_internal,
 r.deleted_at AS reply_deleted_at, a.id AS attachment_id, a.name AS attachment_name,
 a.size AS attachment_size, a.content_type AS attachment_type, a.image AS attachment_image,
 m.buttons, m.links, m.form, m.internal, m.created_at, m.edited_at, m.deleted_at,
+m.special_category IS NOT NULL AND m.special_decision IS DISTINCT FROM 'destroyed' AS special,
+r.special_category IS NOT NULL AND r.special_decision IS DISTINCT FROM 'destroyed'
+  AS reply_special,
 (SELECT bs.blocked_at IS NOT NULL FROM conversation bc JOIN subject bs
   ON bs.id = bc.subject_id WHERE bc.id = m.conversation_id) AS subject_blocked
 """
@@ -43,6 +46,8 @@ ORDER BY changed.conversation_id, changed.version
 
 
 BLOCKED_TEXT = "Данные клиента заблокированы на время проверки"
+# Marked as special-category data (okno.platform.chat.special): staff see this instead.
+SPECIAL_TEXT = "скрыто: особая категория"
 
 
 def _author(row: asyncpg.Record, for_client: bool) -> dict[str, Any]:
@@ -55,13 +60,16 @@ def _author(row: asyncpg.Record, for_client: bool) -> dict[str, Any]:
 def wire(row: asyncpg.Record, *, for_client: bool) -> dict[str, Any]:
     if not for_client and row["subject_blocked"]:
         return _withheld(row)
+    if not for_client and row["special"]:
+        return _withheld(row, SPECIAL_TEXT)
     deleted = row["deleted_at"] is not None
     reply = None
     if row["reply_to"] is not None and not (for_client and row["reply_internal"]):
+        quoted = "" if row["reply_deleted_at"] else (row["reply_body"] or "")[:QUOTE_LENGTH]
         reply = {
             "seq": row["reply_to"],
             "author": {"kind": row["reply_author_kind"], "name": row["reply_author_name"]},
-            "text": "" if row["reply_deleted_at"] else (row["reply_body"] or "")[:QUOTE_LENGTH],
+            "text": SPECIAL_TEXT if not for_client and row["reply_special"] else quoted,
         }
     attachment = None
     if row["attachment_id"] is not None:
@@ -92,15 +100,16 @@ def wire(row: asyncpg.Record, *, for_client: bool) -> dict[str, Any]:
     }
 
 
-def _withheld(row: asyncpg.Record) -> dict[str, Any]:
-    """Blocking (okno.platform.rights.blocking): staff get a message's place, not its content."""
+def _withheld(row: asyncpg.Record, text: str = BLOCKED_TEXT) -> dict[str, Any]:
+    """Blocking (okno.platform.rights.blocking) or a special category: staff get a message's
+    place, not its content."""
     return {
         "conversation": row["conversation_id"],
         "seq": row["seq"],
         "version": row["version"],
         "client_id": str(row["client_id"]),
         "author": _author(row, for_client=False),
-        "text": BLOCKED_TEXT,
+        "text": text,
         "reply_to": None,
         "attachment": None,
         "buttons": [],

@@ -21,6 +21,7 @@ SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c
             ELSE p.status END AS assignee_presence,
        lm.seq AS last_seq_shown, lm.body AS last_body, lm.author_kind AS last_author_kind,
        lm.created_at AS last_at, lm.deleted_at AS last_deleted, lm.attachment_id AS last_attachment,
+       lm.special AS last_special,
        (SELECT bs.blocked_at IS NOT NULL FROM subject bs WHERE bs.id = c.subject_id)
          AS subject_blocked,
        c.staff_unread AS unread, c.tags
@@ -29,8 +30,10 @@ LEFT JOIN topic t ON t.id = c.topic_id
 LEFT JOIN team tm ON tm.id = c.team_id
 LEFT JOIN staff_user u ON u.id = c.assignee_id
 LEFT JOIN staff_presence p ON p.staff_id = c.assignee_id
-LEFT JOIN LATERAL (SELECT seq, body, author_kind, created_at, deleted_at, attachment_id FROM message
-                   WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1) lm ON true
+LEFT JOIN LATERAL (SELECT seq, body, author_kind, created_at, deleted_at, attachment_id,
+                          special_category IS NOT NULL
+                          AND special_decision IS DISTINCT FROM 'destroyed' AS special
+                   FROM message WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1) lm ON true
 """
 
 
@@ -54,6 +57,8 @@ def _preview(row: asyncpg.Record) -> str:
         return "Данные клиента заблокированы"  # see okno.platform.rights.blocking
     if row["last_deleted"] is not None:
         return "Сообщение удалено"
+    if row["last_special"]:
+        return "скрыто: особая категория"  # see okno.platform.chat.special
     if row["last_body"]:
         return row["last_body"][:PREVIEW_LENGTH]
     return "Вложение" if row["last_attachment"] else ""

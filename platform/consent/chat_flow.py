@@ -36,7 +36,10 @@ MASKED_NOTICE = (
 async def offer(conversation_id: int, purpose_code: str, notice: str | None = None) -> service.Sent:
     """The bot's consent question: links to the policy and the text, and two buttons."""
     if purpose_code not in OFFERS:
-        raise ChatError("invalid_frame", "в чате предлагаются согласия: support, advertising-chat")
+        raise ChatError(
+            "invalid_frame",
+            "в чате предлагаются согласия: support, advertising-chat, advertising-email",
+        )
     document = await documents.current_for_purpose(purpose_code)
     policy = await documents.current("policy")
     if document is None or policy is None:

@@ -134,7 +134,12 @@ async def current(slug: str) -> Version | None:
 
 async def get(slug: str, version: int) -> Version | None:
     async with database.acquire() as conn:
-        row = await conn.fetchrow(f"{SELECT} AND d.slug = $1 AND v.version = $2", slug, version)
+        return await get_of(conn, slug, version)
+
+
+async def get_of(conn: asyncpg.Connection, slug: str, version: int) -> Version | None:
+    """``get`` on the caller's connection (for code inside a transaction)."""
+    row = await conn.fetchrow(f"{SELECT} AND d.slug = $1 AND v.version = $2", slug, version)
     return _version(row) if row else None
 
 

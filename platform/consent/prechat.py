@@ -11,12 +11,14 @@ import msgspec
 
 from okno.platform import database
 from okno.platform.chat import notify, service
-from okno.platform.chat.compliance import Actor
+from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.visitors import Visitor
 from okno.platform.consent import documents, fields
 from okno.platform.consent import service as consent
 from okno.platform.consent.chat_flow import save_field
+from okno.platform.processing_log import service as processing_log
+from okno.platform.processing_log.actions import Action
 from okno.platform.subjects.fields import FIELDS
 
 FORM_FIELDS = ("name", "phone", "email")
@@ -70,6 +72,10 @@ async def submit(
                 "SELECT id FROM topic WHERE slug = $1 AND active", form.topic
             )
             subject_id = await service.start_conversation(conn, visitor.token_hash, topic_id)
+            # The conversation starts here, not at a first message: its collection is logged here.
+            await processing_log.record(
+                *entries(Actor.subject(), subject_id, (Action.COLLECTION,), ("visitor_token",))
+            )
         conversation = await conn.fetchval(
             "SELECT id FROM conversation WHERE subject_id = $1", subject_id
         )

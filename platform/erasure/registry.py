@@ -38,6 +38,7 @@ AREAS = (
     "okno.platform.erasure.areas",
     "okno.platform.selfservice.erasure",
     "okno.platform.reviews.service",
+    "okno.platform.chat.special",
 )
 
 

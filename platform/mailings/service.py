@@ -3,34 +3,46 @@
 The audience is fixed when sending starts; each delivery then re-checks consent in the same
 transaction that stores the message, so a withdrawal between scheduling and sending is honoured.
 A delivery's chat message has a deterministic client id: a restart mid-mailing resumes with the
-pending deliveries and can never send one twice.
+pending deliveries and can never send one twice. A letter is handed to the mail server inside
+its delivery's transaction, with the delivery locked: it is ``delivered`` (and its ``use``
+logged) only when the server accepted it, ``failed`` with the reason when it refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
+import hmac
 import logging
 import uuid
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Any
 
 import asyncpg
 import msgspec
 
-from okno.platform import database
+from okno.platform import database, mail
 from okno.platform.chat import buttons, notify, service
 from okno.platform.chat.errors import ChatError
 from okno.platform.consent import service as consent
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
+from okno.platform.secret_key import secret_key
 from okno.platform.settings import get_settings
 
 logger = logging.getLogger("okno.mailings")
 PURPOSES = {"chat": "advertising-chat", "email": "advertising-email"}
 DELIVERY_NAMESPACE = uuid.UUID("6f6b6e6f-6d61-696c-696e-670000000000")
 UNSUBSCRIBE = "Отписаться"
+UNSUBSCRIBE_PATH = "/unsubscribe/"
+
+
+class MailingError(Exception):
+    """A request about mailings that cannot be done; the message is for the person who asked."""
 
 
 class Audience(msgspec.Struct, frozen=True, kw_only=True):
@@ -194,7 +206,6 @@ async def _start_due() -> None:
 async def _deliver_one() -> bool:
     """One pending delivery, in one transaction with its message and log row."""
     changed: tuple[int, int] | None = None
-    email_to: tuple[str, str, str] | None = None
     async with database.transaction():
         conn = database.connection()
         delivery = await conn.fetchrow(
@@ -223,6 +234,8 @@ async def _deliver_one() -> bool:
             )
             return True
         seq = None
+        fields: tuple[str, ...] = ()
+        actions = [Action.USE]
         if delivery["channel"] == "chat":
             sent = await service.bot_message_in_transaction(
                 conn,
@@ -234,14 +247,25 @@ async def _deliver_one() -> bool:
                 image_id=delivery["image_id"],
             )
             seq, changed = sent.seq, (sent.conversation, sent.version)
-            fields: tuple[str, ...] = ()
         else:
             address = await conn.fetchval(
-                "SELECT value FROM subject_field WHERE subject_id = $1 AND field = 'email'",
+                "SELECT value FROM subject_field WHERE subject_id = $1 AND field = 'email'"
+                " AND blocked_at IS NULL",
                 delivery["subject_id"],
             )
-            email_to = (address, delivery["title"], delivery["body"])
+            if address is None:
+                await _settle(conn, key, "skipped", "нет адреса электронной почты")
+                return True
+            letter = _letter(address, delivery, key)
+            try:
+                # Under the delivery's lock: no other sender takes it while the server answers.
+                sent_by = await mail.deliver(letter, delivery["subject_id"])
+            except mail.MailError as refused:
+                await _settle(conn, key, "failed", str(refused))
+                return True
             fields = ("email",)
+            if sent_by != "smtp":
+                actions += [Action.RECORDING, Action.STORAGE]  # the letter in the outbox folder
         await conn.execute(
             "UPDATE mailing_delivery SET status = 'delivered', delivered_at = now(), message_seq"
             " = $4"
@@ -250,32 +274,70 @@ async def _deliver_one() -> bool:
             seq,
         )
         await processing_log.record(
-            LogEntry(
-                action=Action.USE,
-                actor_kind=ActorKind.SYSTEM,
-                subject_id=delivery["subject_id"],
-                fields=fields,
-                purpose=purpose,
-                legal_basis=f"consent:{given['id']}",
-                reason="доставка рекламной рассылки",
-            )
+            *[
+                LogEntry(
+                    action=action,
+                    actor_kind=ActorKind.SYSTEM,
+                    subject_id=delivery["subject_id"],
+                    fields=fields,
+                    purpose=purpose,
+                    legal_basis=f"consent:{given['id']}",
+                    reason="доставка рекламной рассылки",
+                )
+                for action in actions
+            ]
         )
     if changed is not None:
         await notify.changed(*changed)
-    if email_to is not None:
-        await _send_email(*email_to)
     return True
 
 
-async def _send_email(address: str, title: str, body: str) -> None:
-    # After commit: a crash here loses one letter rather than ever sending it twice.
-    from okno.platform import mail
+async def _settle(conn: asyncpg.Connection, key: tuple[Any, ...], status: str, reason: str) -> None:
+    await conn.execute(
+        "UPDATE mailing_delivery SET status = $4, reason = $5"
+        " WHERE mailing_id = $1 AND subject_id = $2 AND channel = $3",
+        *key,
+        status,
+        reason,
+    )
 
-    footer = "\n\nОтписаться: раздел «Мои данные» или ответьте на это письмо словом «Отписаться»."
-    try:
-        await mail.send(address, title, body + footer)
-    except Exception as error:
-        logger.warning("mailing e-mail failed: %s", type(error).__name__)
+
+def base_url() -> str:
+    """Where links in letters point: OKNO_PUBLIC_URL, or the address okno listens on."""
+    settings = get_settings()
+    return (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+
+
+def _letter(address: str, delivery: asyncpg.Record, key: tuple[Any, ...]) -> EmailMessage:
+    link = base_url() + UNSUBSCRIBE_PATH + unsubscribe_token(key[0], key[1])
+    lines = [delivery["body"], ""]
+    lines += [f"{item['label']}: {item['url']}" for item in msgspec.json.decode(delivery["links"])]
+    lines += ["", "—", f"Отписаться от рекламных писем: {link}"]
+    message = mail.compose(address, delivery["title"], "\n".join(lines))
+    message["List-Unsubscribe"] = f"<{link}>"
+    return message
+
+
+def unsubscribe_token(mailing_id: int, subject_id: uuid.UUID) -> str:
+    """The letter's own unsubscribe key: names the mailing and the subject, signed."""
+    body = f"{mailing_id}.{subject_id.hex}"
+    return f"{body}.{_signature(body)}"
+
+
+def _signature(body: str) -> str:
+    key = secret_key(get_settings()).encode()
+    digest = hmac.new(key, f"unsubscribe\x00{body}".encode(), hashlib.sha256).digest()[:18]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def _from_token(token: str) -> tuple[int, uuid.UUID]:
+    parts = token.split(".")
+    if len(parts) == 3 and parts[0].isdigit() and len(parts[0]) < 19:
+        body = f"{parts[0]}.{parts[1]}"
+        if hmac.compare_digest(_signature(body), parts[2]):
+            with contextlib.suppress(ValueError):
+                return int(parts[0]), uuid.UUID(hex=parts[1])
+    raise MailingError("ссылка для отписки недействительна")
 
 
 async def _finish_sent() -> None:
@@ -326,6 +388,51 @@ async def _unsubscribe(click: buttons.Press) -> None:
 
 
 buttons.register("unsubscribe", _unsubscribe)
+
+
+async def check_unsubscribe_link(token: str) -> bool:
+    """Whether the link is genuine; ``True`` while its subject still has the consent."""
+    _, subject_id = _from_token(token)
+    async with database.acquire() as conn:
+        return await consent.active(conn, subject_id, PURPOSES["email"]) is not None
+
+
+async def unsubscribe_by_link(token: str, ip: str | None, user_agent: str | None) -> None:
+    """The letter's link: withdraws the e-mail advertising consent at once, with proof."""
+    mailing_id, subject_id = _from_token(token)
+    async with database.transaction():
+        conn = database.connection()
+        given = await consent.active(conn, subject_id, PURPOSES["email"])
+        if given is not None:
+            await consent.withdraw(
+                conn,
+                subject_id,
+                given["id"],
+                consent.Proof(
+                    channel="portal",
+                    control=f"link:{UNSUBSCRIBE} (письмо)",
+                    ip=ip,
+                    user_agent=user_agent,
+                ),
+            )
+        await conn.execute(
+            "UPDATE mailing_delivery SET unsubscribed_at = coalesce(unsubscribed_at, now())"
+            " WHERE mailing_id = $1 AND subject_id = $2 AND channel = 'email'",
+            mailing_id,
+            subject_id,
+        )
+
+
+async def failures(mailing_id: int) -> list[dict[str, Any]]:
+    """Why deliveries failed or were skipped, with how many each time (for the staff page)."""
+    async with database.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT status, channel, reason, count(*) AS n FROM mailing_delivery"
+            " WHERE mailing_id = $1 AND status IN ('failed', 'skipped')"
+            " GROUP BY status, channel, reason ORDER BY status, channel, reason",
+            mailing_id,
+        )
+    return [dict(row) for row in rows]
 
 
 async def runner(stop: asyncio.Event) -> None:

@@ -7,6 +7,11 @@ committed rows from the queue in id order and appends them to ``processing_log_c
 link holding the SHA-256 of its row and the previous link. Both tables refuse UPDATE, DELETE
 and TRUNCATE; the chain catches whoever bypasses that. Rows still waiting for the sealer (a
 fraction of a second old) are protected by the triggers alone.
+
+The chain's head is anchored outside the database: ``okno log verify`` (and whoever calls
+``anchor``, e.g. a destruction act) appends the head's position and hash to an anchor file in
+the data folder and prints it; ``verify`` checks every anchor against the chain, so removing
+the newest rows together with their links is caught too.
 """
 
 from __future__ import annotations
@@ -15,15 +20,18 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import msgspec
 
 from okno.platform import database
 from okno.platform.processing_log.schemas import LogEntry, validated
+from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import categories_of
 
 logger = logging.getLogger(__name__)
@@ -52,11 +60,73 @@ WRITTEN = ", ".join(WRITTEN_TYPES)
 COLUMNS = f"id, {WRITTEN}"
 
 
+ANCHOR_FILE = "processing-log-anchors.jsonl"
+
+
+class Anchor(msgspec.Struct, frozen=True, kw_only=True):
+    """The chain's head at a moment: kept outside the database, one JSON line each."""
+
+    at: str
+    position: int
+    log_id: int
+    hash: str  # hex SHA-256 of the head link
+    source: str = ""
+
+
 class VerifyResult(msgspec.Struct, frozen=True):
     ok: bool
     checked: int
     first_bad_id: int | None = None
     problem: str | None = None
+    head: Anchor | None = None
+
+
+def anchor_path() -> Path:
+    return get_settings().data_path / ANCHOR_FILE
+
+
+def anchors(path: Path | None = None) -> list[Anchor]:
+    """Every anchor stored so far, oldest first."""
+    path = path or anchor_path()
+    try:
+        lines = path.read_bytes().splitlines()
+    except FileNotFoundError:
+        return []
+    return [msgspec.json.decode(line, type=Anchor) for line in lines if line.strip()]
+
+
+def store_anchor(anchor: Anchor, path: Path | None = None) -> Path:
+    path = path or anchor_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as file:
+        file.write(msgspec.json.encode(anchor) + b"\n")
+        file.flush()
+        os.fsync(file.fileno())
+    return path
+
+
+async def head(conn: asyncpg.Connection, source: str = "") -> Anchor | None:
+    """The newest link of the chain (None while it is empty)."""
+    row = await conn.fetchrow(
+        "SELECT position, log_id, hash FROM processing_log_chain ORDER BY position DESC LIMIT 1"
+    )
+    if row is None:
+        return None
+    return Anchor(
+        at=datetime.now(UTC).isoformat(timespec="seconds"),
+        position=row["position"],
+        log_id=row["log_id"],
+        hash=bytes(row["hash"]).hex(),
+        source=source,
+    )
+
+
+async def anchor(conn: asyncpg.Connection, source: str) -> Anchor | None:
+    """Store the chain's current head in the anchor file and return it (to print or cite)."""
+    current = await head(conn, source)
+    if current is not None:
+        await asyncio.to_thread(store_anchor, current)
+    return current
 
 
 def _digest(prev_hash: bytes, row: Sequence[object]) -> bytes:
@@ -181,11 +251,15 @@ async def sealer(stop: asyncio.Event) -> None:
                 await asyncio.wait_for(stop.wait(), timeout=pause)
 
 
-async def verify(conn: asyncpg.Connection) -> VerifyResult:
+async def verify(conn: asyncpg.Connection, known: Sequence[Anchor] = ()) -> VerifyResult:
     """Seal what is waiting, then walk the whole chain in order and check that every row is in
-    it; name the first row that does not hold."""
+    it and that every ``known`` anchor is still a link of it; name the first row that does not
+    hold. The result's ``head`` is the newest link."""
     await seal_all(conn)
-    prev_hash, checked = GENESIS, 0
+    expected: dict[int, Anchor] = {}
+    for anchored in known:
+        expected.setdefault(anchored.position, anchored)
+    prev_hash, checked, last_id = GENESIS, 0, None
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         query = (
             f"SELECT c.position, c.log_id, c.prev_hash, c.hash, l.{COLUMNS.replace(', ', ', l.')}"
@@ -206,7 +280,24 @@ async def verify(conn: asyncpg.Connection) -> VerifyResult:
                 )
             if _digest(prev_hash, row) != bytes(link_hash):
                 return VerifyResult(False, checked, log_id, "the content does not match its hash")
-            prev_hash, checked = bytes(link_hash), checked + 1
+            anchored = expected.get(position)
+            if anchored is not None and anchored.hash != bytes(link_hash).hex():
+                return VerifyResult(
+                    False,
+                    checked,
+                    log_id,
+                    f"link {position} differs from its anchor of {anchored.at}",
+                )
+            prev_hash, checked, last_id = bytes(link_hash), checked + 1, log_id
+        if expected and max(expected) > checked:
+            lost = expected[max(expected)]
+            return VerifyResult(
+                False,
+                checked,
+                lost.log_id,
+                f"the chain ends at link {checked}, but its anchor of {lost.at} is link"
+                f" {lost.position}: the newest rows were removed",
+            )
         stray = await conn.fetchval(
             "SELECT min(l.id) FROM processing_log l WHERE NOT EXISTS"
             " (SELECT 1 FROM processing_log_chain c WHERE c.log_id = l.id)"
@@ -214,7 +305,28 @@ async def verify(conn: asyncpg.Connection) -> VerifyResult:
         )
         if stray is not None:
             return VerifyResult(False, checked, stray, f"row {stray} is not in the chain")
-    return VerifyResult(True, checked)
+    current = None
+    if last_id is not None:
+        current = Anchor(
+            at=datetime.now(UTC).isoformat(timespec="seconds"),
+            position=checked,
+            log_id=last_id,
+            hash=prev_hash.hex(),
+        )
+    return VerifyResult(True, checked, head=current)
+
+
+async def verify_and_anchor(conn: asyncpg.Connection, source: str) -> VerifyResult:
+    """``verify`` against every stored anchor; when the chain holds, anchor its head."""
+    known = await asyncio.to_thread(anchors)
+    result = await verify(conn, known)
+    if result.ok and result.head is not None:
+        anchored = msgspec.structs.replace(result.head, source=source)
+        last = known[-1] if known else None
+        if last is None or (last.position, last.hash) != (anchored.position, anchored.hash):
+            await asyncio.to_thread(store_anchor, anchored)
+        result = msgspec.structs.replace(result, head=anchored)
+    return result
 
 
 async def subject_history(conn: asyncpg.Connection, subject_id: uuid.UUID) -> list[asyncpg.Record]:

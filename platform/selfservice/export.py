@@ -194,13 +194,15 @@ async def collect(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, 
                 ],
             }
         )
-    history = await mydata.history(subject_id)
+    # Everything on the caller's connection: taking another pooled one while this transaction
+    # holds its own deadlocks once every connection is held by an export.
+    history = await mydata.history_of(conn, subject_id)
     used_purposes = {f.purpose for f in fields if f.purpose} | {c.purpose for c in consents}
     if chats:
         used_purposes.add("support")
     methods, processor = DEFAULT_METHODS, "не привлекается"
     for consent in consents:
-        version = await documents.get(consent.slug, consent.version)
+        version = await documents.get_of(conn, consent.slug, consent.version)
         if version is not None and version.kind == "processing":
             methods = version.contents.actions_text or methods
             processor = version.contents.processor.strip() or processor

@@ -303,15 +303,22 @@ def _sentence(actor_kind: str, actions: list[Action], fields: list[str]) -> str:
 async def history(subject_id: uuid.UUID, limit: int = 1000) -> list[HistoryLine]:
     """The subject's processing-log rows in plain Russian, newest first; staff by pseudonym."""
     async with database.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT l.id, l.at, l.actor_kind, l.actor_id, l.action, l.fields, l.purpose,"
-            " l.legal_basis, l.reason, u.role, u.pseudonym FROM processing_log l"
-            " LEFT JOIN staff_user u ON l.actor_kind = 'staff' AND u.id::text = l.actor_id"
-            " WHERE l.subject_id = $1 ORDER BY l.id DESC LIMIT $2",
-            subject_id,
-            limit,
-        )
-        names = await purpose_names(conn)
+        return await history_of(conn, subject_id, limit)
+
+
+async def history_of(
+    conn: asyncpg.Connection, subject_id: uuid.UUID, limit: int = 1000
+) -> list[HistoryLine]:
+    """``history`` on the caller's connection (an export reads it inside its transaction)."""
+    rows = await conn.fetch(
+        "SELECT l.id, l.at, l.actor_kind, l.actor_id, l.action, l.fields, l.purpose,"
+        " l.legal_basis, l.reason, u.role, u.pseudonym FROM processing_log l"
+        " LEFT JOIN staff_user u ON l.actor_kind = 'staff' AND u.id::text = l.actor_id"
+        " WHERE l.subject_id = $1 ORDER BY l.id DESC LIMIT $2",
+        subject_id,
+        limit,
+    )
+    names = await purpose_names(conn)
     groups: list[tuple[tuple[Any, ...], list[asyncpg.Record]]] = []
     for row in reversed(rows):
         key = (

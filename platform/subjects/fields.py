@@ -48,6 +48,15 @@ FIELDS: dict[str, PDField] = {
         PDField("ip_address", "IP-адрес", Category.GENERAL, collectable_in_chat=False),
         PDField("user_agent", "Сведения о браузере", Category.GENERAL, collectable_in_chat=False),
         PDField("health", "Сведения о здоровье", Category.SPECIAL, collectable_in_chat=False),
+        # The other special categories of Art. 10 p.1: never fields of a profile, only what
+        # staff mark a message as holding (okno.platform.chat.special).
+        PDField(
+            "race_nationality", "Расовая или национальная принадлежность", Category.SPECIAL, False
+        ),
+        PDField("political_views", "Политические взгляды", Category.SPECIAL, False),
+        PDField("beliefs", "Религиозные или философские убеждения", Category.SPECIAL, False),
+        PDField("intimate_life", "Сведения об интимной жизни", Category.SPECIAL, False),
+        PDField("criminal_record", "Сведения о судимости", Category.SPECIAL, False),
         PDField("face_image", "Изображение лица", Category.BIOMETRIC, collectable_in_chat=False),
     )
 }

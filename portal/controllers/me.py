@@ -21,7 +21,7 @@ from okno.platform.app import secure_cookies
 from okno.platform.chat import visitors
 from okno.platform.rights.deadlines import RULES, RequestKind
 from okno.platform.rights.requests import STATUS_LABELS
-from okno.platform.selfservice import acts, codes, erasure, export, mydata, sessions
+from okno.platform.selfservice import acts, advertising, codes, erasure, export, mydata, sessions
 from okno.platform.selfservice.sessions import PORTAL_COOKIE, PortalSession, subject_guard
 from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import FIELDS
@@ -37,6 +37,11 @@ class AddressForm(msgspec.Struct):
 
 class CodeForm(msgspec.Struct):
     code: str = ""
+
+
+class GiveForm(msgspec.Struct):
+    purpose: str = ""
+    agree: str = ""
 
 
 class RequestForm(msgspec.Struct):
@@ -165,16 +170,33 @@ class PortalPages(Controller):
     @get("/consents")
     async def consents(self, request: Request, done: FromQuery[str] = "") -> Template:
         """Active and withdrawn consents, each with the version agreed to and its receipt."""
-        found = await mydata.consents(_subject(request).subject_id)
+        subject_id = _subject(request).subject_id
+        found = await mydata.consents(subject_id)
         return Template(
             "portal/me_consents.html",
             context={
                 "tab": "consents",
                 "active": [c for c in found if c.active],
                 "withdrawn": [c for c in found if not c.active],
+                "offers": await advertising.offers(subject_id),
                 "done": done[:40],
             },
         )
+
+    @post("/consents/give")
+    async def give(self, request: Request, data: URLEncodedBody[GiveForm]) -> Redirect:
+        """An advertising consent, given by ticking the box and pressing the button."""
+        try:
+            await advertising.give(
+                _subject(request).subject_id,
+                data.purpose[:40],
+                data.agree == "on",
+                request.client.host if request.client else None,
+                request.headers.get("user-agent"),
+            )
+        except advertising.AdvertisingError as refused:
+            raise ClientException(str(refused), status_code=400) from None
+        return Redirect("/me/consents?done=given", status_code=303)
 
     @get("/consents/{event_id:int}/receipt")
     async def consent_receipt(self, request: Request, event_id: FromPath[int]) -> Template:

@@ -126,6 +126,10 @@ const thread = new Thread(ui.body, ui.msgs, {
       send({ type: "delete", conversation: state.current, seq: msg.seq });
     }
   },
+  messageItems: (msg, anchor) =>
+    msg.author?.kind === "subject" && !msg.deleted && msg.text !== SPECIAL_TEXT
+      ? [{ label: "Особая категория данных…", icon: "note", action: () => markSpecial(msg, anchor) }]
+      : [],
   readOnlyBot: true, // the bot's buttons and forms are the client's to answer
   onRetry: (clientId) => {
     const msg = thread.retryPending(clientId);
@@ -137,6 +141,38 @@ const thread = new Thread(ui.body, ui.msgs, {
   },
   onMissing: () => toast(ui.toasts, "Исходное сообщение выше: прокрутите историю.", "info", 3000),
 });
+
+// Special categories of PD (152-FZ Art. 10): marked, the message is hidden from staff and goes
+// to the DPO (okno.platform.chat.special).
+const SPECIAL_TEXT = "скрыто: особая категория";
+const SPECIAL_CATEGORIES = [
+  ["health", "Сведения о здоровье"],
+  ["beliefs", "Религиозные или философские убеждения"],
+  ["political_views", "Политические взгляды"],
+  ["race_nationality", "Расовая или национальная принадлежность"],
+  ["intimate_life", "Сведения об интимной жизни"],
+  ["criminal_record", "Сведения о судимости"],
+];
+
+function markSpecial(msg, anchor) {
+  const conversation = state.current;
+  openMenu(
+    SPECIAL_CATEGORIES.map(([category, label]) => ({
+      label,
+      icon: "note",
+      action: async () => {
+        const response = await fetch(`/api/staff/conversations/${conversation}/messages/${msg.seq}/special`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-csrf-token": csrfToken(), accept: "application/json" },
+          body: JSON.stringify({ category }),
+        });
+        if (response.ok) toast(ui.toasts, "Сообщение скрыто и передано ответственному за обработку ПДн.", "info", 4000);
+        else toast(ui.toasts, (await response.json().catch(() => ({}))).detail || "Не удалось отметить сообщение.");
+      },
+    })),
+    anchor,
+  );
+}
 
 const composer = new Composer(ui.form, {
   maxUploadBytes: Number(root.dataset.maxUpload) || 0,
@@ -821,6 +857,11 @@ ui.requestButton.addEventListener("click", () => {
       label: "Предложить рекламные рассылки",
       icon: "chat",
       action: () => send({ type: "offer_consent", conversation, purpose: "advertising-chat" }),
+    },
+    {
+      label: "Предложить рекламные письма на почту",
+      icon: "chat",
+      action: () => send({ type: "offer_consent", conversation, purpose: "advertising-email" }),
     },
     ...REQUESTABLE.map(([field, label]) => ({
       label: `Запросить: ${label}`,

@@ -25,6 +25,7 @@ export class Thread {
    *   isOwn(msg) -> whether the viewer may edit/delete it (the edit window is checked here)
    *   authorLabel(author) -> string
    *   editWindowSeconds, pill (HTMLElement), onReply, onEdit, onDelete, onButton, onRetry,
+   *   messageItems(msg, anchor) (more entries for a message's menu),
    *   onLoadOlder() -> Promise<boolean hasMore>, onSeen(seq), onUnread(count), showTicks(msg)
    */
   constructor(scroller, list, options) {
@@ -603,6 +604,7 @@ export class Thread {
       if (msg.text || !msg.attachment) items.push({ label: "Изменить", icon: "edit", action: () => this.o.onEdit?.(msg) });
       items.push({ label: "Удалить", icon: "trash", danger: true, action: () => this.o.onDelete?.(msg) });
     }
+    items.push(...(this.o.messageItems?.(msg, anchor) || []));
     openMenu(items, anchor, point);
   }
 

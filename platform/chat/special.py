@@ -1,0 +1,254 @@
+"""Special categories of PD (152-FZ Art. 10: health, beliefs, …) found in the chat.
+
+The chat never asks for them (the registry marks them not collectable in the chat). When a
+client writes such data anyway, staff mark the message (its text and attachment): from then on
+every staff view of the chat shows «скрыто: особая категория» in its place, and the DPO decides
+in the console — destroy it (no written consent: Art. 10 p.1, 21 p.3) or keep it under the
+subject's written consent (Art. 10 p.2 item 1), whose reference the DPO records. Each step is
+logged in the same transaction. The client still sees their own message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from okno.platform import database
+from okno.platform.chat import notify, service
+from okno.platform.chat.compliance import PURPOSE
+from okno.platform.chat.errors import ChatError
+from okno.platform.erasure import areas
+from okno.platform.erasure.registry import eraser, not_pd
+from okno.platform.pd_detect import contains_pd
+from okno.platform.processing_log import service as processing_log
+from okno.platform.processing_log.actions import Action, ActorKind
+from okno.platform.processing_log.schemas import LogEntry
+from okno.platform.staff.roles import Role
+from okno.platform.staff.service import StaffUser
+from okno.platform.subjects.fields import FIELDS, Category
+
+HIDDEN_TEXT = "скрыто: особая категория"
+CATEGORIES = {name: f.label for name, f in FIELDS.items() if f.category is Category.SPECIAL}
+FLAG_BASIS = "152-fz:10.1"  # processing of special categories is forbidden but for Art. 10 p.2
+KEEP_BASIS = "152-fz:10.2.1"  # the subject's written consent
+DESTROY_BASIS = "152-fz:21.3"  # processing without a basis: destroyed
+
+
+def _entry(
+    action: Action, staff_id: int, subject_id: uuid.UUID, fields: tuple[str, ...], **extra: Any
+) -> LogEntry:
+    return LogEntry(
+        action=action,
+        actor_kind=ActorKind.STAFF,
+        actor_id=str(staff_id),
+        subject_id=subject_id,
+        fields=fields,
+        purpose=PURPOSE,
+        **extra,
+    )
+
+
+async def _locked(conn: asyncpg.Connection, conversation_id: int, seq: int) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "SELECT m.seq, m.author_kind, m.body, m.attachment_id, m.deleted_at, m.special_category,"
+        " m.special_decision, m.special_consent, c.subject_id, a.name AS attachment_name,"
+        " a.path AS attachment_path FROM message m JOIN conversation c ON c.id = m.conversation_id"
+        " LEFT JOIN attachment a ON a.id = m.attachment_id"
+        " WHERE m.conversation_id = $1 AND m.seq = $2 FOR UPDATE OF m",
+        conversation_id,
+        seq,
+    )
+    if row is None:
+        raise ChatError("not_found", "нет такого сообщения")
+    return row
+
+
+def _fields(row: asyncpg.Record) -> tuple[str, ...]:
+    held = [row["special_category"], "message_text"]
+    if row["attachment_id"] is not None:
+        held.append("attachment")
+    return tuple(held)
+
+
+async def _new_version(conn: asyncpg.Connection, conversation_id: int) -> int:
+    return await conn.fetchval(
+        "UPDATE conversation SET last_version = last_version + 1 WHERE id = $1"
+        " RETURNING last_version",
+        conversation_id,
+    )
+
+
+async def flag(user: StaffUser, conversation_id: int, seq: int, category: str) -> None:
+    """Mark a client's message as holding ``category``: hidden from operators at once."""
+    if category not in CATEGORIES:
+        raise ChatError("invalid_frame", f"категория: одна из {', '.join(CATEGORIES)}")
+    if user.role is not Role.DPO:
+        await service.visible_conversation(await service.scope_of(user), conversation_id)
+    async with database.transaction():
+        conn = database.connection()
+        row = await _locked(conn, conversation_id, seq)
+        if row["author_kind"] != "subject" or row["deleted_at"] is not None:
+            raise ChatError("invalid_frame", "отметить можно только сообщение клиента")
+        if row["special_category"] is not None:
+            raise ChatError("conflict", "сообщение уже отмечено")
+        version = await _new_version(conn, conversation_id)
+        await conn.execute(
+            "UPDATE message SET special_category = $3, special_flagged_by = $4,"
+            " special_flagged_at = now(), version = $5 WHERE conversation_id = $1 AND seq = $2",
+            conversation_id,
+            seq,
+            category,
+            user.id,
+            version,
+        )
+        held = (category, "message_text") + (("attachment",) if row["attachment_id"] else ())
+        await processing_log.record(
+            _entry(
+                Action.BLOCKING,
+                user.id,
+                row["subject_id"],
+                held,
+                legal_basis=FLAG_BASIS,
+                reason="особая категория: скрыто от операторов до решения ответственного",
+            )
+        )
+    await notify.changed(conversation_id, version)
+
+
+async def pending() -> list[dict[str, Any]]:
+    """Marked messages awaiting the DPO's decision, oldest first, without their content."""
+    async with database.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT m.conversation_id, m.seq, m.special_category, m.special_flagged_at,"
+            " m.attachment_id IS NOT NULL AS has_attachment, u.role, u.pseudonym"
+            " FROM message m LEFT JOIN staff_user u ON u.id = m.special_flagged_by"
+            " WHERE m.special_category IS NOT NULL AND m.special_decision IS NULL"
+            " ORDER BY m.special_flagged_at",
+        )
+    return [{**dict(r), "label": CATEGORIES[r["special_category"]]} for r in rows]
+
+
+async def reveal(dpo: StaffUser, conversation_id: int, seq: int) -> dict[str, Any]:
+    """The marked content, for the DPO to decide on: ``access``, logged."""
+    async with database.transaction():
+        conn = database.connection()
+        row = await _locked(conn, conversation_id, seq)
+        if row["special_category"] is None:
+            raise ChatError("not_found", "это сообщение не отмечено")
+        await processing_log.record(
+            _entry(
+                Action.ACCESS,
+                dpo.id,
+                row["subject_id"],
+                _fields(row),
+                legal_basis=FLAG_BASIS,
+                reason="особая категория: просмотр для решения",
+            )
+        )
+    return {
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "category": row["special_category"],
+        "label": CATEGORIES[row["special_category"]],
+        "text": row["body"],
+        "attachment_name": row["attachment_name"],
+        "decision": row["special_decision"],
+        "consent": row["special_consent"],
+    }
+
+
+async def keep(dpo: StaffUser, conversation_id: int, seq: int, written_consent: str) -> None:
+    """Keep the content: the subject gave written consent (its reference is recorded)."""
+    written_consent = " ".join(written_consent.split())
+    if not 5 <= len(written_consent) <= 300:
+        raise ChatError("invalid_frame", "укажите реквизиты письменного согласия (5–300 символов)")
+    if contains_pd(written_consent):
+        raise ChatError("invalid_frame", "без телефонов и адресов: только реквизиты согласия")
+    async with database.transaction():
+        conn = database.connection()
+        row = await _undecided(conn, conversation_id, seq)
+        await conn.execute(
+            "UPDATE message SET special_decision = 'kept', special_decided_by = $3,"
+            " special_decided_at = now(), special_consent = $4"
+            " WHERE conversation_id = $1 AND seq = $2",
+            conversation_id,
+            seq,
+            dpo.id,
+            written_consent,
+        )
+        await processing_log.record(
+            _entry(
+                Action.STORAGE,
+                dpo.id,
+                row["subject_id"],
+                _fields(row),
+                legal_basis=KEEP_BASIS,
+                reason="особая категория: хранится по письменному согласию",
+            )
+        )
+
+
+async def destroy(dpo: StaffUser, conversation_id: int, seq: int) -> None:
+    """Destroy the content (text and file); the message keeps its place as a tombstone."""
+    files = areas.PENDING_FILES.set([])
+    try:
+        async with database.transaction():
+            conn = database.connection()
+            row = await _undecided(conn, conversation_id, seq)
+            version = await _new_version(conn, conversation_id)
+            await conn.execute(
+                "UPDATE message SET body = $3, version = $4, special_decision = 'destroyed',"
+                " special_decided_by = $5, special_decided_at = now()"
+                " WHERE conversation_id = $1 AND seq = $2",
+                conversation_id,
+                seq,
+                areas.TOMBSTONE,
+                version,
+                dpo.id,
+            )
+            if row["attachment_id"] is not None:
+                await areas.erase_attachments(conn, "id = $1", row["attachment_id"])
+            await processing_log.record(
+                _entry(
+                    Action.DESTRUCTION,
+                    dpo.id,
+                    row["subject_id"],
+                    _fields(row),
+                    legal_basis=DESTROY_BASIS,
+                    reason="особая категория без письменного согласия: уничтожено",
+                )
+            )
+        areas.unlink(areas.PENDING_FILES.get() or [])
+    finally:
+        areas.PENDING_FILES.reset(files)
+    await notify.changed(conversation_id, version)
+
+
+async def _undecided(conn: asyncpg.Connection, conversation_id: int, seq: int) -> asyncpg.Record:
+    row = await _locked(conn, conversation_id, seq)
+    if row["special_category"] is None:
+        raise ChatError("not_found", "это сообщение не отмечено")
+    if row["special_decision"] is not None:
+        raise ChatError("conflict", "решение по этому сообщению уже принято")
+    return row
+
+
+not_pd(
+    "message.special_category",
+    "message.special_decision",
+    reason="codes: which Art. 10 category staff marked, and the DPO's decision",
+)
+
+
+@eraser("special-categories", columns=("message.special_consent",))
+async def erase_written_consents(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
+    """The reference of a written consent may name the subject: it goes with the rest."""
+    cleared = await conn.fetchval(
+        "WITH changed AS (UPDATE message m SET special_consent = NULL FROM conversation c"
+        " WHERE c.id = m.conversation_id AND c.subject_id = $1 AND m.special_consent IS NOT NULL"
+        " RETURNING 1) SELECT count(*) FROM changed",
+        subject_id,
+    )
+    return {"реквизиты письменных согласий": cleared} if cleared else {}

@@ -1,0 +1,47 @@
+"""The unsubscribe link in every advertising letter: one confirmation, then the consent is gone.
+
+The link's signed key names the mailing and the subject; it shows nothing about them.
+"""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from okno.platform.mailings import service as mailings
+from okno.platform.web.access import PUBLIC
+
+
+class UnsubscribePages(Controller):
+    path = "/unsubscribe"
+    include_in_schema = False
+
+    @get("/{token:str}", opt=PUBLIC)
+    async def confirm(self, token: FromPath[str]) -> Template:
+        """Asks before withdrawing (mail scanners open links; only the button withdraws)."""
+        try:
+            subscribed = await mailings.check_unsubscribe_link(token[:200])
+        except mailings.MailingError as refused:
+            raise NotFoundException(str(refused)) from None
+        return Template(
+            "portal/unsubscribe.html",
+            context={"token": token[:200], "subscribed": subscribed, "done": False},
+        )
+
+    @post("/{token:str}", opt=PUBLIC)
+    async def unsubscribe(self, request: Request, token: FromPath[str]) -> Template:
+        try:
+            await mailings.unsubscribe_by_link(
+                token[:200],
+                request.client.host if request.client else None,
+                request.headers.get("user-agent"),
+            )
+        except mailings.MailingError as refused:
+            raise NotFoundException(str(refused)) from None
+        return Template(
+            "portal/unsubscribe.html",
+            context={"token": token[:200], "subscribed": False, "done": True},
+            status_code=200,
+        )
