@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -113,28 +113,43 @@ class FreshDatabase(NamedTuple):
     url: str  # the application role's
     owner_url: str
 
+    def env(self) -> dict[str, str]:
+        """What a server or command on this database is started with."""
+        return {"DATABASE_URL": self.url, "OKNO_MIGRATION_DATABASE_URL": self.owner_url}
 
-@pytest.fixture
-def fresh_database(database_url: str) -> Iterator[FreshDatabase]:
-    """Another new database on the same server, migrated by ``okno migrate``: for a server
-    process whose background jobs (mailings, retention) must not race the session server's."""
+
+@contextmanager
+def new_database(*, migrate: bool = True) -> Iterator[FreshDatabase]:
+    """Another new database on the suite's server, owned like the suite's own (the owner
+    migrates, the application role serves), dropped afterwards. ``migrate=False`` leaves it
+    empty, as on a first install where ``okno serve`` migrates it."""
     owner = os.environ["OKNO_MIGRATION_DATABASE_URL"]
     name = f"okno_test_{secrets.token_hex(4)}"
     asyncio.run(_admin_execute(owner, f'CREATE DATABASE "{name}"'))
-    fresh = FreshDatabase(_with_database(database_url, name), _with_database(owner, name))
-    subprocess.run(
-        [sys.executable, "-m", "okno.platform.cli", "migrate"],
-        env={
-            **os.environ,
-            "DATABASE_URL": fresh.url,
-            "OKNO_MIGRATION_DATABASE_URL": fresh.owner_url,
-        },
-        check=True,
-        capture_output=True,
-        timeout=120,
+    fresh = FreshDatabase(
+        _with_database(os.environ["DATABASE_URL"], name), _with_database(owner, name)
     )
-    yield fresh
-    asyncio.run(_admin_execute(owner, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    try:
+        if migrate:
+            subprocess.run(
+                [sys.executable, "-m", "okno.platform.cli", "migrate"],
+                env={**os.environ, **fresh.env()},
+                check=True,
+                capture_output=True,
+                timeout=300,
+                cwd=ROOT,
+            )
+        yield fresh
+    finally:
+        asyncio.run(_admin_execute(owner, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def fresh_database(database_url: str) -> Iterator[FreshDatabase]:
+    """A new migrated database: for a server process whose background jobs (mailings,
+    retention) must not race the session server's."""
+    with new_database() as fresh:
+        yield fresh
 
 
 def free_port() -> int:

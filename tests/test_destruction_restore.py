@@ -14,10 +14,11 @@ import asyncpg
 
 from okno.platform.erasure import journal
 from okno.platform.staff.roles import Role
-from tests.conftest import ROOT, _admin_execute, _with_database, staff_client
+from tests.conftest import ROOT, new_database, staff_client
 from tests.test_destruction import dump, make_person
 
-BIN = "/usr/lib/postgresql/15/bin"
+# pgserver's client tools (PostgreSQL 16) read both the embedded server and a 15 one.
+BIN = ROOT / ".venv/lib/python3.11/site-packages/pgserver/pginstall/bin"
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -31,10 +32,8 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def reapply(url: str) -> subprocess.CompletedProcess:
-    return run(
-        sys.executable, "-m", "okno.platform.cli", "destruction", "reapply", DATABASE_URL=url
-    )
+def reapply(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return run(sys.executable, "-m", "okno.platform.cli", "destruction", "reapply", **env)
 
 
 async def test_a_restore_is_followed_by_the_destructions_made_after_the_backup(
@@ -43,7 +42,13 @@ async def test_a_restore_is_followed_by_the_destructions_made_after_the_backup(
     person = await make_person(base_url, supervisor)
     backup = ROOT / f".restore-{secrets.token_hex(3)}.dump"
     made = await asyncio.to_thread(
-        run, f"{BIN}/pg_dump", "-Fc", "--no-owner", "-f", str(backup), "-d", database_url
+        run,
+        f"{BIN}/pg_dump",
+        "-Fc",
+        "-f",
+        str(backup),
+        "-d",
+        os.environ["OKNO_MIGRATION_DATABASE_URL"],
     )
     assert made.returncode == 0, made.stderr
     user = await make_staff(Role.DPO)
@@ -61,37 +66,40 @@ async def test_a_restore_is_followed_by_the_destructions_made_after_the_backup(
     ]
     assert person.values["name"] not in json.dumps(journal.entries(), ensure_ascii=False)
 
-    # The operator restores the backup into a fresh database.
-    name = f"okno_restored_{secrets.token_hex(3)}"
-    await _admin_execute(database_url, f'CREATE DATABASE "{name}"')
-    restored = _with_database(database_url, name)
-    try:
-        loaded = await asyncio.to_thread(
-            run, f"{BIN}/pg_restore", "--no-owner", "-d", restored, str(backup)
-        )
-        assert loaded.returncode == 0, loaded.stderr
-        assert person.values["name"] in dump(restored), "the backup brought the data back"
-        result = await asyncio.to_thread(reapply, restored)
-        assert result.returncode == 0, result.stderr
-        assert "уничтожено повторно: 1" in result.stdout, result.stdout
-        again = dump(restored)
-        for kind in ("name", "phone", "email", "text", "reply"):
-            assert person.values[kind] not in again, kind
-        conn = await asyncpg.connect(restored)
+    # The operator restores the backup into a fresh database, as its owner.
+    with new_database(migrate=False) as fresh:
         try:
-            reason = await conn.fetchval(
-                "SELECT act->>'reason' FROM destruction_act WHERE subject_id = $1", person.subject
+            loaded = await asyncio.to_thread(
+                run, f"{BIN}/pg_restore", "--no-owner", "-d", fresh.owner_url, str(backup)
             )
+            assert loaded.returncode == 0, loaded.stderr
+            await asyncio.to_thread(
+                run, sys.executable, "-m", "okno.platform.cli", "migrate", **fresh.env()
+            )  # the server's role gets its grants again
+            assert person.values["name"] in dump(fresh.owner_url), (
+                "the backup brought the data back"
+            )
+            result = await asyncio.to_thread(reapply, fresh.env())
+            assert result.returncode == 0, result.stderr
+            assert "уничтожено повторно: 1" in result.stdout, result.stdout
+            again = dump(fresh.owner_url)
+            for kind in ("name", "phone", "email", "text", "reply"):
+                assert person.values[kind] not in again, kind
+            conn = await asyncpg.connect(fresh.owner_url)
+            try:
+                reason = await conn.fetchval(
+                    "SELECT act->>'reason' FROM destruction_act WHERE subject_id = $1",
+                    person.subject,
+                )
+            finally:
+                await conn.close()
+            assert (
+                reason
+                == f"повторное уничтожение после восстановления из резервной копии (акт № {act_id})"
+            )
+            # Run twice, nothing more happens.
+            twice = await asyncio.to_thread(reapply, fresh.env())
+            assert "уничтожено повторно: 0" in twice.stdout, twice.stdout
         finally:
-            await conn.close()
-        assert (
-            reason
-            == f"повторное уничтожение после восстановления из резервной копии (акт № {act_id})"
-        )
-        # Run twice, nothing more happens.
-        twice = await asyncio.to_thread(reapply, restored)
-        assert "уничтожено повторно: 0" in twice.stdout, twice.stdout
-    finally:
-        backup.unlink(missing_ok=True)
-        await _admin_execute(database_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+            backup.unlink(missing_ok=True)
     await person.client.close()

@@ -108,7 +108,6 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /admin/dpo/special/{conversation_id:int}/{seq:int}": DPO,
     "POST /admin/dpo/special/{conversation_id:int}/{seq:int}/destroy": DPO,
     "POST /admin/dpo/special/{conversation_id:int}/{seq:int}/keep": DPO,
-    "GET /admin/audit": ADMIN,
     "POST /admin/dpo/retention/run": DPO,
     "GET /admin/dpo/subjects/{subject_id:str}": DPO,
     "POST /admin/dpo/subjects/{subject_id:str}/block": DPO,

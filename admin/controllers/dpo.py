@@ -445,7 +445,12 @@ class DpoConsole(Controller):
             raise NotFoundException("нет такого акта")
         return Template(
             "admin/dpo_act.html",
-            context={"user": await current_staff(request), "act": found, "rewrite": rewrite},
+            context={
+                "user": await current_staff(request),
+                "act": found,
+                "rewrite": rewrite,
+                "anchor": processing_log.anchor_of(f"act:{act_id}"),
+            },
         )
 
     @get("/acts/{act_id:int}/json")

@@ -29,7 +29,6 @@ import asyncpg
 
 from okno.platform import database
 from okno.platform.erasure.registry import COLUMNS, SCRUBBED
-from okno.platform.settings import get_settings
 
 logger = logging.getLogger("okno.erasure")
 
@@ -58,27 +57,10 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-@asynccontextmanager
-async def _owner_connection() -> AsyncIterator[asyncpg.Connection]:
-    """VACUUM needs the tables' owner. Where the server runs as a role that owns nothing and
-    a separate owner's URL is configured for migrations (``migration_database_url``), the
-    rewrite connects as the owner; otherwise it uses the server's own pool."""
-    owner = getattr(get_settings(), "migration_database_url", None)
-    if not owner:
-        async with database.acquire() as conn:
-            yield conn
-        return
-    conn = await asyncpg.connect(owner)
-    try:
-        yield conn
-    finally:
-        await conn.close()
-
-
 async def run_pending() -> int:
     """Rewrite the tables of every act still waiting; returns the acts completed. One server
     process at a time does it (an advisory lock); the others return 0."""
-    async with _owner_connection() as conn:
+    async with database.owner_connection() as conn:  # VACUUM needs the tables' owner
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ADVISORY):
             return 0
         try:

@@ -135,6 +135,9 @@ async def _run(
         areas.PENDING_FILES.reset(token)
     await asyncio.to_thread(areas.unlink, pending)
     await asyncio.to_thread(journal.append, act)  # for a restore from a backup: journal.py
+    async with database.acquire() as conn:  # the act's log rows chained, the head kept outside
+        await processing_log.seal_all(conn)
+        await processing_log.anchor(conn, f"act:{act.id}")
     # The tables' files still hold the old row versions: rewrite them now (after commit, on a
     # connection of its own); the background job retries whatever does not succeed here.
     if not compaction.BATCH.get():

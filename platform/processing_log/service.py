@@ -95,6 +95,11 @@ def anchors(path: Path | None = None) -> list[Anchor]:
     return [msgspec.json.decode(line, type=Anchor) for line in lines if line.strip()]
 
 
+def anchor_of(source: str) -> Anchor | None:
+    """The anchor a given act or check stored (the newest, if it stored several)."""
+    return next((a for a in reversed(anchors()) if a.source == source), None)
+
+
 def store_anchor(anchor: Anchor, path: Path | None = None) -> Path:
     path = path or anchor_path()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,10 +8,9 @@ the database only to assert.
 from __future__ import annotations
 
 import re
-import secrets
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import msgspec
@@ -19,7 +18,7 @@ import pytest
 
 from tests.admin_support import Console
 from tests.chat_support import Client
-from tests.conftest import ServerProcess, _admin_execute, _with_database
+from tests.conftest import ServerProcess, new_database
 
 
 class Install(msgspec.Struct):
@@ -52,20 +51,22 @@ class Install(msgspec.Struct):
 
 
 @pytest.fixture
-async def install(database_url: str) -> AsyncIterator[Install]:
-    name = f"okno_journey_{secrets.token_hex(4)}"
-    await _admin_execute(database_url, f'CREATE DATABASE "{name}"')
-    url = _with_database(database_url, name)
-    data_dir = tempfile.mkdtemp(prefix="journey-")  # a fresh install's own data folder
-    server = ServerProcess(url, unset=("OKNO_ADMIN_PASSWORD",), OKNO_DATA_DIR=data_dir)
-    printed = re.search(r"пароль: (\S+)", server.log.read_text())
-    assert printed, "okno serve printed no one-time admin password"
-    try:
-        yield Install(server.url, url, printed.group(1), server)
-    finally:
-        server.stop()
-        await _admin_execute(database_url, f'DROP DATABASE "{name}" WITH (FORCE)')
-        shutil.rmtree(data_dir, ignore_errors=True)
+def install(database_url: str) -> Iterator[Install]:
+    with new_database(migrate=False) as fresh:
+        data_dir = tempfile.mkdtemp(prefix="journey-")  # a fresh install's own data folder
+        server = ServerProcess(
+            fresh.url,
+            unset=("OKNO_ADMIN_PASSWORD",),
+            OKNO_DATA_DIR=data_dir,
+            OKNO_MIGRATION_DATABASE_URL=fresh.owner_url,
+        )
+        printed = re.search(r"пароль: (\S+)", server.log.read_text())
+        assert printed, "okno serve printed no one-time admin password"
+        try:
+            yield Install(server.url, fresh.url, printed.group(1), server)
+        finally:
+            server.stop()
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture
