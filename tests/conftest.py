@@ -7,6 +7,7 @@ otherwise an embedded PostgreSQL is started in a temporary folder.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import re
 import secrets
@@ -15,10 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import asyncpg
 import httpx
@@ -125,7 +126,7 @@ def new_database(*, migrate: bool = True) -> Iterator[FreshDatabase]:
     empty, as on a first install where ``okno serve`` migrates it."""
     owner = os.environ["OKNO_MIGRATION_DATABASE_URL"]
     name = f"okno_test_{secrets.token_hex(4)}"
-    asyncio.run(_admin_execute(owner, f'CREATE DATABASE "{name}"'))
+    _in_own_loop(_admin_execute(owner, f'CREATE DATABASE "{name}"'))
     fresh = FreshDatabase(
         _with_database(os.environ["DATABASE_URL"], name), _with_database(owner, name)
     )
@@ -141,7 +142,13 @@ def new_database(*, migrate: bool = True) -> Iterator[FreshDatabase]:
             )
         yield fresh
     finally:
-        asyncio.run(_admin_execute(owner, f'DROP DATABASE "{name}" WITH (FORCE)'))
+        _in_own_loop(_admin_execute(owner, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+def _in_own_loop(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` to its end from sync or async code alike (a thread has no running loop)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work).result()
 
 
 @pytest.fixture
