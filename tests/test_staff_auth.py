@@ -384,6 +384,12 @@ async def test_under_https_cookies_carry_the_host_prefix_and_hsts_is_sent(
                 "/admin", headers={"cookie": f"okno_staff={token}", "accept": "application/json"}
             )
             assert bare.status_code == 401
+            # The visitor's cookie can be framed by another site: partitioned by that site.
+            chat = await http.get("/chat", params={"embed": 1})
+            visitor = next(c for c in chat.headers.get_list("set-cookie") if "okno_visitor=" in c)
+            assert visitor.startswith("__Host-okno_visitor=")
+            assert "SameSite=None" in visitor or "samesite=none" in visitor.lower()
+            assert visitor.endswith("; Partitioned")
     finally:
         app.stop()
 

@@ -100,7 +100,11 @@ def _prefix_set_cookie(value: bytes) -> bytes:
     if sep and name.decode("latin-1").strip() in OKNO_COOKIES:
         # The prefix binds the cookie to this host; browsers take it only with Secure, Path=/.
         secure = b"" if b"; secure" in rest.lower() else b"; Secure"
-        return HOST_PREFIX.encode() + name.strip() + b"=" + rest + secure
+        # A cookie for a widget framed by another site (SameSite=None) is partitioned by that
+        # site (CHIPS): the identity a visitor has in shop A's widget is not sent when some
+        # other site frames okno.
+        partitioned = b"; Partitioned" if b"samesite=none" in rest.lower() else b""
+        return HOST_PREFIX.encode() + name.strip() + b"=" + rest + secure + partitioned
     return value
 
 
