@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
     from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 os.environ.setdefault("PICCOLO_CONF", "okno.platform.piccolo_conf")
@@ -85,9 +87,12 @@ async def close_pool() -> None:
         await engine().close_connection_pool()
 
 
-def transaction() -> PostgresTransaction:
+def transaction() -> AbstractAsyncContextManager[PostgresTransaction, None]:
     """A new transaction, or a savepoint-free join of the one already open."""
-    return engine().transaction()
+    # Typed as never swallowing an exception, which it does not: piccolo annotates __aexit__
+    # as returning bool (it returns `exception is None`), so a type checker assumed the code
+    # after an `async with transaction()` block that ends in `return` or `raise` could run.
+    return engine().transaction()  # type: ignore[return-value]
 
 
 def current_transaction() -> PostgresTransaction:
@@ -95,6 +100,15 @@ def current_transaction() -> PostgresTransaction:
     if active is None:
         raise NoTransactionError("this call must run inside a database transaction")
     return active
+
+
+async def fetch_one(conn: asyncpg.Connection, query: str, *args: object) -> asyncpg.Record:
+    """``conn.fetchrow`` where the row cannot be missing: an INSERT or UPDATE ... RETURNING of
+    a row the caller made or holds locked, an aggregate, a row a foreign key keeps."""
+    row = await conn.fetchrow(query, *args)
+    if row is None:
+        raise RuntimeError("the statement returned no row where one must exist")
+    return row
 
 
 def connection() -> asyncpg.Connection:
@@ -109,7 +123,9 @@ async def acquire() -> AsyncIterator[asyncpg.Connection]:
     if pool is None:
         raise RuntimeError("the connection pool is not started")
     async with pool.acquire() as conn:
-        yield conn
+        # A PoolConnectionProxy: it forwards every Connection method, and asyncpg makes
+        # isinstance(conn, asyncpg.Connection) true for it; the stubs cannot say so.
+        yield conn  # type: ignore[misc]
 
 
 @asynccontextmanager

@@ -7,9 +7,10 @@ workers may run them at once without doing anything twice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-Job = Callable[[asyncio.Event], Awaitable[None]]
+Job = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def background_jobs() -> list[Job]:

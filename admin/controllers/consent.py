@@ -59,13 +59,12 @@ class ConsentConsole(Controller):
     async def overview(self, request: Request) -> Template:
         async with database.acquire() as conn:
             purposes = await conn.fetch("SELECT * FROM purpose ORDER BY kind, code")
-            counts = dict(
-                await conn.fetch(
-                    "SELECT purpose_code, count(*) FROM consent_event g WHERE kind = 'given'"
-                    " AND NOT EXISTS (SELECT 1 FROM consent_event w WHERE w.given_id = g.id)"
-                    " GROUP BY purpose_code"
-                )
+            given = await conn.fetch(
+                "SELECT purpose_code, count(*) FROM consent_event g WHERE kind = 'given'"
+                " AND NOT EXISTS (SELECT 1 FROM consent_event w WHERE w.given_id = g.id)"
+                " GROUP BY purpose_code"
             )
+            counts = {row["purpose_code"]: row["count"] for row in given}
         return Template(
             "admin/consent.html",
             context={

@@ -182,8 +182,9 @@ class StaffChatApi(Controller):
         subject_id = conversation["subject_id"]
         async with database.transaction():
             conn = database.connection()
-            subject = await conn.fetchrow(
-                "SELECT created_at FROM subject WHERE id = $1", subject_id
+            # The conversation's subject (a foreign key; subject rows are never deleted).
+            subject = await database.fetch_one(
+                conn, "SELECT created_at FROM subject WHERE id = $1", subject_id
             )
             # Only fields under a consent that is still in force, and not blocked.
             rows = await conn.fetch(

@@ -251,7 +251,9 @@ class Hub:
 
     # ------------------------------------------------------------ notifications
 
-    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        if not isinstance(payload, str):  # a NOTIFY payload is text; the stubs say object
+            return
         try:
             events = msgspec.json.decode(payload, type=list[dict[str, Any]])
         except msgspec.DecodeError:

@@ -345,7 +345,8 @@ async def _store(
         if attachment_id is not None:
             assert uploader is not None
             await attachments.claim(conn, attachment_id, conversation_id, *uploader)
-    stored = await conn.fetchrow(
+    stored = await database.fetch_one(
+        conn,
         STORE_MESSAGE,
         conversation_id,
         client_id,
@@ -450,6 +451,7 @@ async def _change_own(author: Author, conversation_id: int, seq: int, text: str 
             guarded = await masking.guard_text(conn, conversation["subject_id"], text)
             text, masked = guarded.text, guarded.masked
             await processing_log.record(*masking.kept_entries(conversation["subject_id"], guarded))
+        fields: tuple[str, ...]
         if text is not None:
             await conn.execute(
                 "UPDATE message SET body = $3, edited_at = now(), version = $4"
@@ -640,7 +642,8 @@ async def system_note(
     conn: asyncpg.Connection, conversation_id: int, text: str, *, internal: bool = False
 ) -> int:
     """A service line in the conversation (who joined, status changes); returns its version."""
-    counters = await conn.fetchrow(
+    counters = await database.fetch_one(
+        conn,
         "UPDATE conversation SET last_seq = last_seq + 1, last_version = last_version + 1,"
         " updated_at = now() WHERE id = $1 RETURNING last_seq, last_version",
         conversation_id,

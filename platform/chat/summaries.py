@@ -120,7 +120,8 @@ async def client_states(
     positions: dict[int, int] = {}
     available: dict[int | None, dict[str, Any]] = {}
     if queued:
-        positions = dict(await conn.fetch(QUEUE_POSITIONS, [row["id"] for row in queued]))
+        queue = await conn.fetch(QUEUE_POSITIONS, [row["id"] for row in queued])
+        positions = {row["id"]: row["position"] for row in queue}
         available = await availability(conn, [row["team_id"] for row in queued])
     return [
         _state(topics, row, positions.get(row["id"]), available.get(row["team_id"])) for row in rows

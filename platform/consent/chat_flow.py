@@ -136,7 +136,7 @@ async def submit_field(conversation_id: int, seq: int, value: str) -> None:
             seq,
         )
     form = msgspec.json.decode(row["form"]) if row and row["form"] else None
-    if form is None or form.get("done"):
+    if row is None or form is None or form.get("done"):
         raise ChatError("not_found", "этот запрос уже не действует")
     if form.get("kind") == "review":
         from okno.platform.reviews.service import submit_text

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from okno.platform import database
 from okno.platform.chat.errors import ChatError
 from okno.platform.consent.documents import Version
 from okno.platform.processing_log import service as processing_log
@@ -140,8 +141,9 @@ async def _withdraw(
         msgspec.json.encode({"superseded": superseded}).decode(),
     )
     entries = _proof_entries(subject_id, proof, "согласие отозвано")
-    purpose = await conn.fetchrow(
-        "SELECT kind, fields FROM purpose WHERE code = $1", given["purpose_code"]
+    # The consent's purpose_code references purpose.
+    purpose = await database.fetch_one(
+        conn, "SELECT kind, fields FROM purpose WHERE code = $1", given["purpose_code"]
     )
     if purpose["kind"] == "dissemination" and purpose["fields"] and not superseded:
         # What was made public under this consent stops being shown from this moment.

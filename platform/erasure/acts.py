@@ -24,6 +24,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from okno.platform import database
 from okno.platform.settings import get_settings
 from okno.platform.staff.roles import ROLE_LABELS, Role
 from okno.platform.subjects.fields import CATEGORY_LABELS, FIELDS
@@ -222,7 +223,8 @@ async def store(
         "log_rows": log_rows,
     }
     sha = digest(act)
-    row = await conn.fetchrow(
+    row = await database.fetch_one(
+        conn,
         "INSERT INTO destruction_act (id, subject_id, request_id, scope, act, extract, sha256,"
         f" destroyed_by, created_at, purge_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         f" RETURNING {COLUMNS}",

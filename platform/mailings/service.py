@@ -140,7 +140,8 @@ async def cancel(mailing_id: int) -> None:
 
 async def report(mailing_id: int) -> dict[str, int]:
     async with database.acquire() as conn:
-        row = await conn.fetchrow(
+        row = await database.fetch_one(
+            conn,
             "SELECT count(*) FILTER (WHERE d.status = 'delivered') AS delivered,"
             " count(*) FILTER (WHERE d.status = 'skipped') AS skipped,"
             " count(*) FILTER (WHERE d.status = 'pending') AS pending,"

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -134,7 +135,7 @@ async def anchor(conn: asyncpg.Connection, source: str) -> Anchor | None:
     return current
 
 
-def _digest(prev_hash: bytes, row: Sequence[object]) -> bytes:
+def _digest(prev_hash: bytes, row: Sequence[Any]) -> bytes:
     (row_id, at, actor_kind, actor_id, subject_id, action, categories, fields, *rest) = row
     assert isinstance(at, datetime)
     canonical = msgspec.json.encode(
@@ -161,7 +162,7 @@ def appending(
     parameters are numbered from ``first``. ``when`` (SQL) can make the rows conditional."""
     at = datetime.now(UTC)
     values: list[object] = []
-    rows = []
+    rows: list[str] = []
     for entry in (validated(entry) for entry in entries):
         values += (
             at,
@@ -262,8 +263,8 @@ async def verify(conn: asyncpg.Connection, known: Sequence[Anchor] = ()) -> Veri
     hold. The result's ``head`` is the newest link."""
     await seal_all(conn)
     expected: dict[int, Anchor] = {}
-    for anchored in known:
-        expected.setdefault(anchored.position, anchored)
+    for known_anchor in known:
+        expected.setdefault(known_anchor.position, known_anchor)
     prev_hash, checked, last_id = GENESIS, 0, None
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         query = (

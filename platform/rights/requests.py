@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from okno.platform import database
 from okno.platform.rights import deadlines
 from okno.platform.rights.deadlines import RULES, RequestClock, RequestKind
 
@@ -105,7 +106,8 @@ async def create(
     """Register a request in the caller's transaction; its deadline starts at receipt."""
     received_at = received_at or datetime.now(UTC)
     due_at = RequestClock(kind, received_at).due()
-    row = await conn.fetchrow(
+    row = await database.fetch_one(
+        conn,
         "INSERT INTO rights_request (subject_id, kind, channel, details, requester, purpose_code,"
         f" consent_id, received_at, due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         f" RETURNING {COLUMNS}",
@@ -165,7 +167,8 @@ async def transition(
         )
     if to_status == "refused" and not (reason and reason.strip()):
         raise RequestError("отказ должен быть мотивированным: укажите причину и правовое основание")
-    row = await conn.fetchrow(
+    row = await database.fetch_one(
+        conn,
         "UPDATE rights_request SET status = $2,"
         " decided_by = CASE WHEN $2 IN ('approved', 'refused') THEN $3 ELSE decided_by END,"
         " decision_reason = coalesce($4, decision_reason), answer = coalesce($5, answer),"
@@ -196,7 +199,8 @@ async def extend(conn: asyncpg.Connection, request_id: int, staff_id: int, reaso
         extended = deadlines.extend(clock, datetime.now(UTC))
     except ValueError as refused:
         raise RequestError(str(refused)) from None
-    row = await conn.fetchrow(
+    row = await database.fetch_one(
+        conn,
         "UPDATE rights_request SET due_at = $2, extended_at = now(), extension_reason = $3"
         f" WHERE id = $1 RETURNING {COLUMNS}",
         request_id,

@@ -73,7 +73,8 @@ async def request_code(address: str, ip: str | None) -> str:
     async with database.transaction():
         conn = database.connection()
         await conn.execute("DELETE FROM portal_code WHERE created_at < now() - interval '1 day'")
-        recent = await conn.fetchrow(
+        recent = await database.fetch_one(
+            conn,
             "SELECT count(*) FILTER (WHERE address_hash = $1) AS address,"
             " count(*) FILTER (WHERE ip_hash = $2) AS ip FROM portal_code"
             " WHERE created_at > now() - interval '1 hour' AND (address_hash = $1 OR ip_hash = $2)",

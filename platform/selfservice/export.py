@@ -133,7 +133,10 @@ async def _messages(
 async def collect(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, Any]:
     """Everything the export holds, read in the caller's transaction."""
     settings = get_settings()
-    subject = await conn.fetchrow("SELECT created_at FROM subject WHERE id = $1", subject_id)
+    # The session's subject: subject rows are never deleted, only marked destroyed.
+    subject = await database.fetch_one(
+        conn, "SELECT created_at FROM subject WHERE id = $1", subject_id
+    )
     fields = await mydata.held_fields(conn, subject_id)
     consents = await mydata.consents_of(conn, subject_id)
     proof = {
@@ -201,8 +204,8 @@ async def collect(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, 
     if chats:
         used_purposes.add("support")
     methods, processor = DEFAULT_METHODS, "не привлекается"
-    for consent in consents:
-        version = await documents.get_of(conn, consent.slug, consent.version)
+    for given in consents:
+        version = await documents.get_of(conn, given.slug, given.version)
         if version is not None and version.kind == "processing":
             methods = version.contents.actions_text or methods
             processor = version.contents.processor.strip() or processor
@@ -352,7 +355,8 @@ async def create(subject_id: uuid.UUID) -> list[Ready]:
         ready = []
         for fmt, body in (("json", as_json), ("html", as_html)):
             export_id = f"{secrets.token_urlsafe(24)}.{fmt}"
-            row = await conn.fetchrow(
+            row = await database.fetch_one(
+                conn,
                 "INSERT INTO portal_export (id, subject_id, format, body, expires_at)"
                 " VALUES ($1, $2, $3, $4, $5) RETURNING created_at",
                 export_id,

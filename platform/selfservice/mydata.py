@@ -151,7 +151,10 @@ async def overview(subject_id: uuid.UUID) -> dict[str, Any]:
     """The «Мои данные» page; showing the values is logged as provision to the subject."""
     async with database.transaction():
         conn = database.connection()
-        subject = await conn.fetchrow("SELECT created_at FROM subject WHERE id = $1", subject_id)
+        # The session's subject: subject rows are never deleted, only marked destroyed.
+        subject = await database.fetch_one(
+            conn, "SELECT created_at FROM subject WHERE id = $1", subject_id
+        )
         fields = await held_fields(conn, subject_id)
         chats = await conversations(conn, subject_id)
         proof = await conn.fetchval(

@@ -115,7 +115,8 @@ async def create_user(
     async with database.transaction():
         conn = database.connection()
         try:
-            row = await conn.fetchrow(
+            row = await database.fetch_one(
+                conn,
                 f"INSERT INTO staff_user (login, display_name, pseudonym, role, password_hash,"
                 f" must_change_password, max_chats) VALUES ($1, $2, $3, $4, $5, $6,"
                 f" coalesce($7, {DEFAULT_MAX_CHATS})) RETURNING {USER_COLUMNS}",
