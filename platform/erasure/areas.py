@@ -397,3 +397,13 @@ not_pd(
     "migration.name",
     reason="Piccolo's list of applied migrations",
 )
+not_pd(
+    "chat_setting.key",
+    "chat_setting.value",
+    reason="the chat's title, greeting and widget settings, written by an admin for every client",
+)
+not_pd(
+    "team_hours.time_zone",
+    "team_hours.week",
+    reason="a team's working hours",
+)
