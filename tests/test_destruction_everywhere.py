@@ -212,7 +212,7 @@ async def test_after_destruction_no_value_of_the_subject_is_left_anywhere(
     early = await plant_prechat(prechat_server)
     destroyed = {**victim.values, **early.values}
     kept = {kind: value for kind, value in control.values.items() if kind != "before consent"}
-    before = dump(database_url)
+    before = dump()
     # Everything is in the database before, but the file's content (a file) and the text the
     # edit replaced (only PostgreSQL's old row version holds it until the rewrite).
     missing = {kind for kind, value in destroyed.items() if value not in before}
@@ -254,7 +254,7 @@ async def test_after_destruction_no_value_of_the_subject_is_left_anywhere(
     )
     assert done.status_code == 303, done.text
 
-    after = dump(database_url)
+    after = dump()
     assert [k for k, v in destroyed.items() if v in after] == []
     in_files = ("attachment content", "after consent")  # a file; a text replaced by an edit
     assert [k for k, v in kept.items() if v not in after and k not in in_files] == []
@@ -265,7 +265,7 @@ async def test_after_destruction_no_value_of_the_subject_is_left_anywhere(
     assert holding(files, {"attachment content": control.values["attachment content"]})
     outputs = [output_of(server), output_of(prechat_server)]
     assert holding(outputs, destroyed) == set()
-    heaps = await relation_files(database_url, compaction.tables_of_erasers())
+    heaps = await relation_files(compaction.tables_of_erasers())
     assert holding(heaps, destroyed) == set()
     assert holding(heaps, {"name": control.values["name"], "tag": control.values["tag"]})
     async with httpx.AsyncClient(base_url=base_url) as public:

@@ -4,6 +4,7 @@ attachment files are overwritten before they are deleted."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import asyncpg
@@ -24,10 +25,11 @@ async def dpo(base_url, make_staff):
     await client.aclose()
 
 
-async def relation_files(database_url: str, tables: list[str]) -> list[Path]:
+async def relation_files(tables: list[str]) -> list[Path]:
     """Every file of the tables, their TOAST tables and all their indexes, as PostgreSQL has
-    them on disk after a checkpoint (the test's role is a superuser: CHECKPOINT, data_directory)."""
-    conn = await asyncpg.connect(database_url)
+    them on disk after a checkpoint. As the suite database's owner, a superuser in the tests:
+    CHECKPOINT and data_directory are not the server's role's to use."""
+    conn = await asyncpg.connect(os.environ["OKNO_MIGRATION_DATABASE_URL"])
     try:
         await conn.execute("CHECKPOINT")  # dirty pages reach the files the test reads
         root = Path(await conn.fetchval("SELECT current_setting('data_directory')"))
@@ -65,14 +67,14 @@ def holding(files: list[Path], values: dict[str, str]) -> set[str]:
 
 
 async def test_after_destruction_the_tables_files_hold_none_of_the_values(
-    base_url, database_url, supervisor, dpo
+    base_url, supervisor, dpo
 ) -> None:
     victim = await make_person(base_url, supervisor)
     control = await make_person(base_url, supervisor)
     tables = compaction.tables_of_erasers()
     values = {kind: victim.values[kind] for kind in ("name", "phone", "email", "text", "reply")}
     kept = {kind: control.values[kind] for kind in values}
-    files = await relation_files(database_url, tables)
+    files = await relation_files(tables)
     assert holding(files, values) == set(values), "the values are on disk before"
 
     response = await dpo.post(
@@ -86,7 +88,7 @@ async def test_after_destruction_the_tables_files_hold_none_of_the_values(
         done = await compaction.status(conn, act_id)
     assert done["done_at"] is not None, done
     assert set(tables) <= set(done["tables"])
-    files = await relation_files(database_url, tables)
+    files = await relation_files(tables)
     assert holding(files, values) == set(), "a destroyed value is still in a table's file"
     assert holding(files, kept) == set(kept), "the control subject's values are all there"
     page = (await dpo.get(f"/admin/dpo/acts/{act_id}")).text
