@@ -176,6 +176,13 @@ class ServerProcess:
         data_dir = Path(env.get("OKNO_DATA_DIR", DATA_DIR))
         self.log = data_dir / f"server-{self.port}.log"
         environment = {**os.environ, "DATABASE_URL": database_url, **env}
+        if (
+            database_url != os.environ.get("DATABASE_URL")
+            and "OKNO_MIGRATION_DATABASE_URL" not in env
+        ):
+            # Another database than the suite's: its URL is its owner's too (the suite's owner
+            # URL would migrate the suite's database instead).
+            environment.pop("OKNO_MIGRATION_DATABASE_URL", None)
         for name in unset:  # e.g. OKNO_ADMIN_PASSWORD, to start as a fresh install does
             environment.pop(name, None)
         data_dir.mkdir(parents=True, exist_ok=True)  # a shared /tmp may have been cleaned

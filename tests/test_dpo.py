@@ -408,9 +408,6 @@ async def test_a_retention_run_destroys_exactly_what_is_due(base_url, db, superv
         await person.client.close()
 
 
-def database_url_now() -> str:
-    return os.environ["DATABASE_URL"]
-
 
 def test_okno_retention_run_from_cron(database_url) -> None:
     result = subprocess.run(
