@@ -203,7 +203,11 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             cwd=ROOT,
         )
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except RuntimeError:
+            self.stop()  # no process and no open log left behind for a later test to trip on
+            raise
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

@@ -35,7 +35,7 @@ async def still_open(peer: Staff) -> None:
 
 async def operator_in_team(make_staff: Any, team_id: int = 1) -> staff_service.StaffUser:
     user = await make_staff(Role.OPERATOR)
-    await join_team(user.id, team_id)  # the teams surface is being built: SQL until then
+    await join_team(user.id, team_id)  # on the team's page, as the admin does
     return user
 
 
@@ -386,10 +386,14 @@ async def test_a_one_time_password_opens_no_chat_socket(base_url, db) -> None:
 
 
 async def test_a_frame_refused_for_lost_access_ends_that_subscription_too(
-    base_url, make_staff
+    base_url, make_staff, supervisor
 ) -> None:
     client = await Client.open(base_url)
     conversation = (await client.say("вопрос"))["conversation"]
+    # The supervisor holds it, so the operator sees it only as a member of its team.
+    await supervisor.open_conversation(conversation)
+    await supervisor.send(type="take", conversation=conversation)
+    await supervisor.until("conversation", id=conversation, status="open")
     user = await operator_in_team(make_staff)
     operator = await Staff.open(base_url, user.login)
     try:

@@ -76,7 +76,7 @@ SELECT c.id, c.subject_id, c.status, c.assignee_id, c.team_id, c.last_seq, c.las
 FROM conversation c LEFT JOIN topic t ON t.id = c.topic_id
 WHERE c.assignee_id IS NULL AND c.waiting_since IS NOT NULL AND c.status <> 'resolved'
   AND coalesce(t.assignment, 'round_robin') <> 'manual'
-  AND coalesce(c.team_id, 0) <> ALL($1::int[]) AND c.team_id = ANY($2::int[])
+  AND coalesce(c.team_id, 0) <> ALL($1::int[]) AND coalesce(c.team_id, 0) <> ALL($2::int[])
   AND NOT EXISTS (SELECT 1 FROM subject s WHERE s.id = c.subject_id AND s.blocked_at IS NOT NULL)
 ORDER BY c.waiting_since LIMIT 1 FOR UPDATE OF c SKIP LOCKED
 """
@@ -91,11 +91,11 @@ async def assign_waiting(limit: int = 20) -> int:
 
     assigned = 0
     full_teams: list[int] = []
-    open_teams = await hours.open_team_ids()
+    closed_teams = await hours.closed_team_ids()
     for _ in range(limit):
         async with database.transaction():
             conn = database.connection()
-            conversation = await conn.fetchrow(NEXT_WAITING, full_teams, open_teams)
+            conversation = await conn.fetchrow(NEXT_WAITING, full_teams, closed_teams)
             if conversation is None:
                 break
             operator = await _candidate(

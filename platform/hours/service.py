@@ -199,9 +199,11 @@ async def schedule(team_id: int) -> Schedule | None:
     return (await schedules()).get(team_id)
 
 
-async def open_team_ids(moment: datetime | None = None) -> list[int]:
+async def closed_team_ids(moment: datetime | None = None) -> list[int]:
+    """Teams whose hours say they are closed now. A team the cache does not know yet (made
+    since it was read) has no hours: it is open, as every team without hours is."""
     moment = moment or clock.now()
-    return [team for team, hours in (await schedules()).items() if hours.is_open(moment)]
+    return [team for team, hours in (await schedules()).items() if not hours.is_open(moment)]
 
 
 async def availability(team_id: int | None, moment: datetime | None = None) -> Availability:
