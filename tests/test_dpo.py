@@ -408,7 +408,6 @@ async def test_a_retention_run_destroys_exactly_what_is_due(base_url, db, superv
         await person.client.close()
 
 
-
 def test_okno_retention_run_from_cron(database_url) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "okno.platform.cli", "retention", "run"],
