@@ -79,8 +79,8 @@ def okno_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
         # The bench's senders are machines: lift the per-socket flood limit (20/s by default).
         "OKNO_WS_RATE": "10000",
         # Every bench client comes from 127.0.0.1: lift the per-address caps too.
-        "OKNO_WS_PER_IP": "1000000",
-        "OKNO_CONVERSATIONS_PER_IP_HOUR": "1000000",
+        "OKNO_WS_PER_IP": "100000",
+        "OKNO_CONVERSATIONS_PER_IP_HOUR": "100000",
         **extra,
     }
 
