@@ -15,10 +15,9 @@ import pytest
 import websockets
 
 from okno.platform import database
-from okno.platform.chat import notify
 from okno.platform.staff import service as staff_service
 from okno.platform.staff.roles import Role
-from tests.chat_support import Client, Staff, join_team, new_team
+from tests.chat_support import Client, Staff, join_team, leave_team, new_team
 from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, ServerProcess, staff_client
 
 pytestmark = pytest.mark.timeout(90)
@@ -209,19 +208,19 @@ async def test_a_transfer_to_another_team_ends_the_operators_subscription(
 
 
 async def test_leaving_the_team_ends_the_subscription_at_the_announcement(
-    base_url, make_staff
+    base_url, make_staff, supervisor
 ) -> None:
     client = await Client.open(base_url)
     conversation = (await client.say("вопрос команде"))["conversation"]
+    # The supervisor holds it, so the operator sees it only as a member of its team.
+    await supervisor.open_conversation(conversation)
+    await supervisor.send(type="take", conversation=conversation)
+    await supervisor.until("conversation", id=conversation, status="open")
     user = await operator_in_team(make_staff)
     operator = await Staff.open(base_url, user.login)
     try:
         await operator.open_conversation(conversation)
-        # The teams surface is being built: until then SQL removes the membership, and the
-        # announcement its service will make is made here.
-        async with database.acquire() as conn:
-            await conn.execute("DELETE FROM team_member WHERE staff_id = $1", user.id)
-        await notify.staff_changed(user.id)
+        await leave_team(user.id)  # the admin takes her out on the team's page
         ended = await operator.until("access_ended")
         assert ended["conversation"] == conversation
         said = await client.say("это оператор вне команды уже не видит")
