@@ -245,11 +245,11 @@ def cmd_retention_run(_: argparse.Namespace) -> int:
 
 
 def cmd_destruction_reapply(_: argparse.Namespace) -> int:
-    from okno.platform.erasure import destruction, journal
+    from okno.platform.erasure import destruction, restore
 
     async def work() -> int:
         destruction.load_erasers()
-        result = await journal.reapply()
+        result = await restore.reapply()
         print(
             f"okno: журнал уничтожений прочитан (записей: {result.checked}); уничтожено"
             f" повторно: {len(result.acts)}"

@@ -24,7 +24,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from okno.platform import database
+from okno.platform.erasure import queries
+from okno.platform.erasure.tables import DestructionAct
 from okno.platform.settings import get_settings
 from okno.platform.staff.roles import ROLE_LABELS, Role
 from okno.platform.subjects.fields import CATEGORY_LABELS, FIELDS
@@ -93,8 +94,6 @@ SIGNATURE_NOTE = (
     "Учётная запись сотрудника и SHA-256 канонического JSON акта. Электронная подпись в okno"
     " не ставится: распечатайте и подпишите акт или подпишите JSON своим средством подписи."
 )
-COLUMNS = "id, subject_id, request_id, scope, act, extract, sha256, destroyed_by, created_at,"
-COLUMNS += " purge_after"
 
 
 class Act(msgspec.Struct, frozen=True):
@@ -180,10 +179,11 @@ async def store(
     log_rows: list[dict[str, Any]],
     at: datetime | None = None,
 ) -> Act:
-    """Build the act and the extract, and store them in the caller's transaction."""
+    """Build the act and the extract, and store them in the caller's transaction (``conn`` is
+    its connection)."""
     settings = get_settings()
     at = at or datetime.now(UTC)
-    act_id = await conn.fetchval("SELECT nextval('destruction_act_id_seq')")
+    act_id = await conn.fetchval(queries.NEXT_ACT_ID)
     cats = categories(fields, items)
     date = {"utc": at.isoformat(), "msk": at.astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M МСК")}
     act = {
@@ -223,53 +223,60 @@ async def store(
         "log_rows": log_rows,
     }
     sha = digest(act)
-    row = await database.fetch_one(
-        conn,
-        "INSERT INTO destruction_act (id, subject_id, request_id, scope, act, extract, sha256,"
-        f" destroyed_by, created_at, purge_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        f" RETURNING {COLUMNS}",
-        act_id,
-        subject_id,
-        request_id,
-        scope,
-        json.dumps(act, ensure_ascii=False),
-        json.dumps(extract, ensure_ascii=False),
-        sha,
-        actor.id if actor is not None else None,
-        at,
-        purge_after(at),
+    stored = DestructionAct(
+        id=act_id,
+        subject_id=subject_id,
+        request_id=request_id,
+        scope=scope,
+        act=json.dumps(act, ensure_ascii=False),
+        extract=json.dumps(extract, ensure_ascii=False),
+        sha256=sha,
+        destroyed_by=actor.id if actor is not None else None,
+        created_at=at,
+        purge_after=purge_after(at),
     )
-    return _act(row)
+    rows = await DestructionAct.insert(stored).returning(*DestructionAct.all_columns()).run()
+    return _act(rows[0])
 
 
-def _act(row: asyncpg.Record) -> Act:
+def _act(row: dict[str, Any]) -> Act:
     values = dict(row)
     values["act"] = json.loads(values["act"])
     values["extract"] = json.loads(values["extract"])
     return Act(**values)
 
 
-async def get(conn: asyncpg.Connection, act_id: int) -> Act | None:
-    row = await conn.fetchrow(f"SELECT {COLUMNS} FROM destruction_act WHERE id = $1", act_id)
+async def get(act_id: int) -> Act | None:
+    row = await DestructionAct.select().where(DestructionAct.id == act_id).first().run()
     return _act(row) if row else None
 
 
-async def listing(
-    conn: asyncpg.Connection, subject_id: uuid.UUID | None = None, limit: int = 200
-) -> list[Act]:
-    rows = await conn.fetch(
-        f"SELECT {COLUMNS} FROM destruction_act WHERE ($1::uuid IS NULL OR subject_id = $1)"
-        " ORDER BY id DESC LIMIT $2",
-        subject_id,
-        limit,
-    )
-    return [_act(row) for row in rows]
+async def listing(subject_id: uuid.UUID | None = None, limit: int = 200) -> list[Act]:
+    """The newest acts first (only the subject's, if given)."""
+    query = DestructionAct.select().order_by(DestructionAct.id, ascending=False).limit(limit)
+    if subject_id is not None:
+        query = query.where(DestructionAct.subject_id == subject_id)
+    return [_act(row) for row in await query.run()]
 
 
-async def purge(conn: asyncpg.Connection, now: datetime | None = None) -> int:
+async def made_for(request_id: int) -> list[Act]:
+    """The acts a request's execution made, in order."""
+    query = DestructionAct.select().where(DestructionAct.request_id == request_id)
+    return [_act(row) for row in await query.order_by(DestructionAct.id).run()]
+
+
+async def purge(now: datetime | None = None) -> int:
     """Delete the acts whose three years are over (the trigger refuses any earlier)."""
-    return await conn.fetchval(
-        "WITH gone AS (DELETE FROM destruction_act WHERE purge_after <= $1 RETURNING 1)"
-        " SELECT count(*) FROM gone",
-        now or datetime.now(UTC),
+    moment = now or datetime.now(UTC)
+    gone = await (
+        DestructionAct.delete()
+        .where(DestructionAct.purge_after <= moment)
+        .returning(DestructionAct.id)
+        .run()
     )
+    return len(gone)
+
+
+async def due_for_purge(now: datetime) -> int:
+    """How many acts the next retention run will purge."""
+    return await DestructionAct.count().where(DestructionAct.purge_after <= now).run()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import asyncpg
 
+from okno.platform.chat import attachments
+from okno.platform.erasure import queries
 from okno.platform.erasure.registry import eraser, not_pd, scrubbed
 
 # Files to delete after commit, so that a destruction rolled back leaves every file in place.
@@ -33,29 +35,17 @@ def _positive(counts: dict[str, int]) -> dict[str, int]:
 @eraser("subjects", columns=("subject_field.value",))
 async def erase_profile(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
     """Profile fields are removed as rows: a field row holds nothing but its value."""
-    removed = await conn.fetchval(
-        "WITH gone AS (DELETE FROM subject_field WHERE subject_id = $1 RETURNING 1)"
-        " SELECT count(*) FROM gone",
-        subject_id,
-    )
+    removed = await conn.fetchval(queries.PROFILE_DELETE, subject_id)
     return _positive({"поля профиля": removed})
 
 
 async def erase_attachments(conn: asyncpg.Connection, where: str, *args: object) -> int:
-    """Delete the files and the names of the attachments matching ``where``; rows stay."""
-    from okno.platform.chat import attachments
-
-    rows = await conn.fetch(
-        f"SELECT id, path FROM attachment WHERE ({where}) AND (path IS NOT NULL OR name <> '')"
-        " FOR UPDATE",
-        *args,
-    )
+    """Delete the files and the names of the attachments matching ``where`` (a fixed fragment
+    of SQL over attachment, with ``args`` as its parameters); rows stay."""
+    rows = await conn.fetch(queries.attachments_to_erase(where), *args)
     if not rows:
         return 0
-    await conn.execute(
-        "UPDATE attachment SET path = NULL, name = '' WHERE id = ANY($1::text[])",
-        [row["id"] for row in rows],
-    )
+    await conn.execute(queries.ATTACHMENTS_FORGET, [row["id"] for row in rows])
     folder = attachments.folder()
     paths = [folder / row["path"] for row in rows if row["path"]]
     defer_unlink(paths)
@@ -110,34 +100,16 @@ async def erase_chat(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[st
     their files and names, the bot's forms lose the masked value, chat sessions are removed."""
     visitors = [
         bytes(row["token_hash"]).hex()
-        for row in await conn.fetch(
-            "SELECT token_hash FROM visitor WHERE subject_id = $1", subject_id
-        )
+        for row in await conn.fetch(queries.VISITOR_TOKENS, subject_id)
     ]
-    conversation = await conn.fetchval(
-        "SELECT id FROM conversation WHERE subject_id = $1 FOR UPDATE", subject_id
-    )
-    files = await erase_attachments(
-        conn,
-        "conversation_id = $1 OR (conversation_id IS NULL AND uploader_kind = 'subject'"
-        " AND uploader_id = ANY($2::text[]))",
-        conversation,
-        visitors,
-    )
+    conversation = await conn.fetchval(queries.CONVERSATION_LOCK, subject_id)
+    files = await erase_attachments(conn, queries.CHAT_ATTACHMENTS, conversation, visitors)
     texts = tags = 0
     if conversation is not None:
         texts = await tombstone(conn, conversation)
         # Tags are the operators' words about this client ("перезвонить Ивану"): they go.
-        tags = await conn.fetchval(
-            "WITH t AS (UPDATE conversation SET tags = '{}' WHERE id = $1"
-            " AND tags <> '{}' RETURNING 1) SELECT count(*) FROM t",
-            conversation,
-        )
-    sessions = await conn.fetchval(
-        "WITH gone AS (DELETE FROM visitor WHERE subject_id = $1 RETURNING 1)"
-        " SELECT count(*) FROM gone",
-        subject_id,
-    )
+        tags = await conn.fetchval(queries.CONVERSATION_TAGS_CLEAR, conversation)
+    sessions = await conn.fetchval(queries.VISITORS_DELETE, subject_id)
     return _positive(
         {"сообщения": texts, "вложения": files, "сеансы чата": sessions, "метки диалога": tags}
     )
@@ -149,30 +121,13 @@ async def tombstone(
     """Replace the texts of the client's and operators' messages (only those written before
     ``before``, if given) and clear the masked values of the bot's forms; each changed message
     takes the next version of the conversation. Returns the texts replaced."""
-    rows = await conn.fetch(
-        "SELECT seq, author_kind FROM message WHERE conversation_id = $1"
-        " AND ($3::timestamptz IS NULL OR created_at < $3) AND ("
-        " (author_kind IN ('subject', 'staff') AND body NOT IN ('', $2))"
-        " OR (author_kind = 'bot' AND (form ? 'display' OR buttons <> '[]'::jsonb)))"
-        " ORDER BY seq",
-        conversation_id,
-        TOMBSTONE,
-        before,
-    )
+    rows = await conn.fetch(queries.TOMBSTONE_CANDIDATES, conversation_id, TOMBSTONE, before)
     if not rows:
         return 0
-    last = await conn.fetchval(
-        "UPDATE conversation SET last_version = last_version + $2, updated_at = now()"
-        " WHERE id = $1 RETURNING last_version",
-        conversation_id,
-        len(rows),
-    )
+    last = await conn.fetchval(queries.CONVERSATION_VERSIONS_TAKE, conversation_id, len(rows))
     first = last - len(rows) + 1
     await conn.executemany(
-        "UPDATE message SET version = $3,"
-        " body = CASE WHEN author_kind = 'bot' THEN body ELSE $4 END,"
-        " buttons = '[]', form = CASE WHEN form IS NULL THEN NULL ELSE form - 'display' END"
-        " WHERE conversation_id = $1 AND seq = $2",
+        queries.MESSAGE_TOMBSTONE,
         [
             (conversation_id, row["seq"], first + offset, TOMBSTONE)
             for offset, row in enumerate(rows)
@@ -185,12 +140,7 @@ async def tombstone(
 async def erase_consent_proof(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
     """Consent events stay as proof; only the IP address and user agent go (the trigger allows
     exactly that)."""
-    erased = await conn.fetchval(
-        "WITH changed AS (UPDATE consent_event SET ip = NULL, user_agent = NULL"
-        " WHERE subject_id = $1 AND (ip IS NOT NULL OR user_agent IS NOT NULL) RETURNING 1)"
-        " SELECT count(*) FROM changed",
-        subject_id,
-    )
+    erased = await conn.fetchval(queries.CONSENT_PROOF_ERASE, subject_id)
     return _positive({"IP-адреса и сведения о браузере в доказательствах согласий": erased})
 
 
@@ -209,32 +159,10 @@ async def erase_consent_proof(conn: asyncpg.Connection, subject_id: uuid.UUID) -
 async def erase_rights_texts(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
     """Requests stay (kind, status, dates, deadlines); their identifying details and every free
     text written about the subject are replaced by a marker."""
-    letters = await conn.fetchrow(
-        "SELECT count(*) FILTER (WHERE requester ? 'full_name') AS names,"
-        " count(*) FILTER (WHERE requester ? 'document') AS documents,"
-        " count(*) FILTER (WHERE requester ? 'address') AS addresses"
-        " FROM rights_request WHERE subject_id = $1",
-        subject_id,
-    )
+    letters = await conn.fetchrow(queries.RIGHTS_LETTER_COUNTS, subject_id)
     assert letters is not None  # an aggregate always answers one row
-    requests = await conn.fetchval(
-        "WITH changed AS (UPDATE rights_request SET details = '{}', requester = '{}',"
-        " answer = CASE WHEN answer IS NULL THEN NULL ELSE $2 END,"
-        " decision_reason = CASE WHEN decision_reason IS NULL THEN NULL ELSE $2 END,"
-        " extension_reason = CASE WHEN extension_reason IS NULL THEN NULL ELSE $2 END"
-        " WHERE subject_id = $1 RETURNING 1) SELECT count(*) FROM changed",
-        subject_id,
-        REDACTED,
-    )
-    await conn.execute(
-        "UPDATE rights_request_event SET"
-        " note = CASE WHEN note IS NULL THEN NULL ELSE $2 END,"
-        " notice_to_subject = CASE WHEN notice_to_subject IS NULL THEN NULL ELSE $2 END"
-        " WHERE request_id IN (SELECT id FROM rights_request WHERE subject_id = $1)"
-        " AND (note <> $2 OR notice_to_subject <> $2)",
-        subject_id,
-        REDACTED,
-    )
+    requests = await conn.fetchval(queries.RIGHTS_REQUESTS_REDACT, subject_id, REDACTED)
+    await conn.execute(queries.RIGHTS_EVENTS_REDACT, subject_id, REDACTED)
     return _positive(
         {
             "сведения в запросах субъекта": requests,
@@ -249,12 +177,7 @@ async def erase_rights_texts(conn: asyncpg.Connection, subject_id: uuid.UUID) ->
 async def erase_delivery_reasons(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
     """A failed delivery's reason may quote the address (a mail server's answer): it goes; the
     delivery row stays as a count."""
-    erased = await conn.fetchval(
-        "WITH e AS (UPDATE mailing_delivery SET reason = $2 WHERE subject_id = $1"
-        " AND reason IS NOT NULL AND reason <> $2 RETURNING 1) SELECT count(*) FROM e",
-        subject_id,
-        REDACTED,
-    )
+    erased = await conn.fetchval(queries.DELIVERY_REASONS_ERASE, subject_id, REDACTED)
     return _positive({"причины недоставки рассылок": erased})
 
 

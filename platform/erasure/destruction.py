@@ -23,7 +23,8 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
-from okno.platform.erasure import acts, areas, compaction, journal, registry, verification
+from okno.platform.chat import notify
+from okno.platform.erasure import acts, areas, compaction, journal, queries, registry, verification
 from okno.platform.erasure.verification import DestructionIncompleteError
 from okno.platform.pd_detect import find_contacts
 from okno.platform.processing_log import service as processing_log
@@ -171,22 +172,16 @@ async def _destroy(
     """The transaction: erase, verify (files about to be deleted do not count), log, act."""
     async with database.transaction():
         conn = database.connection()
-        subject = await conn.fetchrow(
-            "SELECT id, destroyed_at FROM subject WHERE id = $1 FOR UPDATE", subject_id
-        )
+        subject = await conn.fetchrow(queries.SUBJECT_LOCK, subject_id)
         if subject is None:
             raise DestructionError("нет такого субъекта")
         if fields is None and subject["destroyed_at"] is not None:
             raise DestructionError("персональные данные этого субъекта уже уничтожены")
         where = await verification.footprint(conn, subject_id)
+        chosen = list(fields) if fields is not None else None
         profile = [
             row["field"]
-            for row in await conn.fetch(
-                "SELECT field FROM subject_field WHERE subject_id = $1"
-                " AND ($2::text[] IS NULL OR field = ANY($2::text[])) ORDER BY field",
-                subject_id,
-                list(fields) if fields is not None else None,
-            )
+            for row in await conn.fetch(queries.PROFILE_FIELD_NAMES, subject_id, chosen)
         ]
         evidence = await verification.collect(conn, where, fields=fields, before=before)
         identification = {
@@ -201,7 +196,7 @@ async def _destroy(
             scrubbed = await _scrub(conn, evidence)
             if scrubbed:
                 items["значения в служебных текстах"] = scrubbed
-            await conn.execute("UPDATE subject SET destroyed_at = now() WHERE id = $1", subject_id)
+            await conn.execute(queries.SUBJECT_DESTROYED, subject_id)
             destroyed = list(profile)
             for kind, names in ITEM_FIELDS.items():
                 if items.get(kind):
@@ -230,7 +225,7 @@ async def _destroy(
             reason=log_reason,
         )
         ids = await processing_log.record(entry) if destroyed else []
-        at = await conn.fetchval("SELECT now()")
+        at = await conn.fetchval(queries.NOW)
         log_rows = [
             {
                 "id": row_id,
@@ -258,7 +253,7 @@ async def _destroy(
             log_rows=log_rows,
             at=at,
         )
-        await compaction.request(conn, act.id, compaction.tables_of_erasers())
+        await compaction.request(act.id, compaction.tables_of_erasers())
     return act, where, evidence
 
 
@@ -270,14 +265,9 @@ async def _scrub(conn: asyncpg.Connection, evidence: verification.Evidence) -> i
     if not values:
         return 0
     for column in registry.SCRUBBED:
-        table, name = (verification._quote(part) for part in column.split("."))
+        table, name = column.split(".")
         for value in values:
-            changed += await conn.fetchval(
-                f"WITH c AS (UPDATE {table} SET {name} = replace({name}, $1, $2)"
-                f" WHERE strpos({name}, $1) > 0 RETURNING 1) SELECT count(*) FROM c",
-                value,
-                areas.REDACTED,
-            )
+            changed += await conn.fetchval(queries.scrub(table, name), value, areas.REDACTED)
     return changed
 
 
@@ -285,7 +275,7 @@ def _refuse_values_in(
     evidence: verification.Evidence, reason: str, identification: dict[str, Any]
 ) -> None:
     """The act is kept for years: none of the values it records the destruction of may be in it."""
-    texts = [reason, *verification._strings(identification)]
+    texts = [reason, *verification.strings(identification)]
     for value, kind in evidence.values.items():
         if value in evidence.distinctive and any(value in text for text in texts):
             label = FIELDS[kind].label if kind in FIELDS else "сведения из запроса"
@@ -304,21 +294,12 @@ async def _erase_fields(
 ) -> dict[str, int]:
     """Profile rows of ``fields`` go; in the subject's messages those values (and, for phone and
     e-mail, any number or address of that kind the client typed) become «[удалено]»."""
-    removed = await conn.fetchval(
-        "WITH gone AS (DELETE FROM subject_field WHERE subject_id = $1"
-        " AND field = ANY($2::text[]) RETURNING 1) SELECT count(*) FROM gone",
-        subject_id,
-        list(fields),
-    )
+    removed = await conn.fetchval(queries.FIELDS_DELETE, subject_id, list(fields))
     values = sorted(evidence.values, key=len, reverse=True)
     kinds = {name for name in fields if name in ("phone", "email")}
     masked = 0
     for conversation in where.conversations:
-        rows = await conn.fetch(
-            "SELECT seq, body, author_kind, form FROM message WHERE conversation_id = $1"
-            " AND author_kind IN ('subject', 'staff', 'bot') ORDER BY seq",
-            conversation,
-        )
+        rows = await conn.fetch(queries.MESSAGES_TO_MASK, conversation)
         changes: list[tuple[int, str, bool]] = []
         for row in rows:
             body = row["body"]
@@ -334,17 +315,10 @@ async def _erase_fields(
                 changes.append((row["seq"], body, form_hit))
         if not changes:
             continue
-        last = await conn.fetchval(
-            "UPDATE conversation SET last_version = last_version + $2, updated_at = now()"
-            " WHERE id = $1 RETURNING last_version",
-            conversation,
-            len(changes),
-        )
+        last = await conn.fetchval(queries.CONVERSATION_VERSIONS_TAKE, conversation, len(changes))
         first = last - len(changes) + 1
         await conn.executemany(
-            "UPDATE message SET body = $3, version = $4,"
-            " form = CASE WHEN $5 THEN form - 'display' ELSE form END"
-            " WHERE conversation_id = $1 AND seq = $2",
+            queries.MESSAGE_MASK,
             [
                 (conversation, seq, body, first + offset, form_hit)
                 for offset, (seq, body, form_hit) in enumerate(changes)
@@ -361,11 +335,7 @@ async def _erase_messages(
     texts = files = 0
     for conversation in where.conversations:
         files += await areas.erase_attachments(
-            conn,
-            "id IN (SELECT attachment_id FROM message WHERE conversation_id = $1"
-            " AND created_at < $2 AND attachment_id IS NOT NULL)",
-            conversation,
-            before,
+            conn, queries.ATTACHMENTS_BEFORE, conversation, before
         )
         texts += await areas.tombstone(conn, conversation, before)
     counts = {"сообщения": texts, "вложения": files}
@@ -374,14 +344,10 @@ async def _erase_messages(
 
 async def _announce(where: verification.Footprint) -> None:
     """Open chats show the tombstones at once (best effort: the next resync shows them too)."""
-    from okno.platform.chat import notify
-
     for conversation in where.conversations:
         try:
             async with database.acquire() as conn:
-                version = await conn.fetchval(
-                    "SELECT last_version FROM conversation WHERE id = $1", conversation
-                )
+                version = await conn.fetchval(queries.CONVERSATION_VERSION, conversation)
             await notify.changed(conversation, version)
         except (OSError, asyncpg.PostgresError):
             logger.warning("could not announce a destroyed conversation")

@@ -4,8 +4,8 @@ A backup made before a destruction brings the destroyed data back when it is res
 committed destruction appends one line to ``OKNO_DATA_DIR/destructions.jsonl``: the act's
 number and digest, the subject's pseudonymous id, the scope and the registry fields, the legal
 basis and the time. No value is written. After a restore, ``okno destruction reapply`` reads the
-journal and destroys again whatever the restored database holds of those subjects (a new act
-each, naming the first one), before processing resumes.
+journal and destroys again (okno.platform.erasure.restore) whatever the restored database holds
+of those subjects (a new act each, naming the first one), before processing resumes.
 
 The file lives in the data folder, beside the database, not in it; keep it in the file backups
 and out of the database's restore.
@@ -16,13 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from okno.platform import database
-from okno.platform.erasure import compaction
 from okno.platform.settings import get_settings
 
 logger = logging.getLogger("okno.erasure")
@@ -65,47 +61,3 @@ def entries() -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             logger.warning("destructions journal: line %s is not JSON, skipped", number)
     return found
-
-
-@dataclass
-class Reapplied:
-    acts: list[int]  # the new acts
-    checked: int  # journal lines read
-
-
-async def reapply() -> Reapplied:
-    """Destroy again, from the journal, what a restored database holds of destroyed subjects."""
-    done: list[int] = []
-    lines = entries()
-    async with compaction.batch():
-        await _reapply(lines, done)
-    return Reapplied(done, len(lines))
-
-
-async def _reapply(lines: list[dict[str, Any]], done: list[int]) -> None:
-    from okno.platform.erasure import destruction
-
-    for line in lines:
-        subject = uuid.UUID(line["subject"])
-        async with database.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT destroyed_at, (SELECT array_agg(field) FROM subject_field f"
-                "  WHERE f.subject_id = s.id) AS fields FROM subject s WHERE s.id = $1",
-                subject,
-            )
-        if row is None:
-            continue  # the backup predates the subject: nothing of theirs came back
-        reason = (
-            f"повторное уничтожение после восстановления из резервной копии (акт № {line['act']})"
-        )
-        common = {"actor": None, "reason": reason, "legal_basis": line["legal_basis"]}
-        if line["scope"] == "subject":
-            if row["destroyed_at"] is not None:
-                continue
-            act = await destruction.destroy_subject(subject, **common)
-        else:
-            profile = [name for name in line["fields"] if name in (row["fields"] or [])]
-            if not profile:
-                continue
-            act = await destruction.destroy_fields(subject, tuple(profile), **common)
-        done.append(act.id)

@@ -22,15 +22,15 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
 import msgspec
 
 from okno.platform import database
-from okno.platform.erasure import acts, areas, compaction, destruction
+from okno.platform.erasure import acts, areas, compaction, destruction, queries
 from okno.platform.erasure.destruction import DestructionError, DestructionIncompleteError
-from okno.platform.rights import requests
+from okno.platform.erasure.tables import RetentionRun
+from okno.platform.rights import handling, requests
 from okno.platform.rights.deadlines import RequestKind
 from okno.platform.settings import get_settings
 
@@ -53,18 +53,27 @@ class Summary(msgspec.Struct):
     skipped: bool = False  # another run held the lock
 
 
+class Run(msgspec.Struct, frozen=True):
+    """One run of the job, as the console lists it."""
+
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    started_by: str
+    summary: Summary
+    error: str | None
+
+
 async def run(started_by: str = "cli", now: datetime | None = None) -> Summary:
     """One pass of the job; a run already in progress elsewhere makes this one a no-op."""
     now = now or datetime.now(UTC)
     summary = Summary()
     lock = await asyncpg.connect(get_settings().database_url)
     try:
-        if not await lock.fetchval("SELECT pg_try_advisory_lock($1)", RUN_LOCK):
+        if not await lock.fetchval(queries.TRY_LOCK, RUN_LOCK):
             summary.skipped = True
             return summary
-        run_id = await lock.fetchval(
-            "INSERT INTO retention_run (started_by) VALUES ($1) RETURNING id", started_by
-        )
+        run_id = await lock.fetchval(queries.RUN_START, started_by)
         error = None
         try:
             await _register_withdrawals(summary)
@@ -72,18 +81,13 @@ async def run(started_by: str = "cli", now: datetime | None = None) -> Summary:
                 await _execute_due(summary, now)
                 await _expired_fields(summary, now)
                 await _old_messages(summary, now)
-            async with database.acquire() as conn:
-                summary.acts_purged = await acts.purge(conn)
+            summary.acts_purged = await acts.purge()
         except (OSError, asyncpg.PostgresError) as problem:
             error = type(problem).__name__
             raise
         finally:
             await lock.execute(
-                "UPDATE retention_run SET finished_at = now(), summary = $2, error = $3"
-                " WHERE id = $1",
-                run_id,
-                msgspec.json.encode(summary).decode(),
-                error,
+                queries.RUN_FINISH, run_id, msgspec.json.encode(summary).decode(), error
             )
         return summary
     finally:
@@ -92,26 +96,12 @@ async def run(started_by: str = "cli", now: datetime | None = None) -> Summary:
 
 async def _register_withdrawals(summary: Summary) -> None:
     async with database.acquire() as conn:
-        withdrawals = await conn.fetch(
-            "SELECT w.subject_id, w.given_id, w.purpose_code, w.at FROM consent_event w"
-            " JOIN subject s ON s.id = w.subject_id AND s.destroyed_at IS NULL"
-            " WHERE w.kind = 'withdrawn' AND coalesce((w.details->>'superseded')::boolean, false)"
-            " = false AND NOT EXISTS (SELECT 1 FROM rights_request r"
-            "  WHERE r.kind = 'consent_withdrawn' AND r.consent_id = w.given_id)"
-            " ORDER BY w.id"
-        )
+        withdrawals = await conn.fetch(queries.WITHDRAWALS_UNREGISTERED)
     for row in withdrawals:
         async with database.transaction():
             conn = database.connection()
-            fields = [
-                r["field"]
-                for r in await conn.fetch(
-                    "SELECT field FROM subject_field WHERE subject_id = $1 AND consent_id = $2"
-                    " ORDER BY field",
-                    row["subject_id"],
-                    row["given_id"],
-                )
-            ]
+            given = await conn.fetch(queries.CONSENT_FIELDS, row["subject_id"], row["given_id"])
+            fields = [r["field"] for r in given]
             await requests.create(
                 conn,
                 subject_id=row["subject_id"],
@@ -127,21 +117,11 @@ async def _register_withdrawals(summary: Summary) -> None:
 
 
 async def _execute_due(summary: Summary, now: datetime) -> None:
-    from okno.platform.rights import handling
-
     async with database.acquire() as conn:
-        due = await conn.fetch(
-            "SELECT r.id, r.kind, r.subject_id, r.details, r.consent_id FROM rights_request r"
-            " JOIN subject s ON s.id = r.subject_id"
-            " WHERE r.kind = ANY($1::text[]) AND r.status NOT IN ('refused', 'done')"
-            " AND r.due_at - $2::interval <= $3 ORDER BY r.due_at",
-            list(SCHEDULED_KINDS),
-            EXECUTE_AHEAD,
-            now,
-        )
+        due = await conn.fetch(queries.DUE_REQUESTS, list(SCHEDULED_KINDS), EXECUTE_AHEAD, now)
     for row in due:
         try:
-            await _execute(row, handling)
+            await _execute(row)
             summary.requests_executed += 1
             summary.acts_made += 1
         except DestructionIncompleteError:
@@ -152,7 +132,7 @@ async def _execute_due(summary: Summary, now: datetime) -> None:
             logger.warning("retention: request %s not executed: %s", row["id"], refused)
 
 
-async def _execute(row: asyncpg.Record, handling: Any) -> None:
+async def _execute(row: asyncpg.Record) -> None:
     """Approve on the system's behalf (the DPO did not refuse in time) and destroy."""
     async with database.transaction():
         conn = database.connection()
@@ -168,21 +148,12 @@ async def _execute(row: asyncpg.Record, handling: Any) -> None:
     # «Удалить мои данные» (okno.platform.selfservice.erasure): everything, not one consent's.
     if row["kind"] == "consent_withdrawn" and details.get("scope") != "all":
         async with database.acquire() as conn:
-            current = await conn.fetch(
-                "SELECT field FROM subject_field WHERE subject_id = $1 AND consent_id = $2",
-                row["subject_id"],
-                row["consent_id"],
-            )
+            current = await conn.fetch(queries.CONSENT_FIELDS, row["subject_id"], row["consent_id"])
         fields = tuple(sorted({*details.get("fields", []), *(r["field"] for r in current)}))
         async with database.acquire() as conn:
-            present = await conn.fetchval(
-                "SELECT count(*) FROM subject_field WHERE subject_id = $1"
-                " AND field = ANY($2::text[])",
-                row["subject_id"],
-                list(fields),
-            )
+            present = await conn.fetchval(queries.FIELDS_PRESENT, row["subject_id"], list(fields))
         if not present:
-            await handling._finish(
+            await handling.finish(
                 request, None, "Данных, собранных по отозванному согласию, у оператора нет."
             )
             return
@@ -191,12 +162,7 @@ async def _execute(row: asyncpg.Record, handling: Any) -> None:
 
 async def _expired_fields(summary: Summary, now: datetime) -> None:
     async with database.acquire() as conn:
-        expired = await conn.fetch(
-            "SELECT f.subject_id, array_agg(f.field ORDER BY f.field) AS fields"
-            " FROM subject_field f JOIN subject s ON s.id = f.subject_id"
-            " WHERE f.retain_until <= $1 AND s.destroyed_at IS NULL GROUP BY f.subject_id",
-            now,
-        )
+        expired = await conn.fetch(queries.EXPIRED_FIELDS, now)
     for row in expired:
         try:
             await destruction.destroy_fields(
@@ -219,20 +185,11 @@ async def _expired_fields(summary: Summary, now: datetime) -> None:
 async def _old_messages(summary: Summary, now: datetime) -> None:
     """Messages older than the support purpose's term lose their texts and files."""
     async with database.acquire() as conn:
-        days = await conn.fetchval("SELECT retention_days FROM purpose WHERE code = $1", SUPPORT)
+        days = await conn.fetchval(queries.PURPOSE_TERM, SUPPORT)
         if not days:
             return
         before = now - timedelta(days=days)
-        subjects = await conn.fetch(
-            "SELECT DISTINCT c.subject_id FROM message m"
-            " JOIN conversation c ON c.id = m.conversation_id"
-            " JOIN subject s ON s.id = c.subject_id AND s.destroyed_at IS NULL"
-            " LEFT JOIN attachment a ON a.id = m.attachment_id"
-            " WHERE m.created_at < $1 AND m.author_kind IN ('subject', 'staff')"
-            " AND (m.body NOT IN ('', $2) OR a.path IS NOT NULL)",
-            before,
-            areas.TOMBSTONE,
-        )
+        subjects = await conn.fetch(queries.OLD_MESSAGE_SUBJECTS, before, areas.TOMBSTONE)
     for row in subjects:
         try:
             await destruction.destroy_messages(
@@ -251,12 +208,12 @@ async def _old_messages(summary: Summary, now: datetime) -> None:
             logger.warning("retention: old messages not destroyed: %s", refused)
 
 
-async def last_runs(conn: asyncpg.Connection, limit: int = 10) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT id, started_at, finished_at, started_by, summary, error FROM retention_run"
-        " ORDER BY id DESC LIMIT $1",
-        limit,
-    )
+async def last_runs(limit: int = 10) -> list[Run]:
+    """The newest runs first, with what each did."""
+    rows = await RetentionRun.select().order_by(RetentionRun.id, ascending=False).limit(limit).run()
+    return [
+        Run(**{**row, "summary": msgspec.json.decode(row["summary"], type=Summary)}) for row in rows
+    ]
 
 
 async def job(stop: asyncio.Event) -> None:

@@ -31,6 +31,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from okno.platform.chat import attachments
+from okno.platform.erasure import queries
 from okno.platform.erasure.areas import NEUTRAL
 from okno.platform.erasure.registry import COLUMNS, SCRUBBED
 from okno.platform.settings import get_settings
@@ -105,22 +107,21 @@ class Report:
 
 
 async def footprint(conn: asyncpg.Connection, subject_id: uuid.UUID) -> Footprint:
-    conversations = await conn.fetch(
-        "SELECT id FROM conversation WHERE subject_id = $1", subject_id
-    )
-    requests = await conn.fetch("SELECT id FROM rights_request WHERE subject_id = $1", subject_id)
+    conversations = await conn.fetch(queries.CONVERSATIONS_OF, subject_id)
+    requests = await conn.fetch(queries.REQUESTS_OF, subject_id)
     return Footprint(
         subject_id, [row["id"] for row in conversations], [row["id"] for row in requests]
     )
 
 
-def _strings(value: Any) -> list[str]:
+def strings(value: Any) -> list[str]:
+    """Every string in a JSON-like value, nested ones too."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        return [s for item in value.values() for s in _strings(item)]
+        return [s for item in value.values() for s in strings(item)]
     if isinstance(value, list):
-        return [s for item in value for s in _strings(item)]
+        return [s for item in value for s in strings(item)]
     return []
 
 
@@ -132,7 +133,7 @@ def request_values(document: dict[str, Any]) -> list[str]:
     for key, value in document.items():
         if key in VOCABULARY_KEYS:
             continue
-        found += [text for text in _strings(value) if text not in FIELDS and text != "all"]
+        found += [text for text in strings(value) if text not in FIELDS and text != "all"]
     return found
 
 
@@ -145,49 +146,28 @@ async def collect(
 ) -> Evidence:
     """The values to look for afterwards: all the subject's, only ``fields`` of the profile, or
     (``before``) the texts and files of the messages written before that moment."""
-    from okno.platform.chat import attachments
-
     evidence = Evidence()
     if before is not None:
         return await _collect_messages(conn, where, before)
-    for row in await conn.fetch(
-        "SELECT field, value FROM subject_field WHERE subject_id = $1"
-        " AND ($2::text[] IS NULL OR field = ANY($2::text[]))",
-        where.subject_id,
-        list(fields) if fields is not None else None,
-    ):
+    chosen = list(fields) if fields is not None else None
+    for row in await conn.fetch(queries.PROFILE_VALUES, where.subject_id, chosen):
         evidence.add(row["value"], row["field"])
     if fields is None:
-        for row in await conn.fetch(
-            "SELECT body FROM message WHERE conversation_id = ANY($1::bigint[])"
-            " AND author_kind IN ('subject', 'staff')",
-            where.conversations,
-        ):
+        for row in await conn.fetch(queries.MESSAGE_BODIES, where.conversations):
             evidence.add(row["body"], "message_text")
-        for row in await conn.fetch(
-            "SELECT name, path FROM attachment WHERE conversation_id = ANY($1::bigint[])",
-            where.conversations,
-        ):
+        for row in await conn.fetch(queries.ATTACHMENT_FILES, where.conversations):
             evidence.add(row["name"], "attachment")
             path = attachments.folder() / row["path"] if row["path"] else None
             if path is not None and path.is_file():
                 data = path.read_bytes()
                 evidence.digests[hashlib.sha256(data).hexdigest()] = len(data)
-        for row in await conn.fetch(
-            "SELECT requester, details FROM rights_request WHERE subject_id = $1",
-            where.subject_id,
-        ):
+        for row in await conn.fetch(queries.REQUEST_TEXTS, where.subject_id):
             for raw in (row["requester"], row["details"]):
                 for text in request_values(msgspec.json.decode(raw)):
                     evidence.add(text, "request_details")
-        for row in await conn.fetch(
-            "SELECT unnest(tags) AS tag FROM conversation WHERE id = ANY($1::bigint[])",
-            where.conversations,
-        ):
+        for row in await conn.fetch(queries.CONVERSATION_TAGS, where.conversations):
             evidence.add(row["tag"], "tags")
-        for row in await conn.fetch(
-            "SELECT body FROM review WHERE subject_id = $1", where.subject_id
-        ):
+        for row in await conn.fetch(queries.REVIEW_BODIES, where.subject_id):
             evidence.add(row["body"], "review_text")
     if evidence.values:
         # Shared free texts are scrubbed of the values by a full destruction: a value there
@@ -205,16 +185,8 @@ async def _collect_messages(
 ) -> Evidence:
     """Old messages' texts and files; a text that a newer message repeats stays in that one and
     is not looked for."""
-    from okno.platform.chat import attachments
-
     evidence = Evidence()
-    rows = await conn.fetch(
-        "SELECT m.body, m.created_at < $2 AS old, a.name, a.path FROM message m"
-        " LEFT JOIN attachment a ON a.id = m.attachment_id"
-        " WHERE m.conversation_id = ANY($1::bigint[]) AND m.author_kind IN ('subject', 'staff')",
-        where.conversations,
-        before,
-    )
+    rows = await conn.fetch(queries.MESSAGES_AGED, where.conversations, before)
     kept = [row["body"] for row in rows if not row["old"]]
     for row in rows:
         if not row["old"]:
@@ -235,23 +207,13 @@ async def _collect_messages(
 
 
 async def _columns(conn: asyncpg.Connection) -> dict[str, list[tuple[str, str]]]:
-    rows = await conn.fetch(
-        "SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c"
-        " JOIN information_schema.tables t"
-        "  ON t.table_schema = c.table_schema AND t.table_name = c.table_name"
-        " WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'"
-        " ORDER BY c.table_name, c.ordinal_position"
-    )
+    rows = await conn.fetch(queries.SEARCHED_COLUMNS)
     tables: dict[str, list[tuple[str, str]]] = {}
     for row in rows:
         tables.setdefault(row["table_name"], [])
         if row["data_type"] in SEARCHED_TYPES:
             tables[row["table_name"]].append((row["column_name"], row["data_type"]))
     return tables
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 async def _in_wording(conn: asyncpg.Connection, values: set[str], where: Footprint) -> set[str]:
@@ -286,10 +248,7 @@ async def _search(
             forms.append(form)
             owners.append(index)
     tables = await _columns(conn)
-    all_columns = await conn.fetch(
-        "SELECT table_name, column_name FROM information_schema.columns"
-        " WHERE table_schema = current_schema()"
-    )
+    all_columns = await conn.fetch(queries.ALL_COLUMNS)
     keys: dict[str, set[str]] = {}
     for row in all_columns:
         keys.setdefault(row["table_name"], set()).add(row["column_name"])
@@ -297,18 +256,12 @@ async def _search(
     for table, columns in tables.items():
         if not columns:
             continue
-        own = []
-        if "subject_id" in keys[table]:
-            own.append("x.subject_id::text = p.s::text")
-        if "conversation_id" in keys[table]:
-            own.append("x.conversation_id::text = ANY(p.c::text[])")
-        if "request_id" in keys[table]:
-            own.append("x.request_id::text = ANY(p.r::text[])")
+        own = [test for key, test in queries.OWN_ROWS.items() if key in keys[table]]
         if mode == "inside" and (not own or table == "destruction_act"):
             # Acts are made of labels and counts; a shared word ("заказ") in one proves nothing.
             continue
         mine = "(" + " OR ".join(own) + ")" if own else "false"
-        scope = {"all": "true", "inside": mine, "outside": f"NOT coalesce({mine}, false)"}[mode]
+        scope = queries.SEARCH_SCOPES[mode].format(mine=mine)
         for column, data_type in columns:
             name = f"{table}.{column}"
             if skip_scrubbed and name in SCRUBBED:
@@ -317,14 +270,10 @@ async def _search(
                 continue
             if mode == "inside" and _not_pd(name):
                 continue  # shared words in okno's own wording (log reasons, labels) prove nothing
-            if data_type == "bytea":
-                match = f"position(convert_to(v.form, 'UTF8') in x.{_quote(column)}) > 0"
-            else:
-                match = f"strpos(x.{_quote(column)}::text, v.form) > 0"
+            matching = queries.SEARCH_BYTES if data_type == "bytea" else queries.SEARCH_TEXT
+            match = matching.format(column=queries.quote(column))
             hits = await conn.fetch(
-                "WITH p AS (SELECT $2::uuid AS s, $3::bigint[] AS c, $4::bigint[] AS r)"
-                " SELECT DISTINCT v.i FROM p, unnest($1::text[]) WITH ORDINALITY AS v(form, i)"
-                f" WHERE EXISTS (SELECT 1 FROM {_quote(table)} x WHERE {scope} AND {match})",
+                queries.search(table, scope, match),
                 forms,
                 where.subject_id,
                 where.conversations,
@@ -352,8 +301,6 @@ def _scan_files(
     """Attachments are compared by size, then SHA-256, with the destroyed files (other
     clients' uploads are theirs, whatever they contain); every other file of the data folder
     (outbox, exports) is searched for the values too."""
-    from okno.platform.chat import attachments
-
     uploads = attachments.folder().resolve()
     sizes = set(evidence.digests.values())
     encoded = [value.encode() for value in distinctive]

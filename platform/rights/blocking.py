@@ -21,6 +21,7 @@ from okno.platform import database
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
+from okno.platform.rights import queries
 from okno.platform.subjects.fields import FIELDS
 
 LEGAL_BASIS = "152-fz:21.1"
@@ -37,12 +38,8 @@ class State(msgspec.Struct, frozen=True):
 
 
 async def state(conn: asyncpg.Connection, subject_id: uuid.UUID) -> State:
-    blocked = await conn.fetchval("SELECT blocked_at FROM subject WHERE id = $1", subject_id)
-    rows = await conn.fetch(
-        "SELECT field FROM subject_field WHERE subject_id = $1 AND blocked_at IS NOT NULL"
-        " ORDER BY field",
-        subject_id,
-    )
+    blocked = await conn.fetchval(queries.SUBJECT_BLOCKED_AT, subject_id)
+    rows = await conn.fetch(queries.BLOCKED_FIELDS, subject_id)
     return State(blocked is not None, tuple(row["field"] for row in rows))
 
 
@@ -85,22 +82,13 @@ async def _change(
             raise BlockingError("выберите поля из реестра")
     async with database.transaction():
         conn = database.connection()
-        subject = await conn.fetchrow(
-            "SELECT blocked_at, destroyed_at FROM subject WHERE id = $1 FOR UPDATE", subject_id
-        )
+        subject = await conn.fetchrow(queries.SUBJECT_LOCK, subject_id)
         if subject is None:
             raise BlockingError("нет такого субъекта")
         if fields is None:
-            await conn.execute(
-                "UPDATE subject SET blocked_at = CASE WHEN $2 THEN coalesce(blocked_at, now())"
-                " END WHERE id = $1",
-                subject_id,
-                block,
-            )
+            await conn.execute(queries.SUBJECT_BLOCK, subject_id, block)
         changed = await conn.fetch(
-            "UPDATE subject_field SET blocked_at = CASE WHEN $3 THEN now() END"
-            " WHERE subject_id = $1 AND ($2::text[] IS NULL OR field = ANY($2::text[]))"
-            " AND (blocked_at IS NULL) = $3 RETURNING field",
+            queries.FIELDS_BLOCK,
             subject_id,
             list(fields) if fields is not None else None,
             block,

@@ -22,9 +22,10 @@ from okno.platform.erasure import acts, destruction
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
-from okno.platform.rights import blocking, requests
+from okno.platform.rights import blocking, queries, requests
 from okno.platform.rights.deadlines import RULES, RequestKind
 from okno.platform.rights.requests import Request, RequestError
+from okno.platform.selfservice.mydata import staff_label
 from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import FIELDS
 from okno.platform.web.timefmt import msk
@@ -78,9 +79,7 @@ async def register_letter(
         )
     async with database.transaction():
         conn = database.connection()
-        if subject_id is not None and not await conn.fetchval(
-            "SELECT 1 FROM subject WHERE id = $1", subject_id
-        ):
+        if subject_id is not None and not await conn.fetchval(queries.SUBJECT_EXISTS, subject_id):
             raise RequestError("нет субъекта с таким идентификатором")
         request = await requests.create(
             conn,
@@ -142,15 +141,9 @@ async def link_subject(request_id: int, subject_id: uuid.UUID, staff: Any) -> Re
             raise RequestError("нет такого запроса")
         if request.subject_id is not None:
             raise RequestError("субъект запроса уже установлен")
-        if not await conn.fetchval("SELECT 1 FROM subject WHERE id = $1", subject_id):
+        if not await conn.fetchval(queries.SUBJECT_EXISTS, subject_id):
             raise RequestError("нет субъекта с таким идентификатором")
-        await conn.execute(
-            "UPDATE rights_request SET subject_id = $2 WHERE id = $1", request_id, subject_id
-        )
-        await requests._event(
-            conn, request_id, ("staff", staff.id), request.status, request.status,
-            "субъект установлен", None,
-        )  # fmt: skip
+        await requests.set_subject(conn, request, subject_id, staff.id)
         updated = await requests.get(conn, request_id)
     assert updated is not None
     return updated
@@ -172,7 +165,9 @@ async def _start(request_id: int, staff_id: int | None, *, any_open: bool = Fals
         raise RequestError("исполнить можно одобренный запрос")
 
 
-async def _finish(request: Request, staff_id: int | None, answer: str) -> Request:
+async def finish(request: Request, staff_id: int | None, answer: str) -> Request:
+    """End the request as done with ``answer`` (the subject sees it), through the steps the
+    flow requires from where it stands."""
     async with database.transaction():
         conn = database.connection()
         current = await requests.get(conn, request.id)
@@ -221,7 +216,7 @@ async def destroy(
         act = await destruction.destroy_fields(request.subject_id, fields, **common)
     else:
         act = await destruction.destroy_subject(request.subject_id, **common)
-    await _finish(
+    await finish(
         request,
         staff.id if staff else None,
         f"Персональные данные уничтожены. Акт об уничтожении № {act.id} от {msk(act.created_at)}.",
@@ -239,7 +234,7 @@ async def block(
     what = (
         "все персональные данные" if fields is None else ", ".join(FIELDS[f].label for f in fields)
     )
-    await _finish(
+    await finish(
         request, staff.id, f"Заблокированы на время проверки: {what}. Обработка приостановлена."
     )
     return state
@@ -254,7 +249,7 @@ async def stop(request_id: int, staff: Any) -> blocking.State:
     state = await blocking.block(
         request.subject_id, staff.id, request_id=request.id, reason="прекращение обработки"
     )
-    await _finish(request, staff.id, "Обработка ваших персональных данных прекращена.")
+    await finish(request, staff.id, "Обработка ваших персональных данных прекращена.")
     return state
 
 
@@ -271,13 +266,7 @@ async def correct(request_id: int, staff: Any, field: str, value: str) -> Reques
         raise RequestError(str(invalid)) from None
     async with database.transaction():
         conn = database.connection()
-        row = await conn.fetchrow(
-            "UPDATE subject_field SET value = $3, updated_at = now() WHERE subject_id = $1"
-            " AND field = $2 RETURNING purpose",
-            request.subject_id,
-            field,
-            value,
-        )
+        row = await conn.fetchrow(queries.FIELD_CLARIFY, request.subject_id, field, value)
         if row is None:
             raise RequestError(f"у субъекта нет поля «{FIELDS[field].label}»")
         await processing_log.record(
@@ -293,7 +282,7 @@ async def correct(request_id: int, staff: Any, field: str, value: str) -> Reques
                 reason="уточнение по запросу субъекта",
             )
         )
-    return await _finish(request, staff.id, f"Уточнено поле «{FIELDS[field].label}».")
+    return await finish(request, staff.id, f"Уточнено поле «{FIELDS[field].label}».")
 
 
 MESSAGES_BASIS = (
@@ -310,42 +299,22 @@ MEASURES = (
 )
 
 
-def staff_label(row: asyncpg.Record) -> str:
-    from okno.platform.selfservice.mydata import staff_label as label
-
-    return label(row["role"], row["pseudonym"])
-
-
 async def access_answer(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, Any]:
     """The Art. 14 p.7 information and the PD themselves (no other person's data)."""
     settings = get_settings()
-    profile = await conn.fetch(
-        "SELECT f.field, f.value, f.purpose, f.collected_at, f.retain_until, f.source,"
-        " p.name AS purpose_name, p.legal_basis FROM subject_field f"
-        " LEFT JOIN purpose p ON p.code = f.purpose WHERE f.subject_id = $1 ORDER BY f.field",
-        subject_id,
-    )
-    consents = await conn.fetch(
-        "SELECT g.id, g.purpose_code, g.at, g.channel, w.at AS withdrawn_at FROM consent_event g"
-        " LEFT JOIN consent_event w ON w.given_id = g.id"
-        " WHERE g.subject_id = $1 AND g.kind = 'given' ORDER BY g.id",
-        subject_id,
-    )
+    profile = await conn.fetch(queries.ACCESS_PROFILE, subject_id)
+    consents = await conn.fetch(queries.ACCESS_CONSENTS, subject_id)
     # The correspondence itself (not a count): what the subject wrote and what they were
     # answered, staff by role and pseudonym; internal notes are the operator's, not theirs.
-    rows = await conn.fetch(
-        "SELECT m.seq, m.author_kind, u.role, u.pseudonym, m.body, m.created_at, m.edited_at,"
-        " a.name AS attachment FROM message m JOIN conversation c ON c.id = m.conversation_id"
-        " LEFT JOIN staff_user u ON u.id = m.author_id"
-        " LEFT JOIN attachment a ON a.id = m.attachment_id"
-        " WHERE c.subject_id = $1 AND NOT m.internal AND m.deleted_at IS NULL"
-        " AND m.author_kind IN ('subject', 'staff') ORDER BY m.seq",
-        subject_id,
-    )
+    rows = await conn.fetch(queries.ACCESS_MESSAGES, subject_id)
     messages = [
         {
             "at": row["created_at"].isoformat(),
-            "author": "вы" if row["author_kind"] == "subject" else staff_label(row),
+            "author": (
+                "вы"
+                if row["author_kind"] == "subject"
+                else staff_label(row["role"], row["pseudonym"])
+            ),
             "text": row["body"],
             "attachment": row["attachment"] or None,
             "edited_at": row["edited_at"].isoformat() if row["edited_at"] else None,
@@ -425,7 +394,7 @@ async def provide(request_id: int, staff: Any) -> dict[str, Any]:
                 )
             )
     labels = ", ".join(FIELDS[name].label for name in shown) or "персональных данных нет"
-    await _finish(
+    await finish(
         request,
         staff.id,
         f"Предоставлены сведения по ч. 7 ст. 14 152-ФЗ и персональные данные: {labels}.",

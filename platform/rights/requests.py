@@ -16,7 +16,7 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
-from okno.platform.rights import deadlines
+from okno.platform.rights import deadlines, queries
 from okno.platform.rights.deadlines import RULES, RequestClock, RequestKind
 
 STATUSES = ("received", "identity_check", "review", "approved", "refused", "executing", "done")
@@ -38,11 +38,6 @@ NEXT = {
     "refused": (),
     "done": (),
 }
-COLUMNS = (
-    "id, subject_id, kind, status, channel, purpose_code, consent_id, details, requester,"
-    " received_at, due_at, extended_at, extension_reason, decided_by, decision_reason, answer,"
-    " completed_at"
-)
 
 
 class RequestError(ValueError):
@@ -82,7 +77,8 @@ class Request(msgspec.Struct, frozen=True):
         return deadlines.urgency(self.due_at, now or datetime.now(UTC)).value
 
 
-def _request(row: asyncpg.Record) -> Request:
+def from_row(row: asyncpg.Record | dict[str, Any]) -> Request:
+    """A request from its row (its jsonb columns as text, as asyncpg and Piccolo give them)."""
     values = dict(row)
     values["kind"] = RequestKind(values["kind"])
     values["details"] = msgspec.json.decode(values["details"])
@@ -108,9 +104,7 @@ async def create(
     due_at = RequestClock(kind, received_at).due()
     row = await database.fetch_one(
         conn,
-        "INSERT INTO rights_request (subject_id, kind, channel, details, requester, purpose_code,"
-        f" consent_id, received_at, due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        f" RETURNING {COLUMNS}",
+        queries.REQUEST_INSERT,
         subject_id,
         kind.value,
         channel,
@@ -122,29 +116,20 @@ async def create(
         due_at,
     )
     await _event(conn, row["id"], actor, None, "received", None, None)
-    return _request(row)
+    return from_row(row)
 
 
 async def get(conn: asyncpg.Connection, request_id: int) -> Request | None:
-    row = await conn.fetchrow(f"SELECT {COLUMNS} FROM rights_request WHERE id = $1", request_id)
-    return _request(row) if row else None
+    row = await conn.fetchrow(queries.REQUEST, request_id)
+    return from_row(row) if row else None
 
 
 async def for_subject(conn: asyncpg.Connection, subject_id: uuid.UUID) -> list[Request]:
-    rows = await conn.fetch(
-        f"SELECT {COLUMNS} FROM rights_request WHERE subject_id = $1 ORDER BY received_at DESC",
-        subject_id,
-    )
-    return [_request(row) for row in rows]
+    return [from_row(row) for row in await conn.fetch(queries.REQUESTS_OF_SUBJECT, subject_id)]
 
 
 async def history(conn: asyncpg.Connection, request_id: int) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT e.at, e.actor_kind, e.from_status, e.to_status, e.note, e.notice_to_subject,"
-        " u.pseudonym AS actor_pseudonym FROM rights_request_event e"
-        " LEFT JOIN staff_user u ON u.id = e.actor_id WHERE e.request_id = $1 ORDER BY e.id",
-        request_id,
-    )
+    return await conn.fetch(queries.HISTORY, request_id)
 
 
 async def transition(
@@ -169,11 +154,7 @@ async def transition(
         raise RequestError("отказ должен быть мотивированным: укажите причину и правовое основание")
     row = await database.fetch_one(
         conn,
-        "UPDATE rights_request SET status = $2,"
-        " decided_by = CASE WHEN $2 IN ('approved', 'refused') THEN $3 ELSE decided_by END,"
-        " decision_reason = coalesce($4, decision_reason), answer = coalesce($5, answer),"
-        " completed_at = CASE WHEN $2 IN ('refused', 'done') THEN now() END"
-        f" WHERE id = $1 RETURNING {COLUMNS}",
+        queries.REQUEST_TRANSITION,
         request_id,
         to_status,
         staff_id,
@@ -184,7 +165,7 @@ async def transition(
     await _event(
         conn, request_id, actor, request.status, to_status, note, notice or reason or answer
     )
-    return _request(row)
+    return from_row(row)
 
 
 async def extend(conn: asyncpg.Connection, request_id: int, staff_id: int, reason: str) -> Request:
@@ -200,12 +181,7 @@ async def extend(conn: asyncpg.Connection, request_id: int, staff_id: int, reaso
     except ValueError as refused:
         raise RequestError(str(refused)) from None
     row = await database.fetch_one(
-        conn,
-        "UPDATE rights_request SET due_at = $2, extended_at = now(), extension_reason = $3"
-        f" WHERE id = $1 RETURNING {COLUMNS}",
-        request_id,
-        extended.due(),
-        reason.strip(),
+        conn, queries.REQUEST_EXTEND, request_id, extended.due(), reason.strip()
     )
     await _event(
         conn,
@@ -216,24 +192,29 @@ async def extend(conn: asyncpg.Connection, request_id: int, staff_id: int, reaso
         "срок продлён",
         reason.strip(),
     )
-    return _request(row)
+    return from_row(row)
+
+
+async def set_subject(
+    conn: asyncpg.Connection, request: Request, subject_id: uuid.UUID, staff_id: int
+) -> None:
+    """Identity check: the letter's ``request`` is the subject's (recorded in its history)."""
+    await conn.execute(queries.REQUEST_SUBJECT_SET, request.id, subject_id)
+    await _event(
+        conn, request.id, ("staff", staff_id), request.status, request.status,
+        "субъект установлен", None,
+    )  # fmt: skip
 
 
 async def last_access_request(conn: asyncpg.Connection, subject_id: uuid.UUID) -> datetime | None:
-    return await conn.fetchval(
-        "SELECT max(received_at) FROM rights_request WHERE subject_id = $1 AND kind = 'access'"
-        " AND status <> 'refused'",
-        subject_id,
-    )
+    return await conn.fetchval(queries.LAST_ACCESS_REQUEST, subject_id)
 
 
 async def _locked(conn: asyncpg.Connection, request_id: int) -> Request:
-    row = await conn.fetchrow(
-        f"SELECT {COLUMNS} FROM rights_request WHERE id = $1 FOR UPDATE", request_id
-    )
+    row = await conn.fetchrow(queries.REQUEST_LOCKED, request_id)
     if row is None:
         raise RequestError("нет такого запроса")
-    return _request(row)
+    return from_row(row)
 
 
 async def _event(
@@ -246,8 +227,7 @@ async def _event(
     notice: str | None,
 ) -> None:
     await conn.execute(
-        "INSERT INTO rights_request_event (request_id, actor_kind, actor_id, from_status,"
-        " to_status, note, notice_to_subject) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        queries.EVENT_INSERT,
         request_id,
         actor[0],
         actor[1],
