@@ -14,14 +14,15 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from okno.platform import database
-from okno.platform.erasure import acts, compaction, destruction, retention
-from okno.platform.erasure.verification import DestructionIncompleteError
-from okno.platform.processing_log import service as processing_log
+from okno.platform.erasure import acts
+from okno.platform.erasure import service as erasure
+from okno.platform.erasure.destruction import DestructionError, DestructionIncompleteError
 from okno.platform.processing_log.actions import ACTION_LABELS, Action
-from okno.platform.rights import blocking, handling, requests
+from okno.platform.rights import blocking, handling
+from okno.platform.rights import service as rights
 from okno.platform.rights.deadlines import RULES, RequestKind
 from okno.platform.rights.requests import NEXT, STATUS_LABELS, RequestError
+from okno.platform.rights.schemas import LogFilter, LogRow
 from okno.platform.staff.roles import Role
 from okno.platform.subjects.fields import FIELDS
 from okno.platform.web.access import current_staff, staff
@@ -104,13 +105,10 @@ def _uuid(value: str) -> uuid.UUID:
 
 
 def _chosen(form: ExecuteForm | SubjectActionForm) -> tuple[str, ...] | None:
+    """The fields the form chose (None: all the subject's); the service checks them."""
     if form.scope != "fields":
         return None
-    chosen = [form.fields] if isinstance(form.fields, str) else list(form.fields)
-    unknown = [name for name in chosen if name not in FIELDS]
-    if unknown or not chosen:
-        raise ClientException("выберите поля из реестра")
-    return tuple(chosen)
+    return (form.fields,) if isinstance(form.fields, str) else tuple(form.fields)
 
 
 def _refuse(problem: Exception) -> ClientException:
@@ -129,14 +127,7 @@ class DpoConsole(Controller):
         self, request: Request, sort: FromQuery[str] = "due", show: FromQuery[str] = "open"
     ) -> Template:
         """Every subject request, by deadline (or receipt), coloured by urgency."""
-        order = "received_at DESC" if sort == "received" else "due_at"
-        where = "true" if show == "all" else "status NOT IN ('refused', 'done')"
-        async with database.acquire() as conn:
-            rows = await conn.fetch(
-                f"SELECT {requests.COLUMNS} FROM rights_request WHERE {where}"
-                f" ORDER BY {order}, id LIMIT 500"
-            )
-        items = [requests._request(row) for row in rows]
+        items = await rights.queue(by_receipt=sort == "received", closed_too=show == "all")
         now = datetime.now(UTC)
         return Template(
             "admin/dpo.html",
@@ -201,25 +192,10 @@ class DpoConsole(Controller):
     async def detail(self, request: Request, request_id: FromPath[int]) -> Template:
         """One request: its clock, history, the next steps and how to execute it."""
         user = await current_staff(request)
-        item = await handling.read(request_id, user)
-        if item is None:
+        page = await rights.request_page(request_id, user)
+        if page is None:
             raise NotFoundException("нет такого запроса")
-        async with database.acquire() as conn:
-            history = await requests.history(conn, request_id)
-            state = await blocking.state(conn, item.subject_id) if item.subject_id else None
-            profile = (
-                await conn.fetch(
-                    "SELECT field, blocked_at FROM subject_field WHERE subject_id = $1"
-                    " ORDER BY field",
-                    item.subject_id,
-                )
-                if item.subject_id
-                else []
-            )
-            made = await conn.fetch(
-                "SELECT id, created_at FROM destruction_act WHERE request_id = $1 ORDER BY id",
-                request_id,
-            )
+        item = page.request
         rule = RULES[item.kind]
         return Template(
             "admin/dpo_request.html",
@@ -232,14 +208,14 @@ class DpoConsole(Controller):
                 "statuses": STATUS_LABELS,
                 "channels": CHANNEL_LABELS,
                 "next": NEXT[item.status],
-                "history": history,
+                "history": page.history,
                 "requester_labels": handling.REQUESTER_FIELDS,
                 "action": handling.action_of(item.kind),
                 "extendable": rule.extendable and item.extended_at is None and item.open,
-                "state": state,
-                "profile": profile,
+                "state": page.state,
+                "profile": page.profile,
                 "fields": FIELDS,
-                "acts": made,
+                "acts": page.acts,
             },
         )
 
@@ -253,16 +229,14 @@ class DpoConsole(Controller):
         if data.to not in STATUS_LABELS:
             raise ClientException("выберите следующий шаг")
         try:
-            async with database.transaction():
-                await requests.transition(
-                    database.connection(),
-                    request_id,
-                    data.to,
-                    user.id,
-                    note=data.note.strip()[:2000] or None,
-                    notice=data.notice.strip()[:4000] or None,
-                    reason=data.reason.strip()[:4000] or None,
-                )
+            await rights.transition(
+                request_id,
+                data.to,
+                user.id,
+                note=data.note.strip()[:2000] or None,
+                notice=data.notice.strip()[:4000] or None,
+                reason=data.reason.strip()[:4000] or None,
+            )
         except RequestError as problem:
             raise _refuse(problem) from None
         return Redirect(f"/admin/dpo/requests/{request_id}", status_code=303)
@@ -275,8 +249,7 @@ class DpoConsole(Controller):
         user = await current_staff(request)
         assert user is not None
         try:
-            async with database.transaction():
-                await requests.extend(database.connection(), request_id, user.id, data.reason)
+            await rights.extend(request_id, user.id, data.reason)
         except RequestError as problem:
             raise _refuse(problem) from None
         return Redirect(f"/admin/dpo/requests/{request_id}", status_code=303)
@@ -301,35 +274,30 @@ class DpoConsole(Controller):
         user = await current_staff(request)
         if data.confirm != "yes":
             raise ClientException("подтвердите исполнение запроса")
-        async with database.acquire() as conn:
-            item = await requests.get(conn, request_id)
-        if item is None:
-            raise NotFoundException("нет такого запроса")
         try:
-            match handling.action_of(item.kind):
-                case "destroy":
-                    act = await handling.destroy(
-                        request_id, user, fields=_chosen(data), reference=data.reference
-                    )
-                    return Redirect(f"/admin/dpo/acts/{act.id}", status_code=303)
-                case "block":
-                    await handling.block(request_id, user, fields=_chosen(data))
-                case "stop":
-                    await handling.stop(request_id, user)
-                case "correct":
-                    await handling.correct(request_id, user, data.field, data.value)
-                case "provide":
-                    answer = await handling.provide(request_id, user)
-                    name = f"okno-answer-{request_id}.json"
-                    return Response(
-                        answer,
-                        status_code=200,
-                        headers={"content-disposition": f'attachment; filename="{name}"'},
-                    )
-        except (RequestError, destruction.DestructionError, blocking.BlockingError) as problem:
+            done = await handling.execute(
+                request_id,
+                user,
+                fields=_chosen(data),
+                reference=data.reference,
+                field=data.field,
+                value=data.value,
+            )
+        except (RequestError, DestructionError, blocking.BlockingError) as problem:
             raise _refuse(problem) from None
         except DestructionIncompleteError as problem:
             raise ClientException(str(problem), status_code=409) from None
+        if done is None:
+            raise NotFoundException("нет такого запроса")
+        if done.act_id is not None:
+            return Redirect(f"/admin/dpo/acts/{done.act_id}", status_code=303)
+        if done.answer is not None:
+            name = f"okno-answer-{request_id}.json"
+            return Response(
+                done.answer,
+                status_code=200,
+                headers={"content-disposition": f'attachment; filename="{name}"'},
+            )
         return Redirect(f"/admin/dpo/requests/{request_id}", status_code=303)
 
     # ------------------------------------------------------------ subjects
@@ -337,14 +305,7 @@ class DpoConsole(Controller):
     @get("/find")
     async def find(self, q: FromQuery[str] = "") -> Redirect:
         """A subject by conversation number («Клиент #7», «7») or by pseudonymous id."""
-        text = q.strip().removeprefix("Клиент").strip().lstrip("#")
-        async with database.acquire() as conn:
-            if text.isdigit() and len(text) <= 12:
-                subject = await conn.fetchval(
-                    "SELECT subject_id FROM conversation WHERE id = $1", int(text)
-                )
-            else:
-                subject = await conn.fetchval("SELECT id FROM subject WHERE id = $1", _uuid(text))
+        subject = await rights.find_subject(q)
         if subject is None:
             raise NotFoundException("нет такого субъекта")
         return Redirect(f"/admin/dpo/subjects/{subject}", status_code=303)
@@ -352,32 +313,18 @@ class DpoConsole(Controller):
     @get("/subjects/{subject_id:str}")
     async def subject(self, request: Request, subject_id: FromPath[str]) -> Template:
         """A subject by pseudonymous id: fields (names, not values), blocking, requests, acts."""
-        key = _uuid(subject_id)
-        async with database.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT id, created_at, blocked_at, destroyed_at FROM subject WHERE id = $1", key
-            )
-            if row is None:
-                raise NotFoundException("нет такого субъекта")
-            profile = await conn.fetch(
-                "SELECT field, purpose, collected_at, retain_until, blocked_at FROM subject_field"
-                " WHERE subject_id = $1 ORDER BY field",
-                key,
-            )
-            conversation = await conn.fetchval(
-                "SELECT id FROM conversation WHERE subject_id = $1", key
-            )
-            asked = await requests.for_subject(conn, key)
-            made = await acts.listing(conn, key)
+        page = await rights.subject_page(_uuid(subject_id))
+        if page is None:
+            raise NotFoundException("нет такого субъекта")
         return Template(
             "admin/dpo_subject.html",
             context={
                 "user": await current_staff(request),
-                "subject": row,
-                "profile": profile,
-                "conversation": conversation,
-                "requests": asked,
-                "acts": made,
+                "subject": page.subject,
+                "profile": page.profile,
+                "conversation": page.conversation,
+                "requests": page.requests,
+                "acts": page.acts,
                 "fields": FIELDS,
                 "statuses": STATUS_LABELS,
             },
@@ -406,20 +353,11 @@ class DpoConsole(Controller):
         key = _uuid(subject_id)
         if data.confirm != "yes":
             raise ClientException("подтвердите уничтожение")
-        identification = {"reference": data.reference.strip()[:300]} if data.reference else {}
         try:
-            fields = _chosen(data)
-            common: dict[str, Any] = {
-                "actor": user,
-                "reason": data.reason,
-                "legal_basis": "152-fz:21.3",
-                "identification": identification,
-            }
-            if fields:
-                act = await destruction.destroy_fields(key, fields, **common)
-            else:
-                act = await destruction.destroy_subject(key, **common)
-        except destruction.DestructionError as problem:
+            act = await erasure.destroy_on_decision(
+                key, fields=_chosen(data), actor=user, reason=data.reason, reference=data.reference
+            )
+        except DestructionError as problem:
             raise _refuse(problem) from None
         except DestructionIncompleteError as problem:
             raise ClientException(str(problem), status_code=409) from None
@@ -429,8 +367,7 @@ class DpoConsole(Controller):
 
     @get("/acts")
     async def act_list(self, request: Request) -> Template:
-        async with database.acquire() as conn:
-            made = await acts.listing(conn)
+        made = await acts.listing()
         return Template(
             "admin/dpo_acts.html", context={"user": await current_staff(request), "acts": made}
         )
@@ -438,26 +375,23 @@ class DpoConsole(Controller):
     @get("/acts/{act_id:int}")
     async def act(self, request: Request, act_id: FromPath[int]) -> Template:
         """The act and the log extract, printable (print to PDF from the browser)."""
-        async with database.acquire() as conn:
-            found = await acts.get(conn, act_id)
-            rewrite = await compaction.status(conn, act_id) if found else None
-        if found is None:
+        page = await erasure.act_page(act_id)
+        if page is None:
             raise NotFoundException("нет такого акта")
         return Template(
             "admin/dpo_act.html",
             context={
                 "user": await current_staff(request),
-                "act": found,
-                "rewrite": rewrite,
-                "anchor": processing_log.anchor_of(f"act:{act_id}"),
+                "act": page.act,
+                "rewrite": page.rewrite,
+                "anchor": page.anchor,
             },
         )
 
     @get("/acts/{act_id:int}/json")
     async def act_json(self, act_id: FromPath[int]) -> Response[Any]:
         """The act, the extract and the act's SHA-256, as a JSON file."""
-        async with database.acquire() as conn:
-            found = await acts.get(conn, act_id)
+        found = await acts.get(act_id)
         if found is None:
             raise NotFoundException("нет такого акта")
         return Response(
@@ -488,22 +422,18 @@ class DpoConsole(Controller):
         start = datetime.combine(since or date(2000, 1, 1), time.min, MOSCOW)
         end = datetime.combine(until or date(2999, 1, 1), time.min, MOSCOW) + timedelta(days=1)
         limit = 100_000 if format == "csv" else 500
-        async with database.acquire() as conn:
-            rows = await conn.fetch(
-                f"SELECT {processing_log.COLUMNS} FROM processing_log"
-                " WHERE ($1::uuid IS NULL OR subject_id = $1) AND ($2 = '' OR action = $2)"
-                " AND ($3 = '' OR actor_kind = $3) AND ($4 = '' OR actor_id = $4)"
-                " AND ($5 = '' OR purpose = $5) AND at >= $6 AND at < $7"
-                " ORDER BY id DESC LIMIT $8",
-                _uuid(subject) if subject.strip() else None,
-                action,
-                actor_kind if actor else "",
-                actor_id,
-                purpose.strip(),
-                start,
-                end,
-                limit,
+        rows = await rights.search_log(
+            LogFilter(
+                start=start,
+                end=end,
+                limit=limit,
+                subject_id=_uuid(subject) if subject.strip() else None,
+                action=action,
+                actor_kind=actor_kind if actor else "",
+                actor_id=actor_id,
+                purpose=purpose.strip(),
             )
+        )
         if format == "csv":
             return _csv(rows)
         return Template(
@@ -528,8 +458,7 @@ class DpoConsole(Controller):
     @post("/log/verify", status_code=200)
     async def verify(self, request: Request) -> Template:
         """`okno log verify` as a button: the hash chain checked from the first row."""
-        async with database.acquire() as conn:
-            result = await processing_log.verify_and_anchor(conn, "консоль ответственного")
+        result = await rights.verify_log("консоль ответственного")
         return Template(
             "admin/dpo_verify.html",
             context={"user": await current_staff(request), "result": result},
@@ -540,34 +469,15 @@ class DpoConsole(Controller):
     @get("/retention")
     async def retention_page(self, request: Request) -> Template:
         """What the retention job will do next, and what its last runs did."""
-        now = datetime.now(UTC)
-        async with database.acquire() as conn:
-            expired = await conn.fetchval(
-                "SELECT count(*) FROM subject_field f JOIN subject s ON s.id = f.subject_id"
-                " WHERE f.retain_until <= $1 AND s.destroyed_at IS NULL",
-                now,
-            )
-            due = await conn.fetchval(
-                "SELECT count(*) FROM rights_request WHERE kind = ANY($1::text[])"
-                " AND status NOT IN ('refused', 'done') AND due_at - $2::interval <= $3",
-                list(retention.SCHEDULED_KINDS),
-                retention.EXECUTE_AHEAD,
-                now,
-            )
-            purge = await conn.fetchval(
-                "SELECT count(*) FROM destruction_act WHERE purge_after <= $1", now
-            )
-            runs = await retention.last_runs(conn)
+        page = await erasure.retention_page()
         return Template(
             "admin/dpo_retention.html",
             context={
                 "user": await current_staff(request),
-                "expired": expired,
-                "due": due,
-                "purge": purge,
-                "runs": [
-                    {**dict(run), "summary": msgspec.json.decode(run["summary"])} for run in runs
-                ],
+                "expired": page.expired,
+                "due": page.due,
+                "purge": page.purge,
+                "runs": page.runs,
             },
         )
 
@@ -576,29 +486,28 @@ class DpoConsole(Controller):
         """Run the retention job now (it also runs on schedule and from cron)."""
         if data.confirm != "yes":
             raise ClientException("подтвердите запуск задания хранения")
-        destruction.load_erasers()
-        await retention.run("console")
+        await erasure.run_retention()
         return Redirect("/admin/dpo/retention", status_code=303)
 
 
-def _csv(rows: list[Any]) -> Response[bytes]:
+def _csv(rows: list[LogRow]) -> Response[bytes]:
     body = rows_to_csv(
         LOG_COLUMNS,
         (
             [
-                row["id"],
-                row["at"].isoformat(),
-                row["at"].astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M:%S"),
-                row["actor_kind"],
-                row["actor_id"] or "",
-                str(row["subject_id"]) if row["subject_id"] else "",
-                row["action"],
-                " ".join(row["categories"]),
-                " ".join(row["fields"]),
-                row["purpose"] or "",
-                row["legal_basis"] or "",
-                row["request_id"] or "",
-                row["reason"] or "",
+                row.id,
+                row.at.isoformat(),
+                row.at.astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M:%S"),
+                row.actor_kind,
+                row.actor_id or "",
+                str(row.subject_id) if row.subject_id else "",
+                row.action,
+                " ".join(row.categories),
+                " ".join(row.fields),
+                row.purpose or "",
+                row.legal_basis or "",
+                row.request_id or "",
+                row.reason or "",
             ]
             for row in rows
         ),

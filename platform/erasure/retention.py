@@ -29,6 +29,7 @@ import msgspec
 from okno.platform import database
 from okno.platform.erasure import acts, areas, compaction, destruction, queries
 from okno.platform.erasure.destruction import DestructionError, DestructionIncompleteError
+from okno.platform.erasure.schemas import Run, Summary
 from okno.platform.erasure.tables import RetentionRun
 from okno.platform.rights import handling, requests
 from okno.platform.rights.deadlines import RequestKind
@@ -40,28 +41,6 @@ RUN_LOCK = 0x6F6B6E6F_726574  # "oknoret"
 EXECUTE_AHEAD = timedelta(days=1)  # act on the last day, not after it
 SCHEDULED_KINDS = ("consent_withdrawn", "purpose_achieved")
 SUPPORT = "support"  # the purpose whose term bounds how long message texts are kept
-
-
-class Summary(msgspec.Struct):
-    withdrawals_registered: int = 0
-    requests_executed: int = 0
-    fields_destroyed: int = 0
-    conversations_aged: int = 0  # conversations whose old messages were destroyed
-    acts_made: int = 0
-    acts_purged: int = 0
-    failures: int = 0
-    skipped: bool = False  # another run held the lock
-
-
-class Run(msgspec.Struct, frozen=True):
-    """One run of the job, as the console lists it."""
-
-    id: int
-    started_at: datetime
-    finished_at: datetime | None
-    started_by: str
-    summary: Summary
-    error: str | None
 
 
 async def run(started_by: str = "cli", now: datetime | None = None) -> Summary:

@@ -25,6 +25,7 @@ from okno.platform.processing_log.schemas import LogEntry
 from okno.platform.rights import blocking, queries, requests
 from okno.platform.rights.deadlines import RULES, RequestKind
 from okno.platform.rights.requests import Request, RequestError
+from okno.platform.rights.schemas import Executed
 from okno.platform.selfservice.mydata import staff_label
 from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import FIELDS
@@ -60,6 +61,41 @@ def action_of(kind: RequestKind) -> str:
         RequestKind.CORRECTION: "correct",
         RequestKind.BLOCKING: "block",
     }[kind]
+
+
+async def execute(
+    request_id: int,
+    staff: Any,
+    *,
+    fields: tuple[str, ...] | None = None,
+    reference: str = "",
+    field: str = "",
+    value: str = "",
+) -> Executed | None:
+    """Execute the request the way its kind takes (``action_of``): ``fields`` (None: all of
+    them) for a destruction or a blocking, ``field`` and ``value`` for a correction, ``reference``
+    for a destruction's act. None: there is no such request."""
+    async with database.acquire() as conn:
+        item = await requests.get(conn, request_id)
+    if item is None:
+        return None
+    action = action_of(item.kind)
+    unknown = fields is not None and (not fields or any(name not in FIELDS for name in fields))
+    if action in ("destroy", "block") and unknown:
+        raise RequestError("выберите поля из реестра")
+    match action:
+        case "destroy":
+            act = await destroy(request_id, staff, fields=fields, reference=reference)
+            return Executed(action, act_id=act.id)
+        case "block":
+            await block(request_id, staff, fields=fields)
+        case "stop":
+            await stop(request_id, staff)
+        case "correct":
+            await correct(request_id, staff, field, value)
+        case "provide":
+            return Executed(action, answer=await provide(request_id, staff))
+    return Executed(action)
 
 
 async def register_letter(
