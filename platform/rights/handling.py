@@ -25,7 +25,15 @@ from okno.platform.processing_log.schemas import LogEntry
 from okno.platform.rights import blocking, queries, requests
 from okno.platform.rights.deadlines import RULES, RequestKind
 from okno.platform.rights.requests import Request, RequestError
-from okno.platform.rights.schemas import Executed
+from okno.platform.rights.schemas import (
+    AccessAnswer,
+    ConsentGiven,
+    Correspondence,
+    Executed,
+    Messages,
+    Operator,
+    PersonalDatum,
+)
 from okno.platform.selfservice.mydata import staff_label
 from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import FIELDS
@@ -335,7 +343,7 @@ MEASURES = (
 )
 
 
-async def access_answer(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, Any]:
+async def access_answer(conn: asyncpg.Connection, subject_id: uuid.UUID) -> AccessAnswer:
     """The Art. 14 p.7 information and the PD themselves (no other person's data)."""
     settings = get_settings()
     profile = await conn.fetch(queries.ACCESS_PROFILE, subject_id)
@@ -344,63 +352,63 @@ async def access_answer(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict
     # answered, staff by role and pseudonym; internal notes are the operator's, not theirs.
     rows = await conn.fetch(queries.ACCESS_MESSAGES, subject_id)
     messages = [
-        {
-            "at": row["created_at"].isoformat(),
-            "author": (
+        Correspondence(
+            at=row["created_at"].isoformat(),
+            author=(
                 "вы"
                 if row["author_kind"] == "subject"
                 else staff_label(row["role"], row["pseudonym"])
             ),
-            "text": row["body"],
-            "attachment": row["attachment"] or None,
-            "edited_at": row["edited_at"].isoformat() if row["edited_at"] else None,
-        }
+            text=row["body"],
+            attachment=row["attachment"] or None,
+            edited_at=row["edited_at"].isoformat() if row["edited_at"] else None,
+        )
         for row in rows
     ]
-    return {
-        "processed": bool(profile) or bool(messages) or bool(consents),
-        "operator": {"name": settings.operator_name, "address": settings.operator_address},
-        "processor": settings.processor or None,
-        "personal_data": [
-            {
-                "field": row["field"],
-                "label": FIELDS[row["field"]].label,
-                "value": row["value"],
-                "source": row["source"],
-                "purpose": row["purpose_name"] or row["purpose"],
-                "legal_basis": row["legal_basis"],
-                "collected_at": row["collected_at"].isoformat(),
-                "retain_until": row["retain_until"].isoformat() if row["retain_until"] else None,
-            }
+    return AccessAnswer(
+        processed=bool(profile) or bool(messages) or bool(consents),
+        operator=Operator(name=settings.operator_name, address=settings.operator_address),
+        processor=settings.processor or None,
+        personal_data=[
+            PersonalDatum(
+                field=row["field"],
+                label=FIELDS[row["field"]].label,
+                value=row["value"],
+                source=row["source"],
+                purpose=row["purpose_name"] or row["purpose"],
+                legal_basis=row["legal_basis"],
+                collected_at=row["collected_at"].isoformat(),
+                retain_until=row["retain_until"].isoformat() if row["retain_until"] else None,
+            )
             for row in profile
         ],
-        "messages": {
-            "items": messages,
-            "purpose": "ответы на обращения в чате",
-            "legal_basis": "152-fz:6.1.5",
-            "legal_basis_text": MESSAGES_BASIS,
-        },
-        "consents": [
-            {
-                "id": row["id"],
-                "purpose": row["purpose_code"],
-                "given_at": row["at"].isoformat(),
-                "channel": row["channel"],
-                "withdrawn_at": row["withdrawn_at"].isoformat() if row["withdrawn_at"] else None,
-            }
+        messages=Messages(
+            items=messages,
+            purpose="ответы на обращения в чате",
+            legal_basis="152-fz:6.1.5",
+            legal_basis_text=MESSAGES_BASIS,
+        ),
+        consents=[
+            ConsentGiven(
+                id=row["id"],
+                purpose=row["purpose_code"],
+                given_at=row["at"].isoformat(),
+                channel=row["channel"],
+                withdrawn_at=row["withdrawn_at"].isoformat() if row["withdrawn_at"] else None,
+            )
             for row in consents
         ],
-        "methods": "автоматизированная обработка в информационной системе okno",
-        "access": "сотрудники оператора по ролям; третьим лицам не передаются",
-        "cross_border_transfer": "не осуществляется",
-        "measures": MEASURES,
-        "rights": "уточнение, блокирование, уничтожение, отзыв согласия: раздел «Мои данные»"
+        methods="автоматизированная обработка в информационной системе okno",
+        access="сотрудники оператора по ролям; третьим лицам не передаются",
+        cross_border_transfer="не осуществляется",
+        measures=MEASURES,
+        rights="уточнение, блокирование, уничтожение, отзыв согласия: раздел «Мои данные»"
         " или письмо оператору (ст. 14, 20, 21 152-ФЗ)",
-        "generated_at": datetime.now(UTC).isoformat(),
-    }
+        generated_at=datetime.now(UTC).isoformat(),
+    )
 
 
-async def provide(request_id: int, staff: Any) -> dict[str, Any]:
+async def provide(request_id: int, staff: Any) -> AccessAnswer:
     """The access answer; giving it to the subject is provision, logged per field."""
     request = await _start(request_id, staff.id)
     if request.kind is not RequestKind.ACCESS:
@@ -409,11 +417,11 @@ async def provide(request_id: int, staff: Any) -> dict[str, Any]:
     async with database.transaction():
         conn = database.connection()
         answer = await access_answer(conn, request.subject_id)
-        shown = tuple(item["field"] for item in answer["personal_data"])
-        given = answer["messages"]["items"]
+        shown = tuple(item.field for item in answer.personal_data)
+        given = answer.messages.items
         if given:
             shown += ("message_text",)
-        if any(item["attachment"] for item in given):
+        if any(item.attachment for item in given):
             shown += ("attachment",)
         if shown:
             await processing_log.record(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import msgspec
 
@@ -58,13 +57,74 @@ class SubjectPage(msgspec.Struct, frozen=True):
     acts: list[Act]
 
 
+class Operator(msgspec.Struct, frozen=True):
+    name: str
+    address: str
+
+
+class PersonalDatum(msgspec.Struct, frozen=True):
+    """A profile field's value with its source, purpose, basis and term (times in ISO 8601)."""
+
+    field: str
+    label: str
+    value: str
+    source: str | None
+    purpose: str | None
+    legal_basis: str | None
+    collected_at: str
+    retain_until: str | None
+
+
+class Correspondence(msgspec.Struct, frozen=True):
+    """A message the subject wrote or was answered with; staff by role and pseudonym."""
+
+    at: str
+    author: str
+    text: str
+    attachment: str | None
+    edited_at: str | None
+
+
+class Messages(msgspec.Struct, frozen=True):
+    items: list[Correspondence]
+    purpose: str
+    legal_basis: str
+    legal_basis_text: str
+
+
+class ConsentGiven(msgspec.Struct, frozen=True):
+    id: int
+    purpose: str
+    given_at: str
+    channel: str
+    withdrawn_at: str | None
+
+
+class AccessAnswer(msgspec.Struct, frozen=True):
+    """The answer to an access request (152-FZ Art. 14 p.7): the information the law lists and
+    the PD themselves, as the JSON file the DPO sends the subject."""
+
+    processed: bool
+    operator: Operator
+    processor: str | None
+    personal_data: list[PersonalDatum]
+    messages: Messages
+    consents: list[ConsentGiven]
+    methods: str
+    access: str
+    cross_border_transfer: str
+    measures: str
+    rights: str
+    generated_at: str
+
+
 class Executed(msgspec.Struct, frozen=True):
     """What executing a request did: ``action`` (handling.action_of), the act of a destruction,
     the Art. 14 p.7 answer of an access request."""
 
     action: str
     act_id: int | None = None
-    answer: dict[str, Any] | None = None
+    answer: AccessAnswer | None = None
 
 
 class LogFilter(msgspec.Struct, frozen=True):
