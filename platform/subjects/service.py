@@ -16,7 +16,7 @@ class FieldValue(msgspec.Struct, frozen=True):
 
 
 async def visible_fields(conn: asyncpg.Connection, subject_id: uuid.UUID) -> list[FieldValue]:
-    """The subject's fields staff may see (``queries.VISIBLE``), by name. Showing them is an
+    """The subject's fields staff may see (``queries.VISIBLE_FIELDS``), by name. Showing them is an
     access the caller records in the processing log, on the same connection."""
     rows = await conn.fetch(queries.VISIBLE_FIELDS, subject_id)
     return [FieldValue(row["field"], row["value"]) for row in rows]
