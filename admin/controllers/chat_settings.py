@@ -15,6 +15,7 @@ from okno.platform.hours import service as hours
 from okno.platform.settings import get_settings
 from okno.platform.staff.roles import Role
 from okno.platform.staff.service import StaffUser
+from okno.platform.teams import service as teams_service
 from okno.platform.web.access import current_staff, staff
 
 
@@ -90,7 +91,8 @@ class HoursConsole(Controller):
         every = list((await hours.schedules()).values())
         if user.role == Role.ADMIN:
             return every
-        mine = await hours.teams_of(user.id)
+        # A supervisor edits the hours of the teams they belong to.
+        mine = await teams_service.teams_of(user.id)
         return [schedule for schedule in every if schedule.team_id in mine]
 
     async def _page(

@@ -11,6 +11,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from okno.platform.incidents import service as incidents
+from okno.platform.incidents.schemas import IncidentIn
 from okno.platform.staff.roles import Role
 from okno.platform.subjects.fields import FIELDS
 from okno.platform.web.access import current_staff, staff
@@ -69,7 +70,7 @@ class IncidentsConsole(Controller):
         try:
             incident_id = await incidents.record(
                 user.id,
-                incidents.IncidentIn(
+                IncidentIn(
                     detected_at=detected,
                     summary=data.summary[:5000],
                     causes=data.causes[:5000],
@@ -81,8 +82,8 @@ class IncidentsConsole(Controller):
                     everyone_with_fields=data.everyone_with_fields == "on",
                 ),
             )
-        except ValueError as refused:
-            raise ClientException(str(refused)) from None
+        except incidents.IncidentError as refused:
+            raise ClientException(refused.message) from None
         return Redirect(f"/admin/incidents/{incident_id}", status_code=303)
 
     @get("/{incident_id:int}")

@@ -22,6 +22,7 @@ import msgspec
 from okno.platform import database, shared_cache
 from okno.platform.audit import service as audit
 from okno.platform.chatsettings.tables import ChatSetting
+from okno.platform.errors import Refused
 from okno.platform.settings import get_settings
 
 CACHE = "chat_settings"
@@ -69,7 +70,7 @@ class Effective(msgspec.Struct, frozen=True):
     prechat_from_env: bool
 
 
-class ChatSettingsError(Exception):
+class ChatSettingsError(Refused):
     """Settings that cannot be saved; the message says why (in Russian)."""
 
 

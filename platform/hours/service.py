@@ -23,7 +23,9 @@ import msgspec
 
 from okno.platform import clock, database, shared_cache
 from okno.platform.audit import service as audit
+from okno.platform.errors import Refused
 from okno.platform.hours.tables import TeamHours
+from okno.platform.teams.tables import Team
 
 MOSCOW = "Europe/Moscow"
 # Russia's zones, west to east: the schedule's zone is one of them.
@@ -71,7 +73,7 @@ LOOKAHEAD_DAYS = 60
 CACHE = "hours"
 
 
-class HoursError(Exception):
+class HoursError(Refused):
     """Hours that cannot be saved; the message says why (in Russian)."""
 
 
@@ -167,8 +169,7 @@ def is_day_off(day: date) -> bool:
 
 
 async def _load() -> dict[int, Schedule]:
-    async with database.acquire() as conn:
-        teams = await conn.fetch("SELECT id, name FROM team ORDER BY id")
+    teams = await Team.select(Team.id, Team.name).order_by(Team.id).run()
     rows = {row["team_id"]: row for row in await TeamHours.select().run()}
     return {team["id"]: _schedule(team["id"], team["name"], rows.get(team["id"])) for team in teams}
 
@@ -305,16 +306,8 @@ async def save(actor: audit.Actor, team_id: int, form: HoursForm) -> Schedule:
 
 async def _fresh(team_id: int) -> Schedule | None:
     """One team's hours read from the database, not the cache (the "before" of a change)."""
-    async with database.acquire() as conn:
-        name = await conn.fetchval("SELECT name FROM team WHERE id = $1", team_id)
-    if name is None:
+    team = await Team.select(Team.name).where(Team.id == team_id).first().run()
+    if team is None:
         return None
     rows = await TeamHours.select().where(TeamHours.team_id == team_id).run()
-    return _schedule(team_id, name, rows[0] if rows else None)
-
-
-async def teams_of(staff_id: int) -> set[int]:
-    """The teams a staff member belongs to (a supervisor edits the hours of these)."""
-    async with database.acquire() as conn:
-        rows = await conn.fetch("SELECT team_id FROM team_member WHERE staff_id = $1", staff_id)
-    return {row["team_id"] for row in rows}
+    return _schedule(team_id, team["name"], rows[0] if rows else None)

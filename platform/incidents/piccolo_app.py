@@ -1,11 +1,12 @@
 from piccolo.conf.apps import AppConfig
 
 from okno.platform.database import migrations_folder
+from okno.platform.incidents.tables import Incident, IncidentSubject
 
 APP_CONFIG = AppConfig(
     app_name="incidents",
     migrations_folder_path=migrations_folder("incidents"),
-    table_classes=[],
+    table_classes=[Incident, IncidentSubject],
     migration_dependencies=[
         "okno.platform.processing_log.piccolo_app",
         "okno.platform.chat.piccolo_app",

@@ -9,34 +9,30 @@ Each affected subject's processing log shows the incident.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
-import msgspec
+from piccolo.query.functions.aggregate import Count
 
 from okno.platform import database
+from okno.platform.errors import Refused
+from okno.platform.incidents import queries
+from okno.platform.incidents.schemas import IncidentIn, IncidentRecord
+from okno.platform.incidents.tables import Incident, IncidentSubject
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
 from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import FIELDS, Category
+from okno.platform.subjects.tables import SubjectField
 from okno.platform.web.timefmt import msk
 
 FIRST_NOTICE = timedelta(hours=24)
 SECOND_NOTICE = timedelta(hours=72)
 
 
-class IncidentIn(msgspec.Struct, frozen=True, kw_only=True):
-    detected_at: datetime
-    summary: str
-    causes: str = ""
-    harm: str = ""
-    measures: str = ""
-    contact_person: str
-    fields: tuple[str, ...]
-    conversations: tuple[int, ...] = ()  # the affected, by conversation; or by field held
-    everyone_with_fields: bool = False
+class IncidentError(Refused):
+    """An incident that cannot be recorded as given; the message says why (in Russian)."""
 
 
 def fine_tier(subjects: int, fields: list[str] | tuple[str, ...]) -> str:
@@ -62,28 +58,26 @@ async def record(staff_id: int, data: IncidentIn) -> int:
     """Register the incident and mark every affected subject's log, in one transaction."""
     unknown = [name for name in data.fields if name not in FIELDS]
     if unknown or not data.fields:
-        raise ValueError("выберите затронутые категории данных из реестра полей")
+        raise IncidentError("выберите затронутые категории данных из реестра полей")
     if not data.summary.strip() or not data.contact_person.strip():
-        raise ValueError("нужны описание инцидента и контактное лицо")
+        raise IncidentError("нужны описание инцидента и контактное лицо")
     async with database.transaction():
-        conn = database.connection()
-        incident_id = await conn.fetchval(
-            "INSERT INTO incident (detected_at, summary, causes, harm, measures, contact_person,"
-            " fields, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            data.detected_at,
-            data.summary.strip(),
-            data.causes.strip(),
-            data.harm.strip(),
-            data.measures.strip(),
-            data.contact_person.strip(),
-            list(data.fields),
-            staff_id,
+        incident = Incident(
+            detected_at=data.detected_at,
+            summary=data.summary.strip(),
+            causes=data.causes.strip(),
+            harm=data.harm.strip(),
+            measures=data.measures.strip(),
+            contact_person=data.contact_person.strip(),
+            fields=list(data.fields),
+            created_by=staff_id,
         )
-        subjects = await _affected(conn, data)
-        await conn.executemany(
-            "INSERT INTO incident_subject (incident_id, subject_id) VALUES ($1, $2)",
-            [(incident_id, subject) for subject in subjects],
-        )
+        incident_id = (await Incident.insert(incident).returning(Incident.id).run())[0]["id"]
+        subjects = await _affected(data)
+        if subjects:
+            await IncidentSubject.insert(
+                *[IncidentSubject(incident_id=incident_id, subject_id=s) for s in subjects]
+            ).run()
         await processing_log.record(
             *[
                 LogEntry(
@@ -100,96 +94,99 @@ async def record(staff_id: int, data: IncidentIn) -> int:
     return incident_id
 
 
-async def _affected(conn: asyncpg.Connection, data: IncidentIn) -> list[uuid.UUID]:
+async def _affected(data: IncidentIn) -> list[uuid.UUID]:
+    """The subjects who hold any of the fields, or those of the conversations named."""
     if data.everyone_with_fields:
-        rows = await conn.fetch(
-            "SELECT DISTINCT subject_id FROM subject_field WHERE field = ANY($1::text[])",
-            list(data.fields),
+        rows = (
+            await SubjectField.select(SubjectField.subject_id)
+            .where(SubjectField.field.is_in(list(data.fields)))
+            .distinct()
+            .run()
         )
-    else:
-        rows = await conn.fetch(
-            "SELECT DISTINCT subject_id FROM conversation WHERE id = ANY($1::bigint[])",
-            list(data.conversations),
-        )
-    return [row["subject_id"] for row in rows]
+        return [row["subject_id"] for row in rows]
+    named = await database.connection().fetch(
+        queries.SUBJECTS_OF_CONVERSATIONS, list(data.conversations)
+    )
+    return [row["subject_id"] for row in named]
 
 
-async def get(incident_id: int) -> dict[str, Any] | None:
-    async with database.acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM incident WHERE id = $1", incident_id)
-        if row is None:
-            return None
-        affected = await conn.fetchval(
-            "SELECT count(*) FROM incident_subject WHERE incident_id = $1", incident_id
-        )
-    return {
-        **dict(row),
-        **_clock(row),
-        "affected": affected,
-        "tier": fine_tier(affected, row["fields"]),
-    }
+async def get(incident_id: int) -> IncidentRecord | None:
+    row = await Incident.select().where(Incident.id == incident_id).first().run()
+    if row is None:
+        return None
+    affected = await IncidentSubject.count().where(IncidentSubject.incident_id == incident_id)
+    return _record(row, affected)
 
 
-async def all_incidents() -> list[dict[str, Any]]:
-    async with database.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT i.*, (SELECT count(*) FROM incident_subject s WHERE s.incident_id = i.id)"
-            " AS affected FROM incident i ORDER BY detected_at DESC"
-        )
-    return [{**dict(r), **_clock(r), "tier": fine_tier(r["affected"], r["fields"])} for r in rows]
+async def all_incidents() -> list[IncidentRecord]:
+    """The register, the latest detected first."""
+    rows = await Incident.select().order_by(Incident.detected_at, ascending=False).run()
+    counts = await IncidentSubject.select(
+        IncidentSubject.incident_id, Count(alias="affected")
+    ).group_by(IncidentSubject.incident_id)
+    affected = {row["incident_id"]: row["affected"] for row in counts}
+    return [_record(row, affected.get(row["id"], 0)) for row in rows]
 
 
-def _clock(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "first_due": row["detected_at"] + FIRST_NOTICE,
-        "second_due": row["detected_at"] + SECOND_NOTICE,
-    }
+def _record(row: dict[str, Any], affected: int) -> IncidentRecord:
+    return IncidentRecord(
+        **{**row, "fields": tuple(row["fields"])},
+        affected=affected,
+        tier=fine_tier(affected, row["fields"]),
+        first_due=row["detected_at"] + FIRST_NOTICE,
+        second_due=row["detected_at"] + SECOND_NOTICE,
+    )
 
 
 async def mark_notice(
-    incident_id: int, which: str, investigation: str = "", responsible: str = ""
+    incident_id: int,
+    which: str,
+    investigation: str = "",
+    responsible: str = "",
 ) -> None:
-    """Record that a notice went to Roskomnadzor (the second with the investigation's results)."""
-    async with database.acquire() as conn:
+    """Record that a notice went to Roskomnadzor (the second with the investigation's results);
+    a notice's time, once recorded, stays."""
+    now = datetime.now(UTC)
+    async with database.transaction():
         if which == "first":
-            await conn.execute(
-                "UPDATE incident SET first_notice_at = coalesce(first_notice_at, now()) WHERE id"
-                " = $1",
-                incident_id,
+            await Incident.update({Incident.first_notice_at: now}).where(
+                Incident.id == incident_id, Incident.first_notice_at.is_null()
             )
-        else:
-            await conn.execute(
-                "UPDATE incident SET investigation = $2, responsible = $3,"
-                " second_notice_at = coalesce(second_notice_at, now()) WHERE id = $1",
-                incident_id,
-                investigation.strip(),
-                responsible.strip(),
-            )
+            return
+        await Incident.update(
+            {
+                Incident.investigation: investigation.strip(),
+                Incident.responsible: responsible.strip(),
+            }
+        ).where(Incident.id == incident_id)
+        await Incident.update({Incident.second_notice_at: now}).where(
+            Incident.id == incident_id, Incident.second_notice_at.is_null()
+        )
 
 
-def first_notice(incident: dict[str, Any]) -> str:
+def first_notice(incident: IncidentRecord) -> str:
     """The 24-hour notice (Art. 21 p.3.1 item 1), written from the recorded facts."""
     settings = get_settings()
-    categories = ", ".join(FIELDS[name].label.lower() for name in incident["fields"])
+    categories = ", ".join(FIELDS[name].label.lower() for name in incident.fields)
     return "\n".join(
         [
             "Уведомление об инциденте: неправомерной или случайной передаче (предоставлении,"
             " распространении, доступе) персональных данных (п. 1 ч. 3.1 ст. 21 Федерального"
             " закона № 152-ФЗ).",
             f"Оператор: {settings.operator_name}, {settings.operator_address}.",
-            f"1. Дата и время выявления инцидента: {msk(incident['detected_at'])}.",
-            f"2. Описание инцидента: {incident['summary']}",
-            f"3. Предполагаемые причины: {incident['causes'] or 'устанавливаются'}",
-            f"4. Предполагаемый вред правам субъектов: {incident['harm'] or 'оценивается'}",
-            f"5. Принятые меры по устранению последствий: {incident['measures'] or 'принимаются'}",
-            f"6. Затронуто субъектов: {incident['affected']}; категории данных: {categories}.",
+            f"1. Дата и время выявления инцидента: {msk(incident.detected_at)}.",
+            f"2. Описание инцидента: {incident.summary}",
+            f"3. Предполагаемые причины: {incident.causes or 'устанавливаются'}",
+            f"4. Предполагаемый вред правам субъектов: {incident.harm or 'оценивается'}",
+            f"5. Принятые меры по устранению последствий: {incident.measures or 'принимаются'}",
+            f"6. Затронуто субъектов: {incident.affected}; категории данных: {categories}.",
             f"7. Лицо, уполномоченное оператором на взаимодействие с Роскомнадзором по вопросам"
-            f" инцидента: {incident['contact_person']}.",
+            f" инцидента: {incident.contact_person}.",
         ]
     )
 
 
-def second_notice(incident: dict[str, Any]) -> str:
+def second_notice(incident: IncidentRecord) -> str:
     """The 72-hour notice (Art. 21 p.3.1 item 2): the results of the internal investigation."""
     settings = get_settings()
     return "\n".join(
@@ -197,12 +194,12 @@ def second_notice(incident: dict[str, Any]) -> str:
             "Дополнительное уведомление о результатах внутреннего расследования инцидента"
             " (п. 2 ч. 3.1 ст. 21 Федерального закона № 152-ФЗ).",
             f"Оператор: {settings.operator_name}, {settings.operator_address}.",
-            f"Инцидент выявлен: {msk(incident['detected_at'])}; первичное уведомление:"
-            f" {msk(incident['first_notice_at'])}.",
-            f"1. Результаты внутреннего расследования: {incident['investigation'] or 'не внесены'}",
+            f"Инцидент выявлен: {msk(incident.detected_at)}; первичное уведомление:"
+            f" {msk(incident.first_notice_at)}.",
+            f"1. Результаты внутреннего расследования: {incident.investigation or 'не внесены'}",
             "2. Сведения о лицах, действия которых стали причиной инцидента (при наличии):"
-            f" {incident['responsible'] or 'не установлены'}",
-            f"Затронуто субъектов: {incident['affected']}.",
-            f"Контактное лицо: {incident['contact_person']}.",
+            f" {incident.responsible or 'не установлены'}",
+            f"Затронуто субъектов: {incident.affected}.",
+            f"Контактное лицо: {incident.contact_person}.",
         ]
     )

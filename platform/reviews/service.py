@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -30,6 +31,9 @@ from okno.platform.pd_detect import find_contacts, mask
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
+from okno.platform.reviews import queries
+from okno.platform.reviews.tables import Review
+from okno.platform.subjects.tables import SubjectField
 
 PURPOSE = "reviews"
 SHOW = {"first": "только имя", "initial": "только первую букву имени"}
@@ -50,17 +54,19 @@ async def ask_rating(conversation_id: int) -> None:
 async def _rated(click: buttons.Press) -> None:
     rating = int(click.button.split(":")[1])
     async with database.acquire() as conn:
-        subject_id = await conn.fetchval(
-            "SELECT subject_id FROM conversation WHERE id = $1", click.conversation
-        )
-        await conn.execute(
-            "INSERT INTO review (conversation_id, subject_id, question_seq, rating)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (conversation_id, question_seq) DO NOTHING",
-            click.conversation,
-            subject_id,
-            click.seq,
-            rating,
-        )
+        subject_id = await conn.fetchval(queries.CONVERSATION_SUBJECT, click.conversation)
+    review = Review(
+        conversation_id=click.conversation,
+        subject_id=subject_id,
+        question_seq=click.seq,
+        rating=rating,
+    )
+    # A second click on the same question's stars changes nothing: the first rating stands.
+    await (
+        Review.insert(review)
+        .on_conflict(target=(Review.conversation_id, Review.question_seq), action="DO NOTHING")
+        .run()
+    )
     await service.retire_buttons(click.conversation, click.seq)
     await service.bot_message(
         click.conversation,
@@ -81,21 +87,22 @@ async def submit_text(conversation_id: int, seq: int, form: dict[str, Any], text
     """The review's text: contacts are masked (it may become public), then ask how to publish."""
     body = text.strip()[:2000]
     body = mask(body, find_contacts(body))
-    async with database.acquire() as conn:
-        review_id = await conn.fetchval(
-            "UPDATE review SET body = $3 WHERE conversation_id = $1 AND question_seq = $2"
-            " RETURNING id",
-            conversation_id,
-            form["review_seq"],
-            body,
-        )
-        has_name = await conn.fetchval(
-            "SELECT 1 FROM subject_field f JOIN conversation c ON c.subject_id = f.subject_id"
-            " WHERE c.id = $1 AND f.field = 'name' AND f.blocked_at IS NULL",
-            conversation_id,
-        )
-    if review_id is None:
+    saved = (
+        await Review.update({Review.body: body})
+        .where(Review.conversation_id == conversation_id, Review.question_seq == form["review_seq"])
+        .returning(Review.id, Review.subject_id)
+        .run()
+    )
+    if not saved:
         raise ChatError("not_found", "отзыв не найден")
+    review_id = saved[0]["id"]
+    # The review's subject is the conversation's: a name the client gave (and nobody blocked)
+    # may be shown under it, with their consent.
+    has_name = await SubjectField.exists().where(
+        SubjectField.subject_id == saved[0]["subject_id"],
+        SubjectField.field == "name",
+        SubjectField.blocked_at.is_null(),
+    )
     await service.retire_buttons(
         conversation_id, seq, form={**form, "done": True, "display": "отзыв сохранён"}
     )
@@ -152,13 +159,15 @@ async def _publish_named(click: buttons.Press, review_id: int, show: str) -> Non
         raise ChatError("not_found", "эта версия документа не найдена")
     async with database.transaction():
         conn = database.connection()
-        subject_id = await conn.fetchval(
-            "SELECT subject_id FROM review WHERE id = $1 AND conversation_id = $2",
-            review_id,
-            click.conversation,
+        review = (
+            await Review.select(Review.subject_id)
+            .where(Review.id == review_id, Review.conversation_id == click.conversation)
+            .first()
+            .run()
         )
-        if subject_id is None:
+        if review is None:
             raise ChatError("not_found", "отзыв не найден")
+        subject_id = review["subject_id"]
         proof = consent.Proof(
             channel=click.channel,
             control=f"button:{SHOW[show]}",
@@ -166,12 +175,13 @@ async def _publish_named(click: buttons.Press, review_id: int, show: str) -> Non
             user_agent=click.user_agent,
         )
         consent_id = await consent.give(conn, subject_id, document, proof, details={"show": show})
-        await conn.execute(
-            "UPDATE review SET publication = 'named', consent_id = $2, published_at = now()"
-            " WHERE id = $1",
-            review_id,
-            consent_id,
-        )
+        await Review.update(
+            {
+                Review.publication: "named",
+                Review.consent_id: consent_id,
+                Review.published_at: datetime.now(UTC),
+            }
+        ).where(Review.id == review_id)
         await processing_log.record(
             LogEntry(
                 action=Action.DISSEMINATION,
@@ -192,38 +202,27 @@ async def _publish_named(click: buttons.Press, review_id: int, show: str) -> Non
 
 
 async def _set_publication(conversation_id: int, review_id: int, publication: str) -> None:
-    async with database.acquire() as conn:
-        updated = await conn.fetchval(
-            "UPDATE review SET publication = $3, consent_id = NULL,"
-            " published_at = CASE WHEN $3 = 'private' THEN NULL ELSE now() END"
-            " WHERE id = $1 AND conversation_id = $2 RETURNING id",
-            review_id,
-            conversation_id,
-            publication,
+    published_at = None if publication == "private" else datetime.now(UTC)
+    updated = (
+        await Review.update(
+            {
+                Review.publication: publication,
+                Review.consent_id: None,
+                Review.published_at: published_at,
+            }
         )
-    if updated is None:
+        .where(Review.id == review_id, Review.conversation_id == conversation_id)
+        .returning(Review.id)
+        .run()
+    )
+    if not updated:
         raise ChatError("not_found", "отзыв не найден")
 
 
 async def published(limit: int = 100) -> list[dict[str, Any]]:
     """Published reviews; a name is shown only while its dissemination consent is in force."""
     async with database.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT r.id, r.rating, r.body, r.published_at, r.publication,"
-            " CASE WHEN r.publication = 'named' AND NOT EXISTS"
-            "   (SELECT 1 FROM consent_event w WHERE w.given_id = r.consent_id)"
-            "  THEN (SELECT details->>'show' FROM consent_event g WHERE g.id = r.consent_id) END"
-            " AS show,"
-            " (SELECT value FROM subject_field f WHERE f.subject_id = r.subject_id AND f.field ="
-            " 'name'"
-            "   AND f.blocked_at IS NULL) AS name,"
-            " (SELECT value FROM subject_field f WHERE f.subject_id = r.subject_id"
-            "   AND f.field = 'phone') AS phone,"
-            " (SELECT value FROM subject_field f WHERE f.subject_id = r.subject_id"
-            "   AND f.field = 'email') AS email"
-            " FROM review r WHERE r.publication <> 'private' ORDER BY r.published_at DESC LIMIT $1",
-            limit,
-        )
+        rows = await conn.fetch(queries.PUBLISHED, limit)
     return [
         {
             "rating": r["rating"],
@@ -268,11 +267,7 @@ def _display(name: str | None, show: str | None) -> str:
 @eraser("reviews", columns=("review.body",))
 async def erase_reviews(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
     """A destroyed subject's review keeps its rating (not PD) and loses its text."""
-    erased = await conn.fetchval(
-        "WITH e AS (UPDATE review SET body = '', publication = 'private', consent_id = NULL,"
-        " published_at = NULL WHERE subject_id = $1 RETURNING 1) SELECT count(*) FROM e",
-        subject_id,
-    )
+    erased = await conn.fetchval(queries.ERASE, subject_id)
     return {"отзывы": erased}
 
 

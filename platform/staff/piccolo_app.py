@@ -1,9 +1,10 @@
 from piccolo.conf.apps import AppConfig
 
 from okno.platform.database import migrations_folder
+from okno.platform.staff.tables import StaffLoginFailure, StaffSession, StaffUser
 
 APP_CONFIG = AppConfig(
     app_name="staff",
     migrations_folder_path=migrations_folder("staff"),
-    table_classes=[],
+    table_classes=[StaffUser, StaffSession, StaffLoginFailure],
 )

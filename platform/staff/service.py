@@ -8,34 +8,43 @@ import hmac
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import msgspec
+from piccolo.columns import Column
+from piccolo.query.functions.aggregate import Count, Max
 
 from okno.platform import database
 from okno.platform.audit import service as audit
 from okno.platform.audit.service import COMMAND_LINE, Actor, Entity
-from okno.platform.chat import notify
+from okno.platform.chat import notify, routing
+from okno.platform.errors import Refused
 from okno.platform.secret_key import secret_key
 from okno.platform.settings import get_settings
-from okno.platform.staff import passwords
+from okno.platform.staff import passwords, queries
+from okno.platform.staff.queries import session_valid as session_valid  # chat.service's import
 from okno.platform.staff.roles import Role
+from okno.platform.staff.tables import StaffLoginFailure, StaffSession
+from okno.platform.staff.tables import StaffUser as Accounts  # not the StaffUser Struct below
+from okno.platform.teams import service as teams
+from okno.platform.teams.tables import Team, TeamMember
 
 LOGIN_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,39}$"
 DEFAULT_MAX_CHATS = 5  # the column's default (chat_0001)
 MAX_CHATS_LIMIT = 100  # the column's CHECK
-USER_COLUMNS = "id, login, display_name, pseudonym, role, must_change_password, disabled_at"
-
-
-def session_valid() -> str:
-    """When a session still counts, over ``staff_session s JOIN staff_user u``: not expired, not
-    idle longer than OKNO_SESSION_IDLE_MINUTES, the account enabled. The one rule for requests
-    (``session_user``) and for open sockets, which re-check it (okno.platform.chat.service)."""
-    idle = int(get_settings().session_idle_minutes)
-    return (
-        f"s.expires_at > now() AND s.last_seen_at > now() - make_interval(mins => {idle})"
-        " AND u.disabled_at IS NULL"
-    )
+# The sign-in back-off counts the failures of the last day; older ones are deleted.
+BACKOFF_WINDOW = timedelta(days=1)
+# What a StaffUser is read from.
+USER_COLUMNS = (
+    Accounts.id,
+    Accounts.login,
+    Accounts.display_name,
+    Accounts.pseudonym,
+    Accounts.role,
+    Accounts.must_change_password,
+    Accounts.disabled_at,
+)
 
 
 class StaffUser(msgspec.Struct, frozen=True):
@@ -48,7 +57,7 @@ class StaffUser(msgspec.Struct, frozen=True):
     disabled_at: datetime | None = None
 
 
-class StaffError(Exception):
+class StaffError(Refused):
     """A staff-account operation that cannot be done; the message says why (in Russian)."""
 
 
@@ -60,7 +69,7 @@ class LoginFailedError(StaffError):
         )
 
 
-def _user(row: asyncpg.Record) -> StaffUser:
+def _user(row: asyncpg.Record | dict[str, Any]) -> StaffUser:
     values = {name: row[name] for name in StaffUser.__struct_fields__}
     return StaffUser(**{**values, "role": Role(row["role"])})
 
@@ -103,8 +112,6 @@ async def create_user(
     actor: Actor = COMMAND_LINE,
 ) -> StaffUser:
     """Create an account; an operator joins ``team`` (by default the default team)."""
-    from okno.platform.teams import service as teams
-
     if not re.fullmatch(LOGIN_PATTERN, login):
         raise StaffError(
             "логин: латинские строчные буквы, цифры, точка, дефис; от 2 до 40 символов"
@@ -113,33 +120,29 @@ async def create_user(
         raise StaffError(f"одновременных диалогов: от 0 до {MAX_CHATS_LIMIT}")
     password_hash = await passwords.hash_password(password, login)
     async with database.transaction():
-        conn = database.connection()
+        account = Accounts(
+            login=login,
+            display_name=display_name or login,
+            pseudonym=f"S-{secrets.token_hex(3)}",
+            role=role.value,
+            password_hash=password_hash,
+            must_change_password=must_change,
+            max_chats=DEFAULT_MAX_CHATS if max_chats is None else max_chats,
+        )
         try:
-            row = await database.fetch_one(
-                conn,
-                f"INSERT INTO staff_user (login, display_name, pseudonym, role, password_hash,"
-                f" must_change_password, max_chats) VALUES ($1, $2, $3, $4, $5, $6,"
-                f" coalesce($7, {DEFAULT_MAX_CHATS})) RETURNING {USER_COLUMNS}",
-                login,
-                display_name or login,
-                f"S-{secrets.token_hex(3)}",
-                role.value,
-                password_hash,
-                must_change,
-                max_chats,
-            )
+            rows = await Accounts.insert(account).returning(*USER_COLUMNS).run()
         except asyncpg.UniqueViolationError:
             raise StaffError(f"пользователь {login} уже существует") from None
-        user = _user(row)
+        user = _user(rows[0])
         team_name = None
         # Operators join the default team unless told otherwise; a supervisor sees every
         # conversation anyway and joins a team only when one is named.
         if role == Role.OPERATOR or (role in teams.MEMBER_ROLES and team is not None):
             try:
-                team_id = await teams.team_id_for(conn, team)
+                team_id = await teams.team_id_for(team)
                 if team_id is not None:
-                    await teams.join_in_transaction(conn, team_id, user.id)
-                    team_name = await conn.fetchval("SELECT name FROM team WHERE id = $1", team_id)
+                    await teams.join_in_transaction(team_id, user.id)
+                    team_name = await teams.team_name(team_id)
             except teams.TeamsError as problem:
                 raise StaffError(str(problem)) from None
         elif team is not None:
@@ -160,24 +163,18 @@ def _audited(user: StaffUser) -> dict[str, object]:
 
 
 async def list_users() -> list[StaffUser]:
-    async with database.acquire() as conn:
-        rows = await conn.fetch(f"SELECT {USER_COLUMNS} FROM staff_user ORDER BY login")
+    rows = await Accounts.select(*USER_COLUMNS).order_by(Accounts.login).run()
     return [_user(row) for row in rows]
 
 
 async def team_names_of(user_id: int) -> list[str]:
-    async with database.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT t.name FROM team_member m JOIN team t ON t.id = m.team_id"
-            " WHERE m.staff_id = $1 ORDER BY t.name",
-            user_id,
-        )
+    memberships = TeamMember.select(TeamMember.team_id).where(TeamMember.staff_id == user_id)
+    rows = await Team.select(Team.name).where(Team.id.is_in(memberships)).order_by(Team.name).run()
     return [row["name"] for row in rows]
 
 
 async def get_user(login: str) -> StaffUser:
-    async with database.acquire() as conn:
-        row = await conn.fetchrow(f"SELECT {USER_COLUMNS} FROM staff_user WHERE login = $1", login)
+    row = await Accounts.select(*USER_COLUMNS).where(Accounts.login == login).first().run()
     if row is None:
         raise StaffError(f"нет пользователя {login}")
     return _user(row)
@@ -185,12 +182,15 @@ async def get_user(login: str) -> StaffUser:
 
 async def disable_user(login: str, actor: Actor = COMMAND_LINE) -> None:
     async with database.transaction():
-        conn = database.connection()
-        before = await _locked_account(conn, login)
+        before = await _locked_account(login)
         if before["disabled_at"] is not None:
             return
-        await conn.execute("UPDATE staff_user SET disabled_at = now() WHERE id = $1", before["id"])
-        await _end_sessions(conn, before["id"])
+        await (
+            Accounts.update({Accounts.disabled_at: datetime.now(UTC)})
+            .where(Accounts.id == before["id"])
+            .run()
+        )
+        await _end_sessions(before["id"])
         await audit.record(
             actor, Entity.ACCOUNT, login, "отключён", {"disabled": False}, {"disabled": True}
         )
@@ -200,20 +200,23 @@ async def set_password(login: str, password: str, *, must_change: bool = False) 
     """Set a new password; ends every session of the account and lifts a lock-out."""
     password_hash = await passwords.hash_password(password, login)
     async with database.transaction():
-        conn = database.connection()
-        user_id = await conn.fetchval(
-            "UPDATE staff_user SET password_hash = $2, must_change_password = $3,"
-            " failed_logins = 0, locked_until = NULL WHERE login = $1 RETURNING id",
-            login,
-            password_hash,
-            must_change,
+        changed = (
+            await Accounts.update(
+                {
+                    Accounts.password_hash: password_hash,
+                    Accounts.must_change_password: must_change,
+                    Accounts.failed_logins: 0,
+                    Accounts.locked_until: None,
+                }
+            )
+            .where(Accounts.login == login)
+            .returning(Accounts.id)
+            .run()
         )
-        if user_id is None:
+        if not changed:
             raise StaffError(f"нет пользователя {login}")
-        await conn.execute(
-            "DELETE FROM staff_login_failure WHERE login_hash = $1", _keyed("login", login)
-        )
-        await _end_sessions(conn, user_id)
+        await _forget_failures(login)
+        await _end_sessions(changed[0]["id"])
 
 
 @functools.cache
@@ -238,7 +241,7 @@ def _known_mac(user_id: int, nonce: str, password_hash: str) -> str:
     ).hexdigest()
 
 
-def _is_known(row: asyncpg.Record | None, token: str | None) -> bool:
+def _is_known(row: dict[str, Any] | None, token: str | None) -> bool:
     if row is None or not token or token.count(".") != 2 or len(token) > 200:
         return False
     user_id, nonce, mac = token.split(".")
@@ -247,22 +250,51 @@ def _is_known(row: asyncpg.Record | None, token: str | None) -> bool:
     )
 
 
-async def _held_until(
-    conn: asyncpg.Connection, column: str, value: bytes, threshold: int
-) -> datetime | None:
-    """When the back-off on ``column`` (login or IP) ends: after ``threshold`` failures in a row
-    a minute, doubling with each further failure, at most OKNO_LOGIN_LOCKOUT_MINUTES."""
-    failures, last = await conn.fetchrow(
-        f"SELECT count(*), max(at) FROM staff_login_failure"
-        f" WHERE {column} = $1 AND at > now() - interval '1 day'",
-        value,
-    ) or (0, None)
-    if failures < threshold or last is None:
+class Failures(msgspec.Struct, frozen=True):
+    """The failed sign-ins of one login or one address within the back-off's window."""
+
+    count: int
+    last: datetime | None
+
+    def held_until(self, threshold: int) -> datetime | None:
+        """When the back-off ends: after ``threshold`` failures in a row a minute, doubling
+        with each further failure, at most OKNO_LOGIN_LOCKOUT_MINUTES."""
+        if self.count < threshold or self.last is None:
+            return None
+        cap = get_settings().login_lockout_minutes
+        minutes = min(2 ** min(self.count - threshold, 20), cap)
+        until = self.last + timedelta(minutes=minutes)
+        return until if until > datetime.now(UTC) else None
+
+
+async def _failures(column: Column, value: bytes) -> Failures:
+    """The failures recorded with ``value`` in ``column`` (the login's or the IP's hash)."""
+    window_start = datetime.now(UTC) - BACKOFF_WINDOW
+    row = (
+        await StaffLoginFailure.select(
+            Count(alias="count"), Max(StaffLoginFailure.at, alias="last")
+        )
+        .where(column == value, StaffLoginFailure.at > window_start)
+        .first()
+        .run()
+    )
+    return Failures(row["count"], row["last"]) if row is not None else Failures(0, None)
+
+
+async def _held_until(column: Column, value: bytes | None, threshold: int) -> datetime | None:
+    """When the back-off on ``column`` ends, if it holds now; no ``value``, no back-off."""
+    if value is None:
         return None
-    cap = get_settings().login_lockout_minutes
-    minutes = min(2 ** min(failures - threshold, 20), cap)
-    until = last + timedelta(minutes=minutes)
-    return until if until > datetime.now(UTC) else None
+    return (await _failures(column, value)).held_until(threshold)
+
+
+async def _forget_failures(login: str) -> None:
+    """A new password, a success or an admin's unlock ends the login's run of failures."""
+    await (
+        StaffLoginFailure.delete()
+        .where(StaffLoginFailure.login_hash == _keyed("login", login))
+        .run()
+    )
 
 
 def _later(*moments: datetime | None) -> datetime | None:
@@ -283,18 +315,18 @@ async def authenticate(
     login = login.strip().lower()
     login_hash = _keyed("login", login)
     ip_hash = _keyed("ip", ip) if ip else None
-    async with database.acquire() as conn:
-        row = await conn.fetchrow(
-            f"SELECT {USER_COLUMNS}, password_hash FROM staff_user WHERE login = $1", login
-        )
-        if row is not None and row["disabled_at"] is not None:
-            row = None
-        login_until = await _held_until(conn, "login_hash", login_hash, settings.login_max_failures)
-        ip_until = (
-            await _held_until(conn, "ip_hash", ip_hash, settings.login_ip_max_failures)
-            if ip_hash
-            else None
-        )
+    row = (
+        await Accounts.select(*USER_COLUMNS, Accounts.password_hash)
+        .where(Accounts.login == login)
+        .first()
+        .run()
+    )
+    if row is not None and row["disabled_at"] is not None:
+        row = None
+    login_until = await _held_until(
+        StaffLoginFailure.login_hash, login_hash, settings.login_max_failures
+    )
+    ip_until = await _held_until(StaffLoginFailure.ip_hash, ip_hash, settings.login_ip_max_failures)
     known_here = _is_known(row, known)
     held_until = _later(ip_until, None if known_here else login_until)
     stored_hash = row["password_hash"] if row is not None else passwords.dummy_hash()
@@ -303,22 +335,16 @@ async def authenticate(
         raise LoginFailedError(held_until)
     if row is None or not matches:
         async with database.transaction():
-            conn = database.connection()
-            await conn.execute(
-                "DELETE FROM staff_login_failure WHERE at < now() - interval '1 day'"
-            )
-            await conn.execute(
-                "INSERT INTO staff_login_failure (login_hash, ip_hash) VALUES ($1, $2)",
-                login_hash,
-                ip_hash,
-            )
+            window_start = datetime.now(UTC) - BACKOFF_WINDOW
+            await StaffLoginFailure.delete().where(StaffLoginFailure.at < window_start).run()
+            await StaffLoginFailure.insert(
+                StaffLoginFailure(login_hash=login_hash, ip_hash=ip_hash)
+            ).run()
             login_until = await _held_until(
-                conn, "login_hash", login_hash, settings.login_max_failures
+                StaffLoginFailure.login_hash, login_hash, settings.login_max_failures
             )
-            ip_until = (
-                await _held_until(conn, "ip_hash", ip_hash, settings.login_ip_max_failures)
-                if ip_hash
-                else None
+            ip_until = await _held_until(
+                StaffLoginFailure.ip_hash, ip_hash, settings.login_ip_max_failures
             )
         raise LoginFailedError(_later(ip_until, None if known_here else login_until))
     new_hash = (
@@ -327,27 +353,29 @@ async def authenticate(
         else row["password_hash"]
     )
     async with database.transaction():
-        conn = database.connection()
         if login_until is None:
             # A success ends the run of failures; one let through by ``known`` while the login
             # is held back leaves the strangers' count alone.
-            await conn.execute("DELETE FROM staff_login_failure WHERE login_hash = $1", login_hash)
-        await conn.execute(
-            "UPDATE staff_user SET password_hash = $2 WHERE id = $1", row["id"], new_hash
+            await _forget_failures(login)
+        await (
+            Accounts.update({Accounts.password_hash: new_hash})
+            .where(Accounts.id == row["id"])
+            .run()
         )
     return _user(row)
 
 
 async def password_hash_of(user_id: int) -> str:
-    async with database.acquire() as conn:
-        return await conn.fetchval("SELECT password_hash FROM staff_user WHERE id = $1", user_id)
+    row = await Accounts.select(Accounts.password_hash).where(Accounts.id == user_id).first().run()
+    if row is None:
+        raise StaffError("нет такого пользователя")
+    return row["password_hash"]
 
 
 async def ensure_admin(login: str, password: str | None) -> str | None:
     """Create the first admin if there is none; returns the one-time password it generated."""
-    async with database.acquire() as conn:
-        if await conn.fetchval("SELECT 1 FROM staff_user WHERE role = 'admin' LIMIT 1"):
-            return None
+    if await Accounts.exists().where(Accounts.role == Role.ADMIN.value).run():
+        return None
     generated = password is None
     password = password or secrets.token_urlsafe(12)
     await create_user(login, Role.ADMIN, password, "Администратор", must_change=generated)
@@ -359,21 +387,26 @@ async def start_session(user_id: int, *, replacing: str | None = None) -> str:
     token = secrets.token_urlsafe(32)
     ttl = timedelta(minutes=get_settings().session_ttl_minutes)
     async with database.transaction():
-        conn = database.connection()
-        await conn.execute("DELETE FROM staff_session WHERE expires_at < now()")
+        now = datetime.now(UTC)
+        await StaffSession.delete().where(StaffSession.expires_at < now).run()
         if replacing:
-            replaced = await conn.fetchval(
-                "DELETE FROM staff_session WHERE token_hash = $1 RETURNING user_id",
-                _token_hash(replacing),
+            replaced = (
+                await StaffSession.delete()
+                .where(StaffSession.token_hash == _token_hash(replacing))
+                .returning(StaffSession.user_id)
+                .run()
             )
-            if replaced is not None:
-                await announce_sessions_ended(replaced, conn)
-        await conn.execute(
-            "INSERT INTO staff_session (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
-            _token_hash(token),
-            user_id,
-            datetime.now(UTC) + ttl,
-        )
+            if replaced:
+                await announce_sessions_ended(replaced[0]["user_id"], database.connection())
+        await StaffSession.insert(
+            StaffSession(
+                token_hash=_token_hash(token),
+                user_id=user_id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + ttl,
+            )
+        ).run()
     return token
 
 
@@ -385,19 +418,10 @@ async def session_user(token: str, *, allow_must_change: bool = False) -> StaffU
     if not token or len(token) > 100:
         return None
     async with database.acquire() as conn:
-        row = await conn.fetchrow(
-            f"SELECT {', '.join('u.' + c.strip() for c in USER_COLUMNS.split(','))},"
-            " s.last_seen_at < now() - interval '1 minute' AS stale"
-            " FROM staff_session s JOIN staff_user u ON u.id = s.user_id"
-            f" WHERE s.token_hash = $1 AND {session_valid()}",
-            _token_hash(token),
-        )
+        row = await conn.fetchrow(queries.session_user(), _token_hash(token))
         if row is not None and row["stale"]:
             # Touched at most once a minute: a busy console does not write on every request.
-            await conn.execute(
-                "UPDATE staff_session SET last_seen_at = now() WHERE token_hash = $1",
-                _token_hash(token),
-            )
+            await conn.execute(queries.TOUCH_SESSION, _token_hash(token), _idle())
     if row is None or (row["must_change_password"] and not allow_must_change):
         return None
     return _user(row)
@@ -411,27 +435,35 @@ class SessionInfo(msgspec.Struct, frozen=True):
 
 async def sessions_of(user_id: int, current_token: str) -> list[SessionInfo]:
     """The account's live sessions, newest first; ``current``: the one asking."""
-    async with database.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT created_at, last_seen_at, token_hash = $2 AS current FROM staff_session"
-            " WHERE user_id = $1 AND expires_at > now() ORDER BY created_at DESC",
-            user_id,
-            _token_hash(current_token),
+    rows = (
+        await StaffSession.select(
+            StaffSession.created_at, StaffSession.last_seen_at, StaffSession.token_hash
         )
-    return [SessionInfo(r["created_at"], r["last_seen_at"], r["current"]) for r in rows]
+        .where(StaffSession.user_id == user_id, StaffSession.expires_at > datetime.now(UTC))
+        .order_by(StaffSession.created_at, ascending=False)
+        .run()
+    )
+    asking = _token_hash(current_token)
+    return [
+        SessionInfo(r["created_at"], r["last_seen_at"], bytes(r["token_hash"]) == asking)
+        for r in rows
+    ]
 
 
 async def end_other_sessions(user_id: int, current_token: str) -> int:
     """Ends every session of the account but the one asking; returns how many ended."""
     async with database.transaction():
-        conn = database.connection()
-        ended = await conn.fetch(
-            "DELETE FROM staff_session WHERE user_id = $1 AND token_hash <> $2 RETURNING 1",
-            user_id,
-            _token_hash(current_token),
+        ended = (
+            await StaffSession.delete()
+            .where(
+                StaffSession.user_id == user_id,
+                StaffSession.token_hash != _token_hash(current_token),
+            )
+            .returning(StaffSession.user_id)
+            .run()
         )
         if ended:
-            await announce_sessions_ended(user_id, conn)
+            await announce_sessions_ended(user_id, database.connection())
     return len(ended)
 
 
@@ -440,24 +472,23 @@ async def touch_session(token: str | None) -> None:
     so it does not go idle. At most one write a minute."""
     if not token:
         return
-    idle = timedelta(minutes=get_settings().session_idle_minutes)
     async with database.acquire() as conn:
-        await conn.execute(
-            "UPDATE staff_session SET last_seen_at = now() WHERE token_hash = $1"
-            " AND last_seen_at < now() - interval '1 minute'"
-            " AND last_seen_at > now() - $2::interval",  # an idle session stays ended
-            _token_hash(token),
-            idle,
-        )
+        await conn.execute(queries.TOUCH_SESSION, _token_hash(token), _idle())
+
+
+def _idle() -> timedelta:
+    return timedelta(minutes=get_settings().session_idle_minutes)
 
 
 async def end_session(token: str) -> None:
-    async with database.acquire() as conn:
-        user_id = await conn.fetchval(
-            "DELETE FROM staff_session WHERE token_hash = $1 RETURNING user_id", _token_hash(token)
-        )
-    if user_id is not None:
-        await announce_sessions_ended(user_id)
+    ended = (
+        await StaffSession.delete()
+        .where(StaffSession.token_hash == _token_hash(token))
+        .returning(StaffSession.user_id)
+        .run()
+    )
+    if ended:
+        await announce_sessions_ended(ended[0]["user_id"])
 
 
 # Account management in the console (admin). Every change is kept in the staff audit log;
@@ -484,55 +515,60 @@ class Account(msgspec.Struct, frozen=True):
 
 
 ACCOUNT_COLUMNS = (
-    "id, login, display_name, pseudonym, role, max_chats, must_change_password, disabled_at"
+    Accounts.id,
+    Accounts.login,
+    Accounts.display_name,
+    Accounts.pseudonym,
+    Accounts.role,
+    Accounts.max_chats,
+    Accounts.must_change_password,
+    Accounts.disabled_at,
 )
 
 
 async def list_accounts() -> list[Account]:
-    async with database.acquire() as conn:
-        rows = await conn.fetch(f"SELECT {ACCOUNT_COLUMNS} FROM staff_user ORDER BY login")
-        return [await _account_with_backoff(conn, row) for row in rows]
+    rows = await Accounts.select(*ACCOUNT_COLUMNS).order_by(Accounts.login).run()
+    return [await _account_with_backoff(row) for row in rows]
 
 
 async def get_account(login: str) -> Account:
-    async with database.acquire() as conn:
-        row = await conn.fetchrow(
-            f"SELECT {ACCOUNT_COLUMNS} FROM staff_user WHERE login = $1", login
-        )
-        if row is None:
-            raise StaffError(f"нет пользователя {login}")
-        return await _account_with_backoff(conn, row)
+    row = await Accounts.select(*ACCOUNT_COLUMNS).where(Accounts.login == login).first().run()
+    if row is None:
+        raise StaffError(f"нет пользователя {login}")
+    return await _account_with_backoff(row)
 
 
-async def _account_with_backoff(conn: asyncpg.Connection, row: asyncpg.Record) -> Account:
+async def _account_with_backoff(row: dict[str, Any]) -> Account:
     """The account with its login's sign-in back-off (per address back-off is not the
     account's: an admin does not lift it)."""
-    login_hash = _keyed("login", row["login"])
-    failures = await conn.fetchval(
-        "SELECT count(*) FROM staff_login_failure"
-        " WHERE login_hash = $1 AND at > now() - interval '1 day'",
-        login_hash,
-    )
-    held = await _held_until(conn, "login_hash", login_hash, get_settings().login_max_failures)
+    failures = await _failures(StaffLoginFailure.login_hash, _keyed("login", row["login"]))
     return Account(
-        **{**dict(row), "role": Role(row["role"])}, failed_logins=failures, locked_until=held
+        **{**row, "role": Role(row["role"])},
+        failed_logins=failures.count,
+        locked_until=failures.held_until(get_settings().login_max_failures),
     )
 
 
-async def _locked_account(conn: asyncpg.Connection, login: str) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        f"SELECT {ACCOUNT_COLUMNS} FROM staff_user WHERE login = $1 FOR UPDATE", login
+async def _locked_account(login: str) -> dict[str, Any]:
+    """The account, its row locked for the caller's transaction: two admins' changes of one
+    account apply one after the other, each audited against what it really replaced."""
+    row = (
+        await Accounts.select(*ACCOUNT_COLUMNS)
+        .where(Accounts.login == login)
+        .lock_rows()
+        .first()
+        .run()
     )
     if row is None:
         raise StaffError(f"нет пользователя {login}")
     return row
 
 
-async def _end_sessions(conn: asyncpg.Connection, user_id: int) -> None:
+async def _end_sessions(user_id: int) -> None:
     """End every session of an account in the caller's transaction; its open sockets on
     every worker close at commit."""
-    await conn.execute("DELETE FROM staff_session WHERE user_id = $1", user_id)
-    await announce_sessions_ended(user_id, conn)
+    await StaffSession.delete().where(StaffSession.user_id == user_id).run()
+    await announce_sessions_ended(user_id, database.connection())
 
 
 class Profile(msgspec.Struct, frozen=True):
@@ -553,57 +589,59 @@ async def update_profile(actor: Actor, login: str, profile: Profile) -> None:
         raise StaffError(f"одновременных диалогов: от 0 до {MAX_CHATS_LIMIT}")
     after = {"display_name": display_name, "pseudonym": pseudonym, "max_chats": profile.max_chats}
     async with database.transaction():
-        conn = database.connection()
-        row = await _locked_account(conn, login)
+        row = await _locked_account(login)
         before = {name: row[name] for name in after}
         if before == after:
             return
         try:
-            await conn.execute(
-                "UPDATE staff_user SET display_name = $2, pseudonym = $3, max_chats = $4"
-                " WHERE id = $1",
-                row["id"],
-                display_name,
-                pseudonym,
-                profile.max_chats,
+            await (
+                Accounts.update(
+                    {
+                        Accounts.display_name: display_name,
+                        Accounts.pseudonym: pseudonym,
+                        Accounts.max_chats: profile.max_chats,
+                    }
+                )
+                .where(Accounts.id == row["id"])
+                .run()
             )
         except asyncpg.UniqueViolationError:
             raise StaffError(f"псевдоним «{pseudonym}» уже занят") from None
         await audit.record(actor, Entity.ACCOUNT, login, "изменён", before, after)
     if after["max_chats"] > before["max_chats"]:
-        from okno.platform.chat import routing
-
         await routing.assign_waiting()
 
 
 async def set_role(actor: Actor, login: str, role: Role) -> None:
     """Change an account's role; its sessions end (their rights were the old role's)."""
     async with database.transaction():
-        conn = database.connection()
-        row = await _locked_account(conn, login)
+        row = await _locked_account(login)
         if row["role"] == role.value:
             return
         if row["id"] == actor.id:
             raise StaffError("нельзя изменить роль собственной учётной записи")
-        if row["role"] == Role.ADMIN and not await _other_admin(conn, row["id"]):
+        if row["role"] == Role.ADMIN and not await _other_admin(row["id"]):
             raise StaffError("это последний администратор")
-        await conn.execute("UPDATE staff_user SET role = $2 WHERE id = $1", row["id"], role.value)
-        if role not in (Role.OPERATOR, Role.SUPERVISOR):
+        await Accounts.update({Accounts.role: role.value}).where(Accounts.id == row["id"]).run()
+        if role not in teams.MEMBER_ROLES:
             # Teams are for those who take chats; a DPO or admin in a team would be a
             # candidate for nothing and clutter the lists.
-            await conn.execute("DELETE FROM team_member WHERE staff_id = $1", row["id"])
-        await _end_sessions(conn, row["id"])
+            await TeamMember.delete().where(TeamMember.staff_id == row["id"]).run()
+        await _end_sessions(row["id"])
         await audit.record(
             actor, Entity.ACCOUNT, login, "роль", {"role": row["role"]}, {"role": role.value}
         )
 
 
-async def _other_admin(conn: asyncpg.Connection, user_id: int) -> bool:
-    return bool(
-        await conn.fetchval(
-            "SELECT 1 FROM staff_user WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1",
-            user_id,
+async def _other_admin(user_id: int) -> bool:
+    return await (
+        Accounts.exists()
+        .where(
+            Accounts.role == Role.ADMIN.value,
+            Accounts.disabled_at.is_null(),
+            Accounts.id != user_id,
         )
+        .run()
     )
 
 
@@ -612,19 +650,18 @@ async def reset_password(actor: Actor, login: str) -> str:
     password = secrets.token_urlsafe(12)
     password_hash = await passwords.hash_password(password, login)
     async with database.transaction():
-        conn = database.connection()
-        row = await _locked_account(conn, login)
+        row = await _locked_account(login)
         if row["disabled_at"] is not None:
             raise StaffError("учётная запись отключена: сначала включите её")
-        await conn.execute(
-            "UPDATE staff_user SET password_hash = $2, must_change_password = true WHERE id = $1",
-            row["id"],
-            password_hash,
+        await (
+            Accounts.update(
+                {Accounts.password_hash: password_hash, Accounts.must_change_password: True}
+            )
+            .where(Accounts.id == row["id"])
+            .run()
         )
-        await conn.execute(
-            "DELETE FROM staff_login_failure WHERE login_hash = $1", _keyed("login", login)
-        )
-        await _end_sessions(conn, row["id"])
+        await _forget_failures(login)
+        await _end_sessions(row["id"])
         await audit.record(
             actor,
             Entity.ACCOUNT,
@@ -639,12 +676,12 @@ async def reset_password(actor: Actor, login: str) -> str:
 async def unlock(actor: Actor, login: str) -> None:
     """Lift a lock-out after failed sign-ins before it runs out."""
     async with database.transaction():
-        conn = database.connection()
-        await _locked_account(conn, login)
-        cleared = await conn.fetchval(
-            "WITH gone AS (DELETE FROM staff_login_failure WHERE login_hash = $1 RETURNING 1)"
-            " SELECT count(*) FROM gone",
-            _keyed("login", login),
+        await _locked_account(login)
+        cleared = len(
+            await StaffLoginFailure.delete()
+            .where(StaffLoginFailure.login_hash == _keyed("login", login))
+            .returning(StaffLoginFailure.id)
+            .run()
         )
         if not cleared:
             return
@@ -660,11 +697,10 @@ async def unlock(actor: Actor, login: str) -> None:
 
 async def enable_user(actor: Actor, login: str) -> None:
     async with database.transaction():
-        conn = database.connection()
-        row = await _locked_account(conn, login)
+        row = await _locked_account(login)
         if row["disabled_at"] is None:
             return
-        await conn.execute("UPDATE staff_user SET disabled_at = NULL WHERE id = $1", row["id"])
+        await Accounts.update({Accounts.disabled_at: None}).where(Accounts.id == row["id"]).run()
         await audit.record(
             actor, Entity.ACCOUNT, login, "включён", {"disabled": True}, {"disabled": False}
         )

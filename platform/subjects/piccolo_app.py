@@ -1,9 +1,10 @@
 from piccolo.conf.apps import AppConfig
 
 from okno.platform.database import migrations_folder
+from okno.platform.subjects.tables import Subject, SubjectField
 
 APP_CONFIG = AppConfig(
     app_name="subjects",
     migrations_folder_path=migrations_folder("subjects"),
-    table_classes=[],
+    table_classes=[Subject, SubjectField],
 )

@@ -10,15 +10,20 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 import asyncpg
 import msgspec
+from piccolo.query.functions.aggregate import Max
 
 from okno.platform import database
 from okno.platform.audit import service as audit
 from okno.platform.audit.service import Actor, Entity
 from okno.platform.chat import notify
+from okno.platform.errors import Refused
 from okno.platform.staff.roles import Role
+from okno.platform.staff.tables import StaffUser
+from okno.platform.teams import queries
 from okno.platform.teams.tables import Team, TeamMember, Topic
 
 NAME_MAX = 60
@@ -27,7 +32,7 @@ SLUG_PATTERN = r"^[a-z0-9-]{1,40}$"
 MEMBER_ROLES = (Role.OPERATOR, Role.SUPERVISOR)
 
 
-class TeamsError(Exception):
+class TeamsError(Refused):
     """A change of teams or topics that cannot be made; the message says why (in Russian)."""
 
 
@@ -109,15 +114,24 @@ def _team_name(name: str) -> str:
     return name
 
 
-async def _locked_team(team_id: int) -> dict:
+async def team_name(team_id: int) -> str | None:
+    row = await Team.select(Team.name).where(Team.id == team_id).first().run()
+    return row["name"] if row is not None else None
+
+
+async def _locked_team(team_id: int) -> dict[str, Any]:
     # Reads and then writes in the caller's transaction: lock the row so two admins' changes
     # of one team apply one after the other, each audited against what it really replaced.
-    row = await database.connection().fetchrow(
-        "SELECT id, name, archived_at, is_default FROM team WHERE id = $1 FOR UPDATE", team_id
+    row = (
+        await Team.select(Team.id, Team.name, Team.archived_at, Team.is_default)
+        .where(Team.id == team_id)
+        .lock_rows()
+        .first()
+        .run()
     )
     if row is None:
         raise TeamsError("нет такой команды")
-    return dict(row)
+    return row
 
 
 async def create_team(actor: Actor, name: str) -> int:
@@ -208,15 +222,7 @@ async def make_default(actor: Actor, team_id: int) -> None:
 async def manages(actor: Actor, team_id: int) -> bool:
     """Whether ``actor`` may change the team's members: an admin, or a supervisor in it."""
     async with database.acquire() as conn:
-        return bool(
-            await conn.fetchval(
-                "SELECT u.role = 'admin' OR (u.role = 'supervisor' AND EXISTS ("
-                " SELECT 1 FROM team_member m WHERE m.staff_id = u.id AND m.team_id = $2))"
-                " FROM staff_user u WHERE u.id = $1 AND u.disabled_at IS NULL",
-                actor.id,
-                team_id,
-            )
-        )
+        return bool(await conn.fetchval(queries.MANAGES, actor.id, team_id))
 
 
 async def _check_manages(actor: Actor, team_id: int) -> None:
@@ -230,7 +236,7 @@ async def add_member(actor: Actor, team_id: int, staff_id: int) -> None:
         team = await _locked_team(team_id)
         if team["archived_at"] is not None:
             raise TeamsError("команда в архиве: в неё нельзя добавить сотрудника")
-        await join_in_transaction(database.connection(), team_id, staff_id)
+        await join_in_transaction(team_id, staff_id)
         await audit.record(
             actor,
             Entity.TEAM,
@@ -241,22 +247,27 @@ async def add_member(actor: Actor, team_id: int, staff_id: int) -> None:
         )
 
 
-async def join_in_transaction(conn: asyncpg.Connection, team_id: int, staff_id: int) -> None:
-    """Put an operator or supervisor into a team (the staff service calls it at creation)."""
-    role = await conn.fetchval(
-        "SELECT role FROM staff_user WHERE id = $1 AND disabled_at IS NULL", staff_id
+async def join_in_transaction(team_id: int, staff_id: int) -> None:
+    """Put an operator or supervisor into a team, in the caller's transaction (the staff
+    service calls it at creation)."""
+    database.current_transaction()  # the membership commits with the caller's change
+    account = (
+        await StaffUser.select(StaffUser.role)
+        .where(StaffUser.id == staff_id, StaffUser.disabled_at.is_null())
+        .first()
+        .run()
     )
-    if role is None:
+    if account is None:
         raise TeamsError("нет такого сотрудника или он отключён")
-    if role not in MEMBER_ROLES:
+    if account["role"] not in MEMBER_ROLES:
         raise TeamsError("в команды входят только операторы и старшие операторы")
-    inserted = await conn.fetchval(
-        "INSERT INTO team_member (team_id, staff_id) VALUES ($1, $2)"
-        " ON CONFLICT DO NOTHING RETURNING staff_id",
-        team_id,
-        staff_id,
+    inserted = (
+        await TeamMember.insert(TeamMember(team_id=team_id, staff_id=staff_id))
+        .on_conflict(action="DO NOTHING")
+        .returning(TeamMember.staff_id)
+        .run()
     )
-    if inserted is None:
+    if not inserted:
         raise TeamsError("сотрудник уже в этой команде")
 
 
@@ -284,29 +295,27 @@ async def remove_member(actor: Actor, team_id: int, staff_id: int) -> None:
         )
 
 
-async def _login(staff_id: int) -> str:
-    return await database.connection().fetchval(
-        "SELECT login FROM staff_user WHERE id = $1", staff_id
-    )
+async def _login(staff_id: int) -> str | None:
+    row = await StaffUser.select(StaffUser.login).where(StaffUser.id == staff_id).first().run()
+    return row["login"] if row is not None else None
 
 
-async def team_id_for(conn: asyncpg.Connection, team: int | str | None) -> int | None:
+async def team_id_for(team: int | str | None) -> int | None:
     """The id of an active team named (or numbered) ``team``; None asks for the default team."""
     if team is None:
-        return await conn.fetchval("SELECT id FROM team WHERE is_default")
-    column = "id" if isinstance(team, int) else "name"
-    found = await conn.fetchval(
-        f"SELECT id FROM team WHERE {column} = $1 AND archived_at IS NULL", team
-    )
+        default = await Team.select(Team.id).where(Team.is_default == True).first().run()  # noqa: E712
+        return default["id"] if default is not None else None
+    named = Team.id == team if isinstance(team, int) else Team.name == team
+    found = await Team.select(Team.id).where(named, Team.archived_at.is_null()).first().run()
     if found is None:
         raise TeamsError(f"нет действующей команды «{team}»")
-    return found
+    return found["id"]
 
 
 # Topics
 
 
-def _topic(row: dict) -> TopicInfo:
+def _topic(row: dict[str, Any]) -> TopicInfo:
     return TopicInfo(**{**row, "assignment": Assignment(row["assignment"])})
 
 
@@ -326,16 +335,14 @@ class TopicForm(msgspec.Struct, frozen=True):
     assignment: str
 
 
-async def _checked(form: TopicForm) -> dict:
+async def _checked(form: TopicForm) -> dict[str, Any]:
     title = " ".join(form.title.split())
     if not 1 <= len(title) <= TITLE_MAX:
         raise TeamsError(f"название темы: от 1 до {TITLE_MAX} символов")
     if form.assignment not in {a.value for a in Assignment}:
         raise TeamsError("выберите способ назначения из списка")
-    team = await database.connection().fetchval(
-        "SELECT id FROM team WHERE id = $1 AND archived_at IS NULL", form.team_id
-    )
-    if team is None:
+    active = Team.exists().where(Team.id == form.team_id, Team.archived_at.is_null())
+    if not await active.run():
         raise TeamsError("выберите действующую команду")
     return {"title": title, "team_id": form.team_id, "assignment": form.assignment}
 
@@ -346,7 +353,8 @@ async def create_topic(actor: Actor, slug: str, form: TopicForm) -> int:
         raise TeamsError("код темы: латинские строчные буквы, цифры и дефис, до 40 символов")
     async with database.transaction():
         values = await _checked(form)
-        last = await database.connection().fetchval("SELECT coalesce(max(position), 0) FROM topic")
+        highest = await Topic.select(Max(Topic.position, alias="last")).first().run()
+        last = (highest["last"] if highest is not None else None) or 0
         try:
             rows = (
                 await Topic.insert(
@@ -368,15 +376,11 @@ async def create_topic(actor: Actor, slug: str, form: TopicForm) -> int:
     return topic_id
 
 
-async def _locked_topic(topic_id: int) -> dict:
-    row = await database.connection().fetchrow(
-        "SELECT id, slug, title, team_id, position, active, assignment FROM topic"
-        " WHERE id = $1 FOR UPDATE",
-        topic_id,
-    )
+async def _locked_topic(topic_id: int) -> dict[str, Any]:
+    row = await Topic.select().where(Topic.id == topic_id).lock_rows().first().run()
     if row is None:
         raise TeamsError("нет такой темы")
-    return dict(row)
+    return row
 
 
 async def update_topic(actor: Actor, topic_id: int, form: TopicForm) -> None:
@@ -395,14 +399,15 @@ async def update_topic(actor: Actor, topic_id: int, form: TopicForm) -> None:
 async def move_topic(actor: Actor, topic_id: int, step: int) -> None:
     """Move a topic one place up (-1) or down (+1) among the active topics."""
     async with database.transaction():
-        conn = database.connection()
         # Lock every topic: the order is one value spread over the rows.
-        ids = [
-            row["id"]
-            for row in await conn.fetch(
-                "SELECT id FROM topic WHERE active ORDER BY position, id FOR UPDATE"
-            )
-        ]
+        active = (
+            await Topic.select(Topic.id, Topic.slug)
+            .where(Topic.active == True)  # noqa: E712
+            .order_by(Topic.position, Topic.id)
+            .lock_rows()
+            .run()
+        )
+        ids = [row["id"] for row in active]
         if topic_id not in ids:
             raise TeamsError("нет такой темы или она в архиве")
         old = ids.index(topic_id)
@@ -411,15 +416,12 @@ async def move_topic(actor: Actor, topic_id: int, step: int) -> None:
             return
         before = list(ids)
         ids.insert(new, ids.pop(old))
-        await conn.executemany(
-            "UPDATE topic SET position = $2 WHERE id = $1",
-            [(tid, position) for position, tid in enumerate(ids, start=1)],
-        )
-        slug = await conn.fetchval("SELECT slug FROM topic WHERE id = $1", topic_id)
+        for position, tid in enumerate(ids, start=1):
+            await Topic.update({Topic.position: position}).where(Topic.id == tid).run()
         await audit.record(
             actor,
             Entity.TOPIC,
-            slug,
+            next(row["slug"] for row in active if row["id"] == topic_id),
             "порядок",
             {"position": before.index(topic_id) + 1},
             {"position": new + 1},
