@@ -1,11 +1,19 @@
 from piccolo.conf.apps import AppConfig
 
+from okno.platform.chat.tables import (
+    Attachment,
+    CannedReply,
+    Conversation,
+    Message,
+    StaffPresence,
+    Visitor,
+)
 from okno.platform.database import migrations_folder
 
 APP_CONFIG = AppConfig(
     app_name="chat",
     migrations_folder_path=migrations_folder("chat"),
-    table_classes=[],
+    table_classes=[Visitor, Conversation, Attachment, Message, StaffPresence, CannedReply],
     migration_dependencies=[
         "okno.platform.subjects.piccolo_app",
         "okno.platform.staff.piccolo_app",

@@ -1,0 +1,119 @@
+"""The chat's tables, declared once for Piccolo: conversations, their messages and files, the
+browsers that write them (visitors), staff presence and canned replies.
+
+chat_0001..0003 created them; three other features' migrations add a column each (noted on
+the column). References to other tables are plain columns here, as in teams/tables.py: the
+migrations own the foreign keys, and the builder never joins through them.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    Array,
+    BigInt,
+    BigSerial,
+    Boolean,
+    Bytea,
+    Integer,
+    Text,
+    Timestamptz,
+)
+from piccolo.table import Table
+
+
+class Visitor(Table, tablename="visitor"):
+    """A browser, known by the hash of the random token in its cookie."""
+
+    token_hash = Bytea(primary_key=True)
+    subject_id = UUID(null=True, default=None)
+    topic_id = Integer(null=True, default=None)
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz()
+    portal_closed_at = Timestamptz(null=True, default=None)  # selfservice_0002
+
+
+class Conversation(Table, tablename="conversation"):
+    """A subject's one conversation, with the counters every message moves on."""
+
+    id = BigSerial(primary_key=True)
+    subject_id = UUID()
+    topic_id = Integer(null=True, default=None)
+    team_id = Integer(null=True, default=None)
+    status = Text(default="new")  # new, open, pending, resolved
+    assignee_id = BigInt(null=True, default=None)
+    last_seq = BigInt(default=0)
+    last_version = BigInt(default=0)
+    client_read_seq = BigInt(default=0)
+    staff_read_seq = BigInt(default=0)
+    waiting_since = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+    staff_unread = Integer(default=0)  # chat_0002
+    tags = Array(base_column=Text(), default=list)  # mailings_0001
+
+
+class Attachment(Table, tablename="attachment"):
+    """An uploaded file; ``path`` (its name in the data folder) is cleared when it is erased."""
+
+    id = Text(primary_key=True)
+    conversation_id = BigInt(null=True, default=None)
+    uploader_kind = Text()  # subject or staff
+    uploader_id = Text()
+    name = Text()
+    content_type = Text()
+    size = BigInt()
+    image = Boolean()
+    path = Text(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class Message(Table, tablename="message"):
+    # The real key is (conversation_id, seq); Piccolo has no composite keys, so seq stands in
+    # for the builder (every query here names both columns).
+    conversation_id = BigInt()
+    seq = BigInt(primary_key=True)
+    version = BigInt()
+    client_id = UUID()
+    author_kind = Text()  # subject, staff, bot, system
+    author_id = BigInt(null=True, default=None)
+    body = Text(default="")
+    reply_to = BigInt(null=True, default=None)
+    attachment_id = Text(null=True, default=None)
+    buttons = JSONB(default="[]")
+    internal = Boolean(default=False)
+    created_at = Timestamptz()
+    edited_at = Timestamptz(null=True, default=None)
+    deleted_at = Timestamptz(null=True, default=None)
+    # chat_0003: the Art. 10 special category staff marked, and the DPO's decision.
+    special_category = Text(null=True, default=None)
+    special_flagged_by = BigInt(null=True, default=None)
+    special_flagged_at = Timestamptz(null=True, default=None)
+    special_decision = Text(null=True, default=None)  # kept or destroyed
+    special_decided_by = BigInt(null=True, default=None)
+    special_decided_at = Timestamptz(null=True, default=None)
+    special_consent = Text(null=True, default=None)
+    # consent_0001: a bot message's one-field form and its links.
+    form = JSONB(null=True, default=None)
+    links = JSONB(default="[]")
+
+
+class StaffPresence(Table, tablename="staff_presence"):
+    """An operator's last heartbeat and status, and when they were last given a chat."""
+
+    staff_id = BigInt(primary_key=True)
+    status = Text()  # online, away, offline
+    seen_at = Timestamptz()
+    last_assigned_at = Timestamptz(null=True, default=None)
+
+
+class CannedReply(Table, tablename="canned_reply"):
+    """A staff member's saved answer, typed by its shortcut; shared ones are everyone's."""
+
+    id = BigSerial(primary_key=True)
+    owner_id = BigInt()
+    shortcut = Text()
+    body = Text()
+    shared = Boolean(default=False)
+    created_at = Timestamptz()
