@@ -18,6 +18,7 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.chat import queries, tables
 from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import ChatError
 from okno.platform.processing_log import service as processing_log
@@ -99,20 +100,18 @@ async def store(data: bytes, name: str, uploader_kind: str, uploader_id: str) ->
     attachment_id = secrets.token_urlsafe(24)
     path = folder() / attachment_id
     _write_private(path, data)
-    async with database.acquire() as conn:
-        await conn.execute(
-            "INSERT INTO attachment"
-            " (id, uploader_kind, uploader_id, name, content_type, size, image, path)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            attachment_id,
-            uploader_kind,
-            uploader_id,
-            name,
-            content_type,
-            len(data),
-            image_type is not None,
-            path.name,
-        )
+    row = tables.Attachment(
+        id=attachment_id,
+        uploader_kind=uploader_kind,
+        uploader_id=uploader_id,
+        name=name,
+        content_type=content_type,
+        size=len(data),
+        image=image_type is not None,
+        path=path.name,
+        created_at=queries.NOW,
+    )
+    await tables.Attachment.insert(row).run()
     return Attachment(
         attachment_id,
         name,
@@ -138,8 +137,7 @@ async def claim(
 ) -> None:
     """Attach an uploaded, not yet sent file of this uploader to a message of the conversation."""
     claimed = await conn.fetchval(
-        "UPDATE attachment SET conversation_id = $2 WHERE id = $1 AND conversation_id IS NULL"
-        " AND uploader_kind = $3 AND uploader_id = $4 AND path IS NOT NULL RETURNING id",
+        queries.CLAIM_ATTACHMENT,
         attachment_id,
         conversation_id,
         uploader_kind,
@@ -151,10 +149,8 @@ async def claim(
 
 async def erase(conn: asyncpg.Connection, attachment_id: str) -> None:
     """Remove the file's bytes and name; the row stays as a count and a size."""
-    path = await conn.fetchval(
-        "SELECT path FROM attachment WHERE id = $1 FOR UPDATE", attachment_id
-    )
-    await conn.execute("UPDATE attachment SET path = NULL, name = '' WHERE id = $1", attachment_id)
+    path = await conn.fetchval(queries.LOCK_ATTACHMENT_PATH, attachment_id)
+    await conn.execute(queries.ERASE_ATTACHMENT, attachment_id)
     if path:
         with contextlib.suppress(FileNotFoundError):
             (folder() / path).unlink()
@@ -162,16 +158,7 @@ async def erase(conn: asyncpg.Connection, attachment_id: str) -> None:
 
 async def readable_file(attachment_id: str) -> tuple[asyncpg.Record, Path] | None:
     async with database.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT a.id, a.name, a.content_type, a.image, a.path, a.conversation_id,"
-            " a.uploader_kind, a.uploader_id, c.subject_id, c.team_id, c.assignee_id,"
-            " EXISTS (SELECT 1 FROM message m WHERE m.attachment_id = a.id"
-            "  AND m.special_category IS NOT NULL AND m.special_decision IS DISTINCT FROM"
-            "  'destroyed') AS special"
-            " FROM attachment a LEFT JOIN conversation c ON c.id = a.conversation_id"
-            " WHERE a.id = $1 AND a.path IS NOT NULL",
-            attachment_id,
-        )
+        row = await conn.fetchrow(queries.READABLE_FILE, attachment_id)
     if row is None:
         return None
     return row, folder() / row["path"]

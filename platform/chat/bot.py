@@ -6,11 +6,13 @@ outside its team's working hours, the bot says so, once per wait, with the next 
 from __future__ import annotations
 
 from okno.platform import database
-from okno.platform.chat import buttons, routing, service
+from okno.platform.chat import buttons, queries, routing, service
 from okno.platform.chat.errors import ChatError
+from okno.platform.chat.tables import Conversation
 from okno.platform.consent import chat_flow, fields
 from okno.platform.consent import service as consent
 from okno.platform.hours import service as hours
+from okno.platform.reviews.service import ask_rating
 from okno.platform.subjects.fields import FIELDS
 
 ASK_RESOLVED = "Ваш вопрос решён?"
@@ -33,15 +35,7 @@ ASK_EMAIL = "Укажите e-mail: оператор ответит в этом 
 async def tell_if_closed(conversation_id: int) -> bool:
     """The auto-reply for a conversation waiting while its team is closed; True if sent."""
     async with database.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT team_id, EXISTS (SELECT 1 FROM message m WHERE m.conversation_id = c.id"
-            "  AND m.author_kind = 'bot' AND m.created_at >= c.waiting_since"
-            "  AND starts_with(m.body, $2)) AS told"
-            " FROM conversation c WHERE c.id = $1 AND c.assignee_id IS NULL"
-            " AND c.waiting_since IS NOT NULL AND c.status <> 'resolved'",
-            conversation_id,
-            CLOSED_PREFIX,
-        )
+        row = await conn.fetchrow(queries.WAITING_AND_TOLD, conversation_id, CLOSED_PREFIX)
     if row is None or row["told"]:
         return False
     now = await hours.availability(row["team_id"])
@@ -59,11 +53,17 @@ async def _leave_contacts(click: buttons.Press) -> None:
     one-field form asks for the e-mail, saved and logged as any field the client fills."""
     if click.button != CONTACTS_BUTTON["id"]:
         raise ChatError("not_found", "эта кнопка больше не действует")
+    conversation = (
+        await Conversation.select(Conversation.subject_id)
+        .where(Conversation.id == click.conversation)
+        .first()
+        .run()
+    )
+    assert conversation is not None  # the press was checked against one of its messages
     async with database.acquire() as conn:
-        subject_id = await conn.fetchval(
-            "SELECT subject_id FROM conversation WHERE id = $1", click.conversation
+        consented = (
+            await consent.active(conn, conversation["subject_id"], chat_flow.SUPPORT) is not None
         )
-        consented = await consent.active(conn, subject_id, chat_flow.SUPPORT) is not None
     if not consented:
         await chat_flow.offer(click.conversation, chat_flow.SUPPORT, notice=CONTACTS_NEED_CONSENT)
         return
@@ -96,8 +96,6 @@ async def _answered(click: buttons.Press) -> None:
         await routing.assign_waiting()
         await tell_if_closed(click.conversation)
     else:
-        from okno.platform.reviews.service import ask_rating
-
         await ask_rating(click.conversation)
 
 

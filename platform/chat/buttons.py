@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
-from okno.platform import database
 from okno.platform.chat.errors import ChatError
+from okno.platform.chat.tables import Message
 from okno.platform.chat.visitors import Visitor
 
 
@@ -34,14 +34,19 @@ def register(prefix: str, handler: Handler) -> None:
 async def press(click: Press) -> None:
     """Check that the button is on a bot message of this conversation, then run its flow."""
     conversation, seq, button = click.conversation, click.seq, click.button
-    async with database.acquire() as conn:
-        offered = await conn.fetchval(
-            "SELECT buttons FROM message WHERE conversation_id = $1 AND seq = $2"
-            " AND author_kind = 'bot' AND deleted_at IS NULL",
-            conversation,
-            seq,
+    offered = (
+        await Message.select(Message.buttons)
+        .where(
+            Message.key(conversation, seq)
+            & (Message.author_kind == "bot")
+            & Message.deleted_at.is_null()
         )
-    if offered is None or button not in {item["id"] for item in msgspec.json.decode(offered)}:
+        .first()
+        .run()
+    )
+    if offered is None or button not in {
+        item["id"] for item in msgspec.json.decode(offered["buttons"])
+    }:
         raise ChatError("not_found", "эта кнопка больше не действует")
     handler = HANDLERS.get(button.split(":", 1)[0])
     if handler is None:

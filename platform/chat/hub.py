@@ -34,8 +34,8 @@ import asyncpg
 import msgspec
 
 from okno.platform import database, shared_cache
-from okno.platform.chat import messages, notify, routing, service, summaries
-from okno.platform.chat.service import Scope
+from okno.platform.chat import messages, notify, queries, routing, service, summaries
+from okno.platform.chat.scope import Scope
 from okno.platform.settings import get_settings
 
 logger = logging.getLogger("okno.chat.hub")
@@ -241,10 +241,7 @@ class Hub:
         if not self.delivered:
             return
         async with self._acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT id, last_version FROM conversation WHERE id = ANY($1::bigint[])",
-                list(self.delivered),
-            )
+            rows = await conn.fetch(queries.LAST_VERSIONS, list(self.delivered))
         for row in rows:
             if row["last_version"] > self.delivered.get(row["id"], row["last_version"]):
                 self.refresh(row["id"])
@@ -311,10 +308,7 @@ class Hub:
         if not watched:
             return
         async with self._acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT id, team_id, assignee_id FROM conversation WHERE id = ANY($1::bigint[])",
-                watched,
-            )
+            rows = await conn.fetch(queries.PLACES, watched)
         for row in rows:
             self._check_access(row["id"], row["team_id"], row["assignee_id"])
 
@@ -360,11 +354,7 @@ class Hub:
         if not peers:
             return
         async with self._acquire() as conn:
-            conversation = await conn.fetchval(
-                "SELECT c.id FROM visitor v JOIN conversation c ON c.subject_id = v.subject_id"
-                " WHERE v.token_hash = $1",
-                visitor_hash,
-            )
+            conversation = await conn.fetchval(queries.VISITORS_CONVERSATION, visitor_hash)
         if conversation is None:
             return
         for peer in peers:
@@ -401,10 +391,7 @@ class Hub:
             async with self._acquire() as conn:
                 if conversation not in self.delivered:
                     self.delivered[conversation] = (
-                        await conn.fetchval(
-                            "SELECT last_version FROM conversation WHERE id = $1", conversation
-                        )
-                        or 0
+                        await conn.fetchval(queries.LAST_VERSION, conversation) or 0
                     )
                 rows = await messages.changed_since(
                     conn, conversation, after, for_client=for_client

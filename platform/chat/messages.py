@@ -7,43 +7,9 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from okno.platform.chat import attachments
+from okno.platform.chat import attachments, queries
 
 QUOTE_LENGTH = 200
-
-COLUMNS = """
-m.conversation_id, m.seq, m.version, m.client_id, m.author_kind, m.author_id,
-s.display_name AS author_name, m.body, m.reply_to, r.body AS reply_body,
-r.author_kind AS reply_author_kind,
-rs.display_name AS reply_author_name, r.internal AS reply_internal,
-r.deleted_at AS reply_deleted_at, a.id AS attachment_id, a.name AS attachment_name,
-a.size AS attachment_size, a.content_type AS attachment_type, a.image AS attachment_image,
-m.buttons, m.links, m.form, m.internal, m.created_at, m.edited_at, m.deleted_at,
-m.special_category IS NOT NULL AND m.special_decision IS DISTINCT FROM 'destroyed' AS special,
-r.special_category IS NOT NULL AND r.special_decision IS DISTINCT FROM 'destroyed'
-  AS reply_special,
-(SELECT bs.blocked_at IS NOT NULL FROM conversation bc JOIN subject bs
-  ON bs.id = bc.subject_id WHERE bc.id = m.conversation_id) AS subject_blocked
-"""
-JOINS = """
-LEFT JOIN staff_user s ON s.id = m.author_id
-LEFT JOIN message r ON r.conversation_id = m.conversation_id AND r.seq = m.reply_to
-LEFT JOIN staff_user rs ON rs.id = r.author_id
-LEFT JOIN attachment a ON a.id = m.attachment_id AND m.deleted_at IS NULL
-"""
-SELECT = f"SELECT {COLUMNS} FROM message m {JOINS}"
-# Each conversation's changes, read as ``changed_since`` reads one: OFFSET 0 keeps the planner
-# from flattening the lateral subquery into hash joins over whole tables, which it prefers
-# while they are small and the length of the id list is unknown.
-CHANGED_IN_MANY = f"""
-SELECT changed.*
-FROM unnest($1::bigint[], $2::bigint[]) AS d(conversation_id, after)
-CROSS JOIN LATERAL (
-    {SELECT} WHERE m.conversation_id = d.conversation_id AND m.version > d.after OFFSET 0
-) changed
-ORDER BY changed.conversation_id, changed.version
-"""
-
 
 BLOCKED_TEXT = "Данные клиента заблокированы на время проверки"
 # Marked as special-category data (okno.platform.chat.special): staff see this instead.
@@ -125,12 +91,7 @@ def _withheld(row: asyncpg.Record, text: str = BLOCKED_TEXT) -> dict[str, Any]:
 async def changed_since(
     conn: asyncpg.Connection, conversation_id: int, after_version: int, *, for_client: bool
 ) -> list[asyncpg.Record]:
-    visible = "AND NOT m.internal" if for_client else ""
-    return await conn.fetch(
-        f"{SELECT} WHERE m.conversation_id = $1 AND m.version > $2 {visible} ORDER BY m.version",
-        conversation_id,
-        after_version,
-    )
+    return await conn.fetch(queries.CHANGED_SINCE[for_client], conversation_id, after_version)
 
 
 async def changed_since_many(
@@ -138,7 +99,7 @@ async def changed_since_many(
 ) -> list[asyncpg.Record]:
     """The staff view of what changed in several conversations, each after its own version;
     ordered by conversation, then version."""
-    return await conn.fetch(CHANGED_IN_MANY, list(after), list(after.values()))
+    return await conn.fetch(queries.CHANGED_IN_MANY, list(after), list(after.values()))
 
 
 async def page_before(
@@ -149,10 +110,8 @@ async def page_before(
     *,
     for_client: bool,
 ) -> list[asyncpg.Record]:
-    visible = "AND NOT m.internal" if for_client else ""
     rows = await conn.fetch(
-        f"{SELECT} WHERE m.conversation_id = $1 AND m.seq < $2 {visible}"
-        " ORDER BY m.seq DESC LIMIT $3",
+        queries.PAGE_BEFORE[for_client],
         conversation_id,
         before_seq or 2**62,
         limit,

@@ -19,6 +19,7 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.chat import queries
 
 logger = logging.getLogger("okno.chat.notify")
 CHANNEL = "okno"
@@ -57,7 +58,7 @@ async def _send_waiting() -> None:
         payload = b"[" + b",".join(encoded for encoded, _ in batch) + b"]"
         try:
             async with _acquire() as conn:
-                await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload.decode())
+                await conn.execute(queries.NOTIFY, CHANNEL, payload.decode())
         except Exception as error:  # every waiter gets it: a NOTIFY never fails silently
             for _, sent in batch:
                 if not sent.done():
@@ -96,9 +97,7 @@ async def staff_changed_in(conn: asyncpg.Connection, staff_id: int) -> None:
     """The same announcement inside the caller's transaction: PostgreSQL delivers it exactly
     when that transaction commits (and never if it rolls back), so it cannot be lost between
     the commit and the announcement."""
-    await conn.execute(
-        "SELECT pg_notify($1, $2)", CHANNEL, msgspec.json.encode([{"a": staff_id}]).decode()
-    )
+    await conn.execute(queries.NOTIFY, CHANNEL, msgspec.json.encode([{"a": staff_id}]).decode())
 
 
 async def changed_config(name: str) -> None:

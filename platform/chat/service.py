@@ -11,9 +11,12 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
-from okno.platform.chat import attachments, notify
+from okno.platform.chat import attachments, notify, queries, tables
 from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import AccessEndedError, ChatError
+from okno.platform.chat.routing import assign_in_transaction, system_note
+from okno.platform.chat.scope import CHAT_ROLES, Scope
+from okno.platform.chat.tables import Conversation, Message
 from okno.platform.chat.visitors import Visitor
 from okno.platform.consent import masking
 from okno.platform.pd_detect import find_contacts
@@ -22,6 +25,7 @@ from okno.platform.processing_log.actions import Action
 from okno.platform.settings import get_settings
 from okno.platform.staff.roles import Role
 from okno.platform.staff.service import StaffUser, session_valid
+from okno.platform.teams.tables import Team, Topic
 
 STORE = (Action.RECORDING, Action.STORAGE)
 
@@ -43,39 +47,18 @@ class Author(msgspec.Struct, frozen=True):
 
 
 SUBJECT = Author("subject")
-SYSTEM = Author("system")
 BOT = Author("bot")
 
-
-class Scope(msgspec.Struct, frozen=True):
-    """What a staff member may see: everything, or their teams and their own conversations.
-
-    A socket's scope also carries its ``session`` (the token's hash): each frame that names a
-    conversation re-checks the session, the role and the teams as they are in the database
-    now (``visible_conversation``); the hub re-checks the scope of open sockets on every
-    announcement of a change to the account (``staff.service.announce_sessions_ended``)."""
-
-    staff_id: int
-    sees_all: bool
-    team_ids: frozenset[int]
-    session: bytes | None = None
-
-    def admits(self, team_id: int | None, assignee_id: int | None) -> bool:
-        return self.sees_all or assignee_id == self.staff_id or team_id in self.team_ids
-
-
-CHAT_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
-SEES_ALL = frozenset({Role.SUPERVISOR, Role.ADMIN})
 SESSION_ENDED = 4401
 ROLE_WITHOUT_CHAT = 4403
 
 
 async def scope_of(user: StaffUser, session: bytes | None = None) -> Scope:
     if user.role not in CHAT_ROLES:
-        return Scope(user.id, False, frozenset(), session)
+        return Scope.of(user.id, user.role, (), session)
     async with database.acquire() as conn:
-        teams = await conn.fetch("SELECT team_id FROM team_member WHERE staff_id = $1", user.id)
-    return Scope(user.id, user.role in SEES_ALL, frozenset(t["team_id"] for t in teams), session)
+        teams = await conn.fetch(queries.TEAMS_OF_STAFF, user.id)
+    return Scope.of(user.id, user.role, (t["team_id"] for t in teams), session)
 
 
 class SessionNow(msgspec.Struct, frozen=True):
@@ -86,27 +69,13 @@ class SessionNow(msgspec.Struct, frozen=True):
     expires_at: datetime
 
 
-# Many sockets' sessions in one query: the hub re-checks them together.
-SESSIONS_NOW = """
-SELECT s.token_hash, u.id, u.role, s.expires_at,
-       ARRAY(SELECT tm.team_id FROM team_member tm WHERE tm.staff_id = u.id) AS teams
-FROM staff_session s JOIN staff_user u ON u.id = s.user_id
-WHERE s.token_hash = ANY($1::bytea[]) AND {valid}
-"""
-
-
 async def sessions_now(conn: asyncpg.Connection, sessions: list[bytes]) -> dict[bytes, SessionNow]:
     """The sessions among ``sessions`` that are still valid, by token hash; the rest ended."""
-    rows = await conn.fetch(SESSIONS_NOW.format(valid=session_valid()), sessions)
+    rows = await conn.fetch(queries.SESSIONS_NOW.format(valid=session_valid()), sessions)
     found = {}
     for row in rows:
         role = Role(row["role"])
-        scope = Scope(
-            row["id"],
-            role in SEES_ALL,
-            frozenset(row["teams"]) if role in CHAT_ROLES else frozenset(),
-            bytes(row["token_hash"]),
-        )
+        scope = Scope.of(row["id"], role, row["teams"], bytes(row["token_hash"]))
         found[bytes(row["token_hash"])] = SessionNow(role, scope, row["expires_at"])
     return found
 
@@ -125,40 +94,32 @@ async def session_now(session: bytes) -> SessionNow:
 # ---------------------------------------------------------------- client side
 
 
-def _advance(author_kind: str) -> str:
-    """The SET clause that moves a conversation on by one message of ``author_kind`` (an SQL
-    expression): counters, unread, and status. A client writing reopens a pending or resolved
-    conversation; an unassigned one that is not resolved waits, since its first such message."""
-    status = (
-        f"CASE WHEN {author_kind} = 'subject' AND c.status IN ('pending', 'resolved')"
-        " THEN CASE WHEN c.assignee_id IS NULL THEN 'new' ELSE 'open' END ELSE c.status END"
-    )
-    return (
-        "last_seq = c.last_seq + 1, last_version = c.last_version + 1, updated_at = now(),"
-        f" staff_unread = c.staff_unread + CASE WHEN {author_kind} = 'subject' THEN 1 ELSE 0 END,"
-        f" status = {status},"
-        f" waiting_since = CASE WHEN c.assignee_id IS NULL AND {status} <> 'resolved'"
-        " THEN coalesce(c.waiting_since, now()) END"
-    )
-
-
 async def client_conversation(visitor: Visitor) -> int | None:
     if visitor.subject_id is None:
         return None
-    async with database.acquire() as conn:
-        return await conn.fetchval(
-            "SELECT id FROM conversation WHERE subject_id = $1", visitor.subject_id
-        )
+    row = (
+        await Conversation.select(Conversation.id)
+        .where(Conversation.subject_id == visitor.subject_id)
+        .first()
+        .run()
+    )
+    return row["id"] if row else None
 
 
 async def choose_topic(visitor: Visitor, slug: str) -> None:
-    async with database.acquire() as conn:
-        topic_id = await conn.fetchval("SELECT id FROM topic WHERE slug = $1 AND active", slug)
-        if topic_id is None:
-            raise ChatError("not_found", "нет такой темы")
-        await conn.execute(
-            "UPDATE visitor SET topic_id = $2 WHERE token_hash = $1", visitor.token_hash, topic_id
-        )
+    topic = (
+        await Topic.select(Topic.id)
+        .where((Topic.slug == slug) & Topic.active.eq(True))
+        .first()
+        .run()
+    )
+    if topic is None:
+        raise ChatError("not_found", "нет такой темы")
+    await (
+        tables.Visitor.update({tables.Visitor.topic_id: topic["id"]})
+        .where(tables.Visitor.token_hash == visitor.token_hash)
+        .run()
+    )
 
 
 async def client_send(
@@ -176,16 +137,11 @@ async def client_send(
             return plain
     async with database.transaction():
         conn = database.connection()
-        conversation = await conn.fetchrow(
-            f"SELECT {VISITORS_CONVERSATION_LOCKED} FROM visitor v"
-            " JOIN conversation c ON c.subject_id = v.subject_id"
-            " WHERE v.token_hash = $1 FOR UPDATE OF c",
-            visitor.token_hash,
-        )
+        conversation = await conn.fetchrow(queries.LOCK_VISITORS_CONVERSATION, visitor.token_hash)
         first = False
         if conversation is None:
             subject_id, first = await _subject_for_first_message(conn, visitor)
-            conversation = await _lock(conn, "subject_id = $1", subject_id)
+            conversation = await _lock(conn, subject_id, queries.LOCK_SUBJECTS_CONVERSATION)
         subject_id = conversation["subject_id"]
         guarded = await masking.guard_text(conn, subject_id, text)
         sent = await _store(
@@ -224,7 +180,7 @@ async def _client_send_plain(
     try:
         async with database.acquire() as conn:
             row = await conn.fetchrow(
-                CLIENT_SEND_PLAIN.format(logged=logged),
+                queries.CLIENT_SEND_PLAIN.format(logged=logged),  # noqa: S608 — processing_log's CTEs, values bound
                 visitor.token_hash,
                 client_id,
                 text,
@@ -235,40 +191,12 @@ async def _client_send_plain(
     return Sent(row["conversation_id"], row["seq"], row["version"]) if row else None
 
 
-# The steps of client_send and _store in one statement: it runs as one transaction. The row
-# lock of ``target`` is taken before ``counters`` updates the row, which then sees its latest
-# version; ``earlier`` reads the statement's snapshot, and the unique (conversation, client_id)
-# constraint catches a same-id send committed since (then the general way answers).
-CLIENT_SEND_PLAIN = f"""
-WITH target AS (
-    SELECT c.id FROM visitor v JOIN conversation c ON c.subject_id = v.subject_id
-    WHERE v.token_hash = $1 FOR UPDATE OF c
-), earlier AS (
-    SELECT m.conversation_id, m.seq, m.version FROM message m
-    WHERE m.conversation_id = (SELECT id FROM target) AND m.client_id = $2
-), counters AS (
-    UPDATE conversation c SET {_advance("'subject'")}
-    FROM target WHERE c.id = target.id AND NOT EXISTS (SELECT 1 FROM earlier)
-    RETURNING c.id, c.last_seq, c.last_version
-), stored AS (
-    INSERT INTO message (conversation_id, seq, version, client_id, author_kind, body)
-    SELECT id, last_seq, last_version, $2, 'subject', $3 FROM counters
-    RETURNING conversation_id, seq, version
-), {{logged}}
-SELECT conversation_id, seq, version FROM stored
-UNION ALL SELECT conversation_id, seq, version FROM earlier
-"""
-
-
 async def _subject_for_first_message(
     conn: asyncpg.Connection, visitor: Visitor
 ) -> tuple[uuid.UUID, bool]:
     """The visitor's subject, made now if this is their first message (then ``True``). The
     visitor row is locked so two tabs sending their first messages at once make one subject."""
-    row = await conn.fetchrow(
-        "SELECT subject_id, topic_id FROM visitor WHERE token_hash = $1 FOR UPDATE",
-        visitor.token_hash,
-    )
+    row = await conn.fetchrow(queries.LOCK_VISITOR, visitor.token_hash)
     if row is None:
         raise ChatError("forbidden", "сеанс чата не найден, обновите страницу")
     if row["subject_id"] is not None:
@@ -280,21 +208,13 @@ async def start_conversation(
     conn: asyncpg.Connection, visitor_hash: bytes, topic_id: int | None
 ) -> uuid.UUID:
     subject_id = uuid.uuid4()
-    await conn.execute("INSERT INTO subject (id) VALUES ($1)", subject_id)
-    await conn.execute(
-        "UPDATE visitor SET subject_id = $2 WHERE token_hash = $1", visitor_hash, subject_id
-    )
-    team_id = await conn.fetchval("SELECT team_id FROM topic WHERE id = $1", topic_id)
+    await conn.execute(queries.NEW_SUBJECT, subject_id)
+    await conn.execute(queries.BIND_VISITOR, visitor_hash, subject_id)
+    team_id = await conn.fetchval(queries.TOPICS_TEAM, topic_id)
     if team_id is None:
         # No topic chosen (or one without a team): the default team's queue.
-        team_id = await conn.fetchval("SELECT id FROM team WHERE is_default")
-    await conn.execute(
-        "INSERT INTO conversation (subject_id, topic_id, team_id, waiting_since)"
-        " VALUES ($1, $2, $3, now())",
-        subject_id,
-        topic_id,
-        team_id,
-    )
+        team_id = await conn.fetchval(queries.DEFAULT_TEAM)
+    await conn.execute(queries.NEW_CONVERSATION, subject_id, topic_id, team_id)
     return subject_id
 
 
@@ -303,15 +223,11 @@ def _require_content(text: str, attachment_id: str | None) -> None:
         raise ChatError("invalid_frame", "пустое сообщение")
 
 
-CONVERSATION_LOCKED = "id, subject_id, status, assignee_id, team_id, last_seq, last_version"
-VISITORS_CONVERSATION_LOCKED = ", ".join(f"c.{c}" for c in CONVERSATION_LOCKED.split(", "))
-
-
-async def _lock(conn: asyncpg.Connection, where: str, key: object) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        f"SELECT {CONVERSATION_LOCKED} FROM conversation WHERE {where} FOR UPDATE",
-        key,
-    )
+async def _lock(
+    conn: asyncpg.Connection, key: object, query: str = queries.LOCK_CONVERSATION
+) -> asyncpg.Record:
+    """The conversation ``query`` finds by ``key`` (its id, unless told), row-locked."""
+    row = await conn.fetchrow(query, key)
     if row is None:
         raise ChatError("not_found", "нет такого диалога")
     return row
@@ -334,11 +250,7 @@ async def _store(
     conversation_id = conversation["id"]
     if reply_to is not None or attachment_id is not None:
         # A resend must not be refused for a reply target or a file that its first send used.
-        earlier = await conn.fetchrow(
-            "SELECT seq, version FROM message WHERE conversation_id = $1 AND client_id = $2",
-            conversation_id,
-            client_id,
-        )
+        earlier = await conn.fetchrow(queries.EARLIER_SEND, conversation_id, client_id)
         if earlier is not None:
             return Sent(conversation_id, earlier["seq"], earlier["version"])
         await _check_reply_target(conn, conversation_id, reply_to, internal)
@@ -347,7 +259,7 @@ async def _store(
             await attachments.claim(conn, attachment_id, conversation_id, *uploader)
     stored = await database.fetch_one(
         conn,
-        STORE_MESSAGE,
+        queries.STORE_MESSAGE,
         conversation_id,
         client_id,
         author.kind,
@@ -368,39 +280,12 @@ async def _store(
     return Sent(conversation_id, stored["seq"], stored["version"])
 
 
-# One round trip: a repeated client_id returns the earlier message; otherwise the locked
-# conversation's counters move on and the message takes them. The caller holds the row lock,
-# so no concurrent send can slip a same-id message in between.
-STORE_MESSAGE = f"""
-WITH earlier AS (
-    SELECT seq, version FROM message WHERE conversation_id = $1 AND client_id = $2
-), counters AS (
-    UPDATE conversation c SET {_advance("$3::text")}
-    WHERE c.id = $1 AND NOT EXISTS (SELECT 1 FROM earlier)
-    RETURNING c.last_seq, c.last_version
-), stored AS (
-    INSERT INTO message (conversation_id, seq, version, client_id, author_kind, author_id,
-        body, reply_to, attachment_id, buttons, internal)
-    SELECT $1, last_seq, last_version, $2, $3::text, $4::bigint, $5::text, $6::bigint,
-        $7::text, $8::jsonb, $9::boolean
-    FROM counters
-    RETURNING seq, version
-)
-SELECT seq, version, true AS fresh FROM stored
-UNION ALL SELECT seq, version, false FROM earlier
-"""
-
-
 async def _check_reply_target(
     conn: asyncpg.Connection, conversation_id: int, reply_to: int | None, internal: bool
 ) -> None:
     if reply_to is None:
         return
-    target = await conn.fetchrow(
-        "SELECT internal FROM message WHERE conversation_id = $1 AND seq = $2",
-        conversation_id,
-        reply_to,
-    )
+    target = await conn.fetchrow(queries.REPLY_TARGET, conversation_id, reply_to)
     if target is None:
         raise ChatError("not_found", "сообщение, на которое вы отвечаете, не найдено")
     if target["internal"] and not internal:
@@ -429,12 +314,18 @@ async def _change_own(author: Author, conversation_id: int, seq: int, text: str 
     masked: tuple[str, ...] = ()
     async with database.transaction():
         conn = database.connection()
-        conversation = await _lock(conn, "id = $1", conversation_id)
-        message = await conn.fetchrow(
-            "SELECT author_kind, author_id, created_at, deleted_at, attachment_id FROM message"
-            " WHERE conversation_id = $1 AND seq = $2",
-            conversation_id,
-            seq,
+        conversation = await _lock(conn, conversation_id)
+        message = (
+            await Message.select(
+                Message.author_kind,
+                Message.author_id,
+                Message.created_at,
+                Message.deleted_at,
+                Message.attachment_id,
+            )
+            .where(Message.key(conversation_id, seq))
+            .first()
+            .run()
         )
         if message is None or message["deleted_at"] is not None:
             raise ChatError("not_found", "сообщение не найдено")
@@ -442,34 +333,28 @@ async def _change_own(author: Author, conversation_id: int, seq: int, text: str 
             raise ChatError("edit_window", "изменять и удалять можно только свои сообщения")
         if datetime.now(UTC) - message["created_at"] > window:
             raise ChatError("edit_window", "время на изменение этого сообщения истекло")
-        version = await conn.fetchval(
-            "UPDATE conversation SET last_version = last_version + 1, updated_at = now()"
-            " WHERE id = $1 RETURNING last_version",
-            conversation_id,
-        )
+        version = await next_version(conversation_id, touch=True)
         if text is not None and author.kind == "subject":
             guarded = await masking.guard_text(conn, conversation["subject_id"], text)
             text, masked = guarded.text, guarded.masked
             await processing_log.record(*masking.kept_entries(conversation["subject_id"], guarded))
         fields: tuple[str, ...]
         if text is not None:
-            await conn.execute(
-                "UPDATE message SET body = $3, edited_at = now(), version = $4"
-                " WHERE conversation_id = $1 AND seq = $2",
-                conversation_id,
-                seq,
-                text,
-                version,
-            )
+            edited: queries.Values = {
+                Message.body: text,
+                Message.edited_at: queries.NOW,
+                Message.version: version,
+            }
+            await Message.update(edited).where(Message.key(conversation_id, seq)).run()
             actions, fields = (Action.CLARIFICATION,), ("message_text",)
         else:
-            await conn.execute(
-                "UPDATE message SET body = '', buttons = '[]', deleted_at = now(), version = $3"
-                " WHERE conversation_id = $1 AND seq = $2",
-                conversation_id,
-                seq,
-                version,
-            )
+            deleted: queries.Values = {
+                Message.body: "",
+                Message.buttons: "[]",
+                Message.deleted_at: queries.NOW,
+                Message.version: version,
+            }
+            await Message.update(deleted).where(Message.key(conversation_id, seq)).run()
             fields = ("message_text",)
             if message["attachment_id"]:
                 await attachments.erase(conn, message["attachment_id"])
@@ -482,29 +367,31 @@ async def _change_own(author: Author, conversation_id: int, seq: int, text: str 
     return Sent(conversation_id, seq, version, masked)
 
 
+async def next_version(conversation_id: int, *, touch: bool = False) -> int:
+    """A new version of the conversation, for a change that adds no message (in the caller's
+    transaction); ``touch`` moves ``updated_at`` too, as an edit does."""
+    values: queries.Values = {Conversation.last_version: Conversation.last_version + 1}
+    if touch:
+        values[Conversation.updated_at] = queries.NOW
+    rows = (
+        await Conversation.update(values)
+        .where(Conversation.id == conversation_id)
+        .returning(Conversation.last_version)
+        .run()
+    )
+    return rows[0]["last_version"]
+
+
 async def mark_read(side: str, conversation_id: int, seq: int) -> None:
-    column = "client_read_seq" if side == "client" else "staff_read_seq"
     async with database.transaction():
         conn = database.connection()
-        # The row lock first: the recount below then sees every message committed before it.
         updated = await conn.fetchval(
-            f"SELECT id FROM conversation WHERE id = $1 AND {column} < $2 AND $2 <= last_seq"
-            " FOR UPDATE",
-            conversation_id,
-            seq,
+            queries.READ_LOCK["client" if side == "client" else "staff"], conversation_id, seq
         )
         if updated and side == "staff":
-            await conn.execute(
-                "UPDATE conversation SET staff_read_seq = $2, staff_unread = (SELECT count(*)"
-                " FROM message WHERE conversation_id = $1 AND author_kind = 'subject'"
-                " AND seq > $2) WHERE id = $1",
-                conversation_id,
-                seq,
-            )
+            await conn.execute(queries.STAFF_READ, conversation_id, seq)
         elif updated:
-            await conn.execute(
-                "UPDATE conversation SET client_read_seq = $2 WHERE id = $1", conversation_id, seq
-            )
+            await conn.execute(queries.CLIENT_READ, conversation_id, seq)
     if updated:
         await notify.publish({"r": conversation_id, "s": side, "q": seq})
 
@@ -512,30 +399,10 @@ async def mark_read(side: str, conversation_id: int, seq: int) -> None:
 # ---------------------------------------------------------------- staff side
 
 
-# One round trip: the conversation, whether its subject is blocked, and who asks as they are
-# now: a socket's session ($3) must still be valid, and role and teams are read afresh.
-VISIBLE_CONVERSATION = """
-SELECT c.id, c.subject_id, c.team_id, c.assignee_id, c.status,
-       coalesce(sub.blocked_at IS NOT NULL, false) AS blocked, who.role,
-       (who.role IN ('supervisor', 'admin') OR c.assignee_id = $2 OR EXISTS (
-           SELECT 1 FROM team_member tm WHERE tm.staff_id = $2 AND tm.team_id = c.team_id
-       )) AS admitted
-FROM (SELECT 1) AS one
-LEFT JOIN conversation c ON c.id = $1
-LEFT JOIN subject sub ON sub.id = c.subject_id
-LEFT JOIN LATERAL (
-    SELECT u.role FROM staff_user u WHERE u.id = $2 AND u.disabled_at IS NULL AND $3::bytea IS NULL
-    UNION ALL
-    SELECT u.role FROM staff_session s JOIN staff_user u ON u.id = s.user_id
-    WHERE s.token_hash = $3 AND u.id = $2 AND {valid}
-) who ON true
-"""
-
-
 async def visible_conversation(scope: Scope, conversation_id: int) -> asyncpg.Record:
     async with database.acquire() as conn:
         row = await conn.fetchrow(
-            VISIBLE_CONVERSATION.format(valid=session_valid()),
+            queries.VISIBLE_CONVERSATION.format(valid=session_valid()),  # noqa: S608 — staff's fixed rule
             conversation_id,
             scope.staff_id,
             scope.session,
@@ -585,7 +452,7 @@ async def staff_send(
     author = Author("staff", scope.staff_id)
     async with database.transaction():
         conn = database.connection()
-        conversation = await _lock(conn, "id = $1", conversation_id)
+        conversation = await _lock(conn, conversation_id)
         sent = await _store(
             conn,
             conversation,
@@ -609,7 +476,7 @@ async def take(scope: Scope, conversation_id: int) -> int:
     conversation = await visible_conversation(scope, conversation_id)
     async with database.transaction():
         conn = database.connection()
-        conversation = await _lock(conn, "id = $1", conversation_id)
+        conversation = await _lock(conn, conversation_id)
         if conversation["assignee_id"] == scope.staff_id:
             return conversation["last_version"]
         if conversation["assignee_id"] is not None and not scope.sees_all:
@@ -619,54 +486,14 @@ async def take(scope: Scope, conversation_id: int) -> int:
     return version
 
 
-async def assign_in_transaction(
-    conn: asyncpg.Connection, conversation: asyncpg.Record, staff_id: int
-) -> int:
-    await conn.execute(
-        "UPDATE conversation SET assignee_id = $2, waiting_since = NULL,"
-        " status = CASE WHEN status = 'new' THEN 'open' ELSE status END WHERE id = $1",
-        conversation["id"],
-        staff_id,
-    )
-    await conn.execute(
-        "INSERT INTO staff_presence (staff_id, status, last_assigned_at)"
-        " VALUES ($1, 'offline', now())"
-        " ON CONFLICT (staff_id) DO UPDATE SET last_assigned_at = now()",
-        staff_id,
-    )
-    name = await conn.fetchval("SELECT display_name FROM staff_user WHERE id = $1", staff_id)
-    return await system_note(conn, conversation["id"], f"К диалогу подключился оператор {name}")
-
-
-async def system_note(
-    conn: asyncpg.Connection, conversation_id: int, text: str, *, internal: bool = False
-) -> int:
-    """A service line in the conversation (who joined, status changes); returns its version."""
-    counters = await database.fetch_one(
-        conn,
-        "UPDATE conversation SET last_seq = last_seq + 1, last_version = last_version + 1,"
-        " updated_at = now() WHERE id = $1 RETURNING last_seq, last_version",
-        conversation_id,
-    )
-    await conn.execute(
-        "INSERT INTO message"
-        " (conversation_id, seq, version, client_id, author_kind, body, internal)"
-        " VALUES ($1, $2, $3, $4, 'system', $5, $6)",
-        conversation_id,
-        counters["last_seq"],
-        counters["last_version"],
-        uuid.uuid4(),
-        text,
-        internal,
-    )
-    return counters["last_version"]
-
-
 async def set_tags(conversation_id: int, tags: list[str]) -> list[str]:
     """Replace a conversation's tags (the caller checked it may see it); returns them sorted."""
     tags = sorted(set(tags))
-    async with database.acquire() as conn:
-        await conn.execute("UPDATE conversation SET tags = $2 WHERE id = $1", conversation_id, tags)
+    await (
+        Conversation.update({Conversation.tags: tags})
+        .where(Conversation.id == conversation_id)
+        .run()
+    )
     return tags
 
 
@@ -678,38 +505,26 @@ async def transfer(
     await visible_conversation(scope, conversation_id)
     async with database.transaction():
         conn = database.connection()
-        conversation = await _lock(conn, "id = $1", conversation_id)
+        conversation = await _lock(conn, conversation_id)
         if to_staff is not None:
-            target = await conn.fetchrow(
-                "SELECT display_name, pseudonym FROM staff_user"
-                " WHERE id = $1 AND disabled_at IS NULL"
-                " AND role IN ('operator', 'supervisor', 'admin')",
-                to_staff,
-            )
+            target = await conn.fetchrow(queries.TRANSFER_TARGET, to_staff)
             if target is None:
                 raise ChatError("not_found", "нет такого сотрудника")
-            await conn.execute(
-                "UPDATE conversation SET team_id = coalesce("
-                " (SELECT min(team_id) FROM team_member WHERE staff_id = $2), team_id)"
-                " WHERE id = $1",
-                conversation_id,
-                to_staff,
-            )
+            await conn.execute(queries.TO_STAFFS_TEAM, conversation_id, to_staff)
             version = await assign_in_transaction(conn, conversation, to_staff)
             reason = f"передача диалога сотруднику {target['pseudonym']}"
         else:
-            team = await conn.fetchval(
-                "SELECT name FROM team WHERE id = $1 AND archived_at IS NULL", to_team
+            team = (
+                await Team.select(Team.name)
+                .where((Team.id == to_team) & Team.archived_at.is_null())
+                .first()
+                .run()
             )
             if team is None:
                 raise ChatError("not_found", "нет такой команды")
-            await conn.execute(
-                "UPDATE conversation SET team_id = $2, assignee_id = NULL, waiting_since = now(),"
-                " status = CASE WHEN status = 'resolved' THEN status ELSE 'new' END WHERE id = $1",
-                conversation_id,
-                to_team,
-            )
-            version = await system_note(conn, conversation_id, f"Диалог передан в команду «{team}»")
+            await conn.execute(queries.TO_TEAMS_QUEUE, conversation_id, to_team)
+            note = f"Диалог передан в команду «{team['name']}»"
+            version = await system_note(conn, conversation_id, note)
             reason = "передача диалога в очередь команды"
         await processing_log.record(
             *entries(
@@ -743,17 +558,11 @@ async def reopen_by_client(conversation_id: int) -> int:
 async def _set_status(conversation_id: int, status: str) -> int:
     async with database.transaction():
         conn = database.connection()
-        conversation = await _lock(conn, "id = $1", conversation_id)
+        conversation = await _lock(conn, conversation_id)
         if conversation["status"] == status:
             return conversation["last_version"]
         waiting = status != "resolved" and conversation["assignee_id"] is None
-        await conn.execute(
-            "UPDATE conversation SET status = $2,"
-            " waiting_since = CASE WHEN $3 THEN coalesce(waiting_since, now()) END WHERE id = $1",
-            conversation_id,
-            status,
-            waiting,
-        )
+        await conn.execute(queries.SET_STATUS, conversation_id, status, waiting)
         text, internal = STATUS_NOTES[status]
         version = await system_note(conn, conversation_id, text, internal=internal)
     await notify.changed(conversation_id, version)
@@ -796,12 +605,11 @@ async def bot_message_in_transaction(
 ) -> Sent:
     """The same in the caller's transaction; a repeated ``client_id`` stores nothing (mailings
     rely on it to never send twice). The caller announces the change after commit."""
-    conversation = await _lock(conn, "id = $1", conversation_id)
+    conversation = await _lock(conn, conversation_id)
     sent = await _store(conn, conversation, BOT, client_id, text, buttons=buttons)
     if links or form or image_id:
         await conn.execute(
-            "UPDATE message SET links = $3, form = $4, attachment_id = $5"
-            " WHERE conversation_id = $1 AND seq = $2",
+            queries.BOT_EXTRAS,
             conversation_id,
             sent.seq,
             msgspec.json.encode(links or []).decode(),
@@ -814,19 +622,10 @@ async def bot_message_in_transaction(
 async def retire_buttons(conversation_id: int, seq: int, form: dict[str, Any] | None = None) -> int:
     """A bot question is answered once: its buttons (or form) go away in every tab."""
     async with database.transaction():
-        conn = database.connection()
-        version = await conn.fetchval(
-            "UPDATE conversation SET last_version = last_version + 1 WHERE id = $1"
-            " RETURNING last_version",
-            conversation_id,
-        )
-        await conn.execute(
-            "UPDATE message SET buttons = '[]', version = $3,"
-            " form = coalesce($4::jsonb, form) WHERE conversation_id = $1 AND seq = $2",
-            conversation_id,
-            seq,
-            version,
-            msgspec.json.encode(form).decode() if form else None,
-        )
+        version = await next_version(conversation_id)
+        retired: queries.Values = {Message.buttons: "[]", Message.version: version}
+        if form:
+            retired[Message.form] = msgspec.json.encode(form).decode()
+        await Message.update(retired).where(Message.key(conversation_id, seq)).run()
     await notify.changed(conversation_id, version)
     return version

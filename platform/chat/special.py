@@ -16,9 +16,10 @@ from typing import Any
 import asyncpg
 
 from okno.platform import database
-from okno.platform.chat import notify, service
+from okno.platform.chat import notify, queries, service
 from okno.platform.chat.compliance import PURPOSE
 from okno.platform.chat.errors import ChatError
+from okno.platform.chat.tables import Message
 from okno.platform.erasure import areas
 from okno.platform.erasure.registry import eraser, not_pd
 from okno.platform.pd_detect import contains_pd
@@ -51,15 +52,7 @@ def _entry(
 
 
 async def _locked(conn: asyncpg.Connection, conversation_id: int, seq: int) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        "SELECT m.seq, m.author_kind, m.body, m.attachment_id, m.deleted_at, m.special_category,"
-        " m.special_decision, m.special_consent, c.subject_id, a.name AS attachment_name,"
-        " a.path AS attachment_path FROM message m JOIN conversation c ON c.id = m.conversation_id"
-        " LEFT JOIN attachment a ON a.id = m.attachment_id"
-        " WHERE m.conversation_id = $1 AND m.seq = $2 FOR UPDATE OF m",
-        conversation_id,
-        seq,
-    )
+    row = await conn.fetchrow(queries.LOCK_SPECIAL, conversation_id, seq)
     if row is None:
         raise ChatError("not_found", "нет такого сообщения")
     return row
@@ -70,14 +63,6 @@ def _fields(row: asyncpg.Record) -> tuple[str, ...]:
     if row["attachment_id"] is not None:
         held.append("attachment")
     return tuple(held)
-
-
-async def _new_version(conn: asyncpg.Connection, conversation_id: int) -> int:
-    return await conn.fetchval(
-        "UPDATE conversation SET last_version = last_version + 1 WHERE id = $1"
-        " RETURNING last_version",
-        conversation_id,
-    )
 
 
 async def flag(user: StaffUser, conversation_id: int, seq: int, category: str) -> None:
@@ -93,16 +78,14 @@ async def flag(user: StaffUser, conversation_id: int, seq: int, category: str) -
             raise ChatError("invalid_frame", "отметить можно только сообщение клиента")
         if row["special_category"] is not None:
             raise ChatError("conflict", "сообщение уже отмечено")
-        version = await _new_version(conn, conversation_id)
-        await conn.execute(
-            "UPDATE message SET special_category = $3, special_flagged_by = $4,"
-            " special_flagged_at = now(), version = $5 WHERE conversation_id = $1 AND seq = $2",
-            conversation_id,
-            seq,
-            category,
-            user.id,
-            version,
-        )
+        version = await service.next_version(conversation_id)
+        flagged: queries.Values = {
+            Message.special_category: category,
+            Message.special_flagged_by: user.id,
+            Message.special_flagged_at: queries.NOW,
+            Message.version: version,
+        }
+        await Message.update(flagged).where(Message.key(conversation_id, seq)).run()
         held = (category, "message_text") + (("attachment",) if row["attachment_id"] else ())
         await processing_log.record(
             _entry(
@@ -120,13 +103,7 @@ async def flag(user: StaffUser, conversation_id: int, seq: int, category: str) -
 async def pending() -> list[dict[str, Any]]:
     """Marked messages awaiting the DPO's decision, oldest first, without their content."""
     async with database.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT m.conversation_id, m.seq, m.special_category, m.special_flagged_at,"
-            " m.attachment_id IS NOT NULL AS has_attachment, u.role, u.pseudonym"
-            " FROM message m LEFT JOIN staff_user u ON u.id = m.special_flagged_by"
-            " WHERE m.special_category IS NOT NULL AND m.special_decision IS NULL"
-            " ORDER BY m.special_flagged_at",
-        )
+        rows = await conn.fetch(queries.SPECIAL_PENDING)
     return [{**dict(r), "label": CATEGORIES[r["special_category"]]} for r in rows]
 
 
@@ -169,15 +146,13 @@ async def keep(dpo: StaffUser, conversation_id: int, seq: int, written_consent: 
     async with database.transaction():
         conn = database.connection()
         row = await _undecided(conn, conversation_id, seq)
-        await conn.execute(
-            "UPDATE message SET special_decision = 'kept', special_decided_by = $3,"
-            " special_decided_at = now(), special_consent = $4"
-            " WHERE conversation_id = $1 AND seq = $2",
-            conversation_id,
-            seq,
-            dpo.id,
-            written_consent,
-        )
+        kept: queries.Values = {
+            Message.special_decision: "kept",
+            Message.special_decided_by: dpo.id,
+            Message.special_decided_at: queries.NOW,
+            Message.special_consent: written_consent,
+        }
+        await Message.update(kept).where(Message.key(conversation_id, seq)).run()
         await processing_log.record(
             _entry(
                 Action.STORAGE,
@@ -197,17 +172,15 @@ async def destroy(dpo: StaffUser, conversation_id: int, seq: int) -> None:
         async with database.transaction():
             conn = database.connection()
             row = await _undecided(conn, conversation_id, seq)
-            version = await _new_version(conn, conversation_id)
-            await conn.execute(
-                "UPDATE message SET body = $3, version = $4, special_decision = 'destroyed',"
-                " special_decided_by = $5, special_decided_at = now()"
-                " WHERE conversation_id = $1 AND seq = $2",
-                conversation_id,
-                seq,
-                areas.TOMBSTONE,
-                version,
-                dpo.id,
-            )
+            version = await service.next_version(conversation_id)
+            destroyed: queries.Values = {
+                Message.body: areas.TOMBSTONE,
+                Message.version: version,
+                Message.special_decision: "destroyed",
+                Message.special_decided_by: dpo.id,
+                Message.special_decided_at: queries.NOW,
+            }
+            await Message.update(destroyed).where(Message.key(conversation_id, seq)).run()
             if row["attachment_id"] is not None:
                 await areas.erase_attachments(conn, "id = $1", row["attachment_id"])
             await processing_log.record(
@@ -245,10 +218,5 @@ not_pd(
 @eraser("special-categories", columns=("message.special_consent",))
 async def erase_written_consents(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
     """The reference of a written consent may name the subject: it goes with the rest."""
-    cleared = await conn.fetchval(
-        "WITH changed AS (UPDATE message m SET special_consent = NULL FROM conversation c"
-        " WHERE c.id = m.conversation_id AND c.subject_id = $1 AND m.special_consent IS NOT NULL"
-        " RETURNING 1) SELECT count(*) FROM changed",
-        subject_id,
-    )
+    cleared = await conn.fetchval(queries.CLEAR_WRITTEN_CONSENTS, subject_id)
     return {"реквизиты письменных согласий": cleared} if cleared else {}

@@ -6,50 +6,30 @@ from typing import Any
 
 import asyncpg
 
-from okno.platform.chat import routing
+from okno.platform.chat import queries, routing
 from okno.platform.hours import service as hours
 from okno.platform.settings import get_settings
 
 PREVIEW_LENGTH = 120
 
-SUMMARY = """
-SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c.last_seq,
-       c.staff_read_seq, c.client_read_seq, c.waiting_since, c.created_at, c.updated_at,
-       t.slug AS topic_slug, t.title AS topic_title, tm.name AS team_name,
-       u.display_name AS assignee_name,
-       CASE WHEN p.status IS NULL OR p.seen_at < now() - make_interval(secs => $1) THEN 'offline'
-            ELSE p.status END AS assignee_presence,
-       lm.seq AS last_seq_shown, lm.body AS last_body, lm.author_kind AS last_author_kind,
-       lm.created_at AS last_at, lm.deleted_at AS last_deleted, lm.attachment_id AS last_attachment,
-       lm.special AS last_special,
-       (SELECT bs.blocked_at IS NOT NULL FROM subject bs WHERE bs.id = c.subject_id)
-         AS subject_blocked,
-       c.staff_unread AS unread, c.tags
-FROM conversation c
-LEFT JOIN topic t ON t.id = c.topic_id
-LEFT JOIN team tm ON tm.id = c.team_id
-LEFT JOIN staff_user u ON u.id = c.assignee_id
-LEFT JOIN staff_presence p ON p.staff_id = c.assignee_id
-LEFT JOIN LATERAL (SELECT seq, body, author_kind, created_at, deleted_at, attachment_id,
-                          special_category IS NOT NULL
-                          AND special_decision IS DISTINCT FROM 'destroyed' AS special
-                   FROM message WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1) lm ON true
-"""
-
 
 async def fetch(conn: asyncpg.Connection, where: str, *args: Any) -> list[asyncpg.Record]:
-    """Summaries matching ``where``, whose parameters start at $2 ($1 is the presence timeout)."""
-    timeout = get_settings().presence_timeout_seconds
-    return await conn.fetch(f"{SUMMARY} WHERE {where}", timeout, *args)
+    """Summaries matching ``where`` (fixed SQL text: every value in it is a parameter, which
+    start at $2; $1 is the presence timeout)."""
+    return await _read(conn, f"{queries.SUMMARY} WHERE {where}", *args)  # noqa: S608 — see the docstring
 
 
 async def one(conn: asyncpg.Connection, conversation_id: int) -> asyncpg.Record | None:
-    rows = await fetch(conn, "c.id = $2", conversation_id)
+    rows = await _read(conn, queries.SUMMARY_OF, conversation_id)
     return rows[0] if rows else None
 
 
 async def many(conn: asyncpg.Connection, conversation_ids: list[int]) -> list[asyncpg.Record]:
-    return await fetch(conn, "c.id = ANY($2::bigint[]) ORDER BY c.id", conversation_ids)
+    return await _read(conn, queries.SUMMARIES_OF, conversation_ids)
+
+
+async def _read(conn: asyncpg.Connection, query: str, *args: Any) -> list[asyncpg.Record]:
+    return await conn.fetch(query, get_settings().presence_timeout_seconds, *args)
 
 
 def _preview(row: asyncpg.Record) -> str:
@@ -101,26 +81,16 @@ def _queued(row: asyncpg.Record) -> bool:
     )
 
 
-# Each queued conversation's place in its team's queue: how many wait since no later than it.
-QUEUE_POSITIONS = """
-SELECT id, position FROM (
-    SELECT id, count(*) OVER (PARTITION BY team_id ORDER BY waiting_since) AS position
-    FROM conversation
-    WHERE assignee_id IS NULL AND status <> 'resolved' AND waiting_since IS NOT NULL
-) queue WHERE id = ANY($1::bigint[])
-"""
-
-
 async def client_states(
     conn: asyncpg.Connection, rows: list[asyncpg.Record]
 ) -> list[dict[str, Any]]:
     """The ``state`` frames of several conversations in two queries, whatever their number."""
-    topics = await conn.fetch("SELECT slug, title FROM topic WHERE active ORDER BY position, id")
+    topics = await conn.fetch(queries.ACTIVE_TOPICS)
     queued = [row for row in rows if _queued(row)]
     positions: dict[int, int] = {}
     available: dict[int | None, dict[str, Any]] = {}
     if queued:
-        queue = await conn.fetch(QUEUE_POSITIONS, [row["id"] for row in queued])
+        queue = await conn.fetch(queries.QUEUE_POSITIONS, [row["id"] for row in queued])
         positions = {row["id"]: row["position"] for row in queue}
         available = await availability(conn, [row["team_id"] for row in queued])
     return [
@@ -149,10 +119,10 @@ async def availability(
 async def client_state(conn: asyncpg.Connection, row: asyncpg.Record | None) -> dict[str, Any]:
     if row is not None:
         return (await client_states(conn, [row]))[0]
-    topics = await conn.fetch("SELECT slug, title FROM topic WHERE active ORDER BY position, id")
+    topics = await conn.fetch(queries.ACTIVE_TOPICS)
     # Before the first message: what the default team (where a conversation starts without
     # a topic) can promise, so the welcome never says an operator answers soon when none can.
-    team = await conn.fetchval("SELECT min(id) FROM team")
+    team = await conn.fetchval(queries.FIRST_TEAM)
     return _state(topics, None, None, (await availability(conn, [team])).get(team))
 
 

@@ -20,6 +20,7 @@ from piccolo.columns import (
     Text,
     Timestamptz,
 )
+from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
 
@@ -97,6 +98,11 @@ class Message(Table, tablename="message"):
     # consent_0001: a bot message's one-field form and its links.
     form = JSONB(null=True, default=None)
     links = JSONB(default="[]")
+
+    @classmethod
+    def key(cls, conversation_id: int, seq: int) -> Combinable:
+        """The builder's condition for one message, by its real key."""
+        return (cls.conversation_id == conversation_id) & (cls.seq == seq)
 
 
 class StaffPresence(Table, tablename="staff_presence"):

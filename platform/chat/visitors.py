@@ -8,7 +8,7 @@ import uuid
 
 import msgspec
 
-from okno.platform import database
+from okno.platform.chat import queries, tables
 
 VISITOR_COOKIE = "okno_visitor"
 
@@ -26,27 +26,33 @@ def token_hash(token: str) -> bytes:
 async def find(token: str | None) -> Visitor | None:
     if not token or len(token) > 100:
         return None
-    async with database.acquire() as conn:
-        row = await conn.fetchrow(
-            "UPDATE visitor SET last_seen_at = now() WHERE token_hash = $1"
-            " RETURNING token_hash, subject_id, topic_id",
-            token_hash(token),
-        )
-    return Visitor(bytes(row["token_hash"]), row["subject_id"], row["topic_id"]) if row else None
+    rows = (
+        await tables.Visitor.update({tables.Visitor.last_seen_at: queries.NOW})
+        .where(tables.Visitor.token_hash == token_hash(token))
+        .returning(tables.Visitor.token_hash, tables.Visitor.subject_id, tables.Visitor.topic_id)
+        .run()
+    )
+    if not rows:
+        return None
+    return Visitor(bytes(rows[0]["token_hash"]), rows[0]["subject_id"], rows[0]["topic_id"])
 
 
 async def create() -> str:
     token = secrets.token_urlsafe(32)
-    async with database.acquire() as conn:
-        await conn.execute("INSERT INTO visitor (token_hash) VALUES ($1)", token_hash(token))
+    row = tables.Visitor(
+        token_hash=token_hash(token), created_at=queries.NOW, last_seen_at=queries.NOW
+    )
+    await tables.Visitor.insert(row).run()
     return token
 
 
 async def reload(visitor: Visitor) -> Visitor:
-    async with database.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT subject_id, topic_id FROM visitor WHERE token_hash = $1", visitor.token_hash
-        )
+    row = (
+        await tables.Visitor.select(tables.Visitor.subject_id, tables.Visitor.topic_id)
+        .where(tables.Visitor.token_hash == visitor.token_hash)
+        .first()
+        .run()
+    )
     if row is None:
         return visitor
     return Visitor(visitor.token_hash, row["subject_id"], row["topic_id"])

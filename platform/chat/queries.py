@@ -1,0 +1,480 @@
+"""The chat's hand-written SQL, each statement named, with what it does and why it is not the
+query builder's.
+
+Most of it is on the per-message path or among the hub's batch reads (the benchmark guards
+their text), or runs on a connection the caller holds: a transaction's, passed down, or one of
+the hub's own pool, which Piccolo's engine does not know. The rest needs what the builder
+lacks: CTEs, LATERAL joins, row locks, window functions, upserts on the database's clock.
+Tables: conversation, message, attachment, visitor, staff_presence (okno.platform.chat.tables);
+team, team_member, topic (teams); staff_user, staff_session (staff); subject (subjects).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.columns import Column
+from piccolo.querystring import QueryString
+
+from okno.platform.chat.scope import CHAT_ROLES, SEES_ALL
+from okno.platform.staff.roles import Role
+
+# The database's clock for a builder's value: rows compared with now() in SQL (presence,
+# queues, windows) must not mix in the application's clock.
+NOW = QueryString("now()")
+Values = dict[Column | str, Any]  # what a builder's update sets
+
+
+def _roles(roles: frozenset[Role]) -> str:
+    return "(" + ", ".join(f"'{role.value}'" for role in sorted(roles)) + ")"
+
+
+# ---------------------------------------------------------------- the staff scope
+
+CHAT_ROLES_SQL = _roles(CHAT_ROLES)
+SEES_ALL_SQL = _roles(SEES_ALL)
+# The teams a staff member ({staff}, an SQL expression) belongs to.
+STAFF_TEAMS = "SELECT tm.team_id FROM team_member tm WHERE tm.staff_id = {staff}"
+
+
+def staff_scope(staff: str, sees_all: str) -> str:
+    """The staff scope in SQL: whether the staff member ``staff`` may see conversation ``c``,
+    given ``sees_all``, a boolean SQL expression of their role (``SEES_ALL_SQL``) or a
+    parameter carrying ``Scope.sees_all``. ``Scope.admits`` is the same rule for rows in hand."""
+    teams = STAFF_TEAMS.format(staff=staff)
+    return f"({sees_all} OR c.assignee_id = {staff} OR c.team_id IN ({teams}))"
+
+
+# A staff member's teams, for their scope: the builder cannot share STAFF_TEAMS's text.
+TEAMS_OF_STAFF = STAFF_TEAMS.format(staff="$1")
+
+# Many sockets' sessions in one query (the hub re-checks them together); {valid} is
+# staff.service.session_valid(), the one rule for a session that still counts.
+SESSIONS_NOW = f"""
+SELECT s.token_hash, u.id, u.role, s.expires_at,
+       ARRAY({STAFF_TEAMS.format(staff="u.id")}) AS teams
+FROM staff_session s JOIN staff_user u ON u.id = s.user_id
+WHERE s.token_hash = ANY($1::bytea[]) AND {{valid}}
+"""  # noqa: S608 — only the fixed STAFF_TEAMS text is interpolated
+
+# One round trip on every staff frame that names a conversation: the conversation, whether its
+# subject is blocked, and who asks as they are now: a socket's session ($3) must still be
+# valid ({valid}, as in SESSIONS_NOW), and role and teams are read afresh.
+VISIBLE_CONVERSATION = f"""
+SELECT c.id, c.subject_id, c.team_id, c.assignee_id, c.status,
+       coalesce(sub.blocked_at IS NOT NULL, false) AS blocked, who.role,
+       {staff_scope("$2", f"who.role IN {SEES_ALL_SQL}")} AS admitted
+FROM (SELECT 1) AS one
+LEFT JOIN conversation c ON c.id = $1
+LEFT JOIN subject sub ON sub.id = c.subject_id
+LEFT JOIN LATERAL (
+    SELECT u.role FROM staff_user u WHERE u.id = $2 AND u.disabled_at IS NULL AND $3::bytea IS NULL
+    UNION ALL
+    SELECT u.role FROM staff_session s JOIN staff_user u ON u.id = s.user_id
+    WHERE s.token_hash = $3 AND u.id = $2 AND {{valid}}
+) who ON true
+"""  # noqa: S608 — only the fixed scope fragment and role list are interpolated
+
+
+# ---------------------------------------------------------------- sending
+
+
+def _advance(author_kind: str) -> str:
+    """The SET clause that moves a conversation on by one message of ``author_kind`` (an SQL
+    expression): counters, unread, and status. A client writing reopens a pending or resolved
+    conversation; an unassigned one that is not resolved waits, since its first such message."""
+    status = (
+        f"CASE WHEN {author_kind} = 'subject' AND c.status IN ('pending', 'resolved')"
+        " THEN CASE WHEN c.assignee_id IS NULL THEN 'new' ELSE 'open' END ELSE c.status END"
+    )
+    return (
+        "last_seq = c.last_seq + 1, last_version = c.last_version + 1, updated_at = now(),"
+        f" staff_unread = c.staff_unread + CASE WHEN {author_kind} = 'subject' THEN 1 ELSE 0 END,"
+        f" status = {status},"
+        f" waiting_since = CASE WHEN c.assignee_id IS NULL AND {status} <> 'resolved'"
+        " THEN coalesce(c.waiting_since, now()) END"
+    )
+
+
+# A client's plain text in one statement, so one round trip (service._client_send_plain): the
+# steps of client_send and _store. The row lock of ``target`` is taken before ``counters``
+# updates the row, which then sees its latest version; ``earlier`` reads the statement's
+# snapshot, and the unique (conversation, client_id) constraint catches a same-id send
+# committed since (then the general way answers). {logged}: processing_log.appending's CTEs.
+CLIENT_SEND_PLAIN = f"""
+WITH target AS (
+    SELECT c.id FROM visitor v JOIN conversation c ON c.subject_id = v.subject_id
+    WHERE v.token_hash = $1 FOR UPDATE OF c
+), earlier AS (
+    SELECT m.conversation_id, m.seq, m.version FROM message m
+    WHERE m.conversation_id = (SELECT id FROM target) AND m.client_id = $2
+), counters AS (
+    UPDATE conversation c SET {_advance("'subject'")}
+    FROM target WHERE c.id = target.id AND NOT EXISTS (SELECT 1 FROM earlier)
+    RETURNING c.id, c.last_seq, c.last_version
+), stored AS (
+    INSERT INTO message (conversation_id, seq, version, client_id, author_kind, body)
+    SELECT id, last_seq, last_version, $2, 'subject', $3 FROM counters
+    RETURNING conversation_id, seq, version
+), {{logged}}
+SELECT conversation_id, seq, version FROM stored
+UNION ALL SELECT conversation_id, seq, version FROM earlier
+"""  # noqa: S608 — only _advance's fixed SET clause is interpolated
+
+# One message into a conversation the caller holds locked, in one round trip: a repeated
+# client_id returns the earlier message; otherwise the counters move on and the message takes
+# them. The row lock means no concurrent send can slip a same-id message in between.
+STORE_MESSAGE = f"""
+WITH earlier AS (
+    SELECT seq, version FROM message WHERE conversation_id = $1 AND client_id = $2
+), counters AS (
+    UPDATE conversation c SET {_advance("$3::text")}
+    WHERE c.id = $1 AND NOT EXISTS (SELECT 1 FROM earlier)
+    RETURNING c.last_seq, c.last_version
+), stored AS (
+    INSERT INTO message (conversation_id, seq, version, client_id, author_kind, author_id,
+        body, reply_to, attachment_id, buttons, internal)
+    SELECT $1, last_seq, last_version, $2, $3::text, $4::bigint, $5::text, $6::bigint,
+        $7::text, $8::jsonb, $9::boolean
+    FROM counters
+    RETURNING seq, version
+)
+SELECT seq, version, true AS fresh FROM stored
+UNION ALL SELECT seq, version, false FROM earlier
+"""  # noqa: S608 — only _advance's fixed SET clause is interpolated
+
+# What a send needs of the conversation, row-locked for the rest of its transaction (every
+# change of a conversation's counters takes this lock first).
+CONVERSATION_LOCKED = "id, subject_id, status, assignee_id, team_id, last_seq, last_version"
+LOCK_CONVERSATION = f"SELECT {CONVERSATION_LOCKED} FROM conversation WHERE id = $1 FOR UPDATE"  # noqa: S608 — fixed column list
+LOCK_SUBJECTS_CONVERSATION = (
+    f"SELECT {CONVERSATION_LOCKED} FROM conversation WHERE subject_id = $1 FOR UPDATE"  # noqa: S608 — fixed column list
+)
+# The same, found from the visitor's cookie hash (a client's send the general way).
+LOCK_VISITORS_CONVERSATION = (
+    f"SELECT {', '.join(f'c.{c}' for c in CONVERSATION_LOCKED.split(', '))} FROM visitor v"  # noqa: S608 — fixed column list
+    " JOIN conversation c ON c.subject_id = v.subject_id"
+    " WHERE v.token_hash = $1 FOR UPDATE OF c"
+)
+# The visitor row, locked, so two tabs sending their first messages at once make one subject.
+LOCK_VISITOR = "SELECT subject_id, topic_id FROM visitor WHERE token_hash = $1 FOR UPDATE"
+
+# A new subject, its visitor pointing at it, and its conversation waiting in its team's queue
+# (start_conversation, on the caller's connection; waiting_since is the database's clock, as
+# every queue comparison is).
+NEW_SUBJECT = "INSERT INTO subject (id) VALUES ($1)"
+BIND_VISITOR = "UPDATE visitor SET subject_id = $2 WHERE token_hash = $1"
+TOPICS_TEAM = "SELECT team_id FROM topic WHERE id = $1"
+DEFAULT_TEAM = "SELECT id FROM team WHERE is_default"
+NEW_CONVERSATION = (
+    "INSERT INTO conversation (subject_id, topic_id, team_id, waiting_since)"
+    " VALUES ($1, $2, $3, now())"
+)
+
+# A resend with the same client_id: the message its first send stored, if any.
+EARLIER_SEND = "SELECT seq, version FROM message WHERE conversation_id = $1 AND client_id = $2"
+# Whether a reply's target exists, and whether it is an internal note.
+REPLY_TARGET = "SELECT internal FROM message WHERE conversation_id = $1 AND seq = $2"
+
+# A bot message's links, form and image, set in the caller's transaction after it is stored.
+BOT_EXTRAS = (
+    "UPDATE message SET links = $3, form = $4, attachment_id = $5"
+    " WHERE conversation_id = $1 AND seq = $2"
+)
+
+# Read receipts, on every message shown. The row lock first: the staff side's recount then
+# sees every message committed before it. One statement per side: the column is fixed text.
+READ_LOCK = {
+    "client": "SELECT id FROM conversation WHERE id = $1 AND client_read_seq < $2"
+    " AND $2 <= last_seq FOR UPDATE",
+    "staff": "SELECT id FROM conversation WHERE id = $1 AND staff_read_seq < $2"
+    " AND $2 <= last_seq FOR UPDATE",
+}
+CLIENT_READ = "UPDATE conversation SET client_read_seq = $2 WHERE id = $1"
+# Staff read up to $2: what they have not read is recounted, not decremented.
+STAFF_READ = (
+    "UPDATE conversation SET staff_read_seq = $2, staff_unread = (SELECT count(*)"
+    " FROM message WHERE conversation_id = $1 AND author_kind = 'subject'"
+    " AND seq > $2) WHERE id = $1"
+)
+
+# ---------------------------------------------------------------- staff actions
+
+# A transfer's target: an enabled account whose role has chat.
+TRANSFER_TARGET = (
+    "SELECT display_name, pseudonym FROM staff_user"  # noqa: S608 — the fixed role list below
+    f" WHERE id = $1 AND disabled_at IS NULL AND role IN {CHAT_ROLES_SQL}"
+)
+# A conversation handed to a staff member moves to their first team (if they have one).
+TO_STAFFS_TEAM = (
+    "UPDATE conversation SET team_id = coalesce("
+    " (SELECT min(team_id) FROM team_member WHERE staff_id = $2), team_id)"
+    " WHERE id = $1"
+)
+# A conversation handed to a team waits in its queue, unassigned (resolved stays resolved).
+TO_TEAMS_QUEUE = (
+    "UPDATE conversation SET team_id = $2, assignee_id = NULL, waiting_since = now(),"
+    " status = CASE WHEN status = 'resolved' THEN status ELSE 'new' END WHERE id = $1"
+)
+# A new status; it waits in the queue (since when it first did) only unassigned and unresolved.
+SET_STATUS = (
+    "UPDATE conversation SET status = $2,"
+    " waiting_since = CASE WHEN $3 THEN coalesce(waiting_since, now()) END WHERE id = $1"
+)
+
+# ---------------------------------------------------------------- assignment and presence
+
+# Give the conversation to a staff member: it leaves the queue, and a new one opens.
+ASSIGN = (
+    "UPDATE conversation SET assignee_id = $2, waiting_since = NULL,"
+    " status = CASE WHEN status = 'new' THEN 'open' ELSE status END WHERE id = $1"
+)
+# Their turn in round robin moves on (a row made for who never sent a heartbeat).
+ASSIGNED_NOW = (
+    "INSERT INTO staff_presence (staff_id, status, last_assigned_at)"
+    " VALUES ($1, 'offline', now())"
+    " ON CONFLICT (staff_id) DO UPDATE SET last_assigned_at = now()"
+)
+STAFF_NAME = "SELECT display_name FROM staff_user WHERE id = $1"
+# A service line takes the conversation's next seq and version (its row is locked or new).
+NOTE_COUNTERS = (
+    "UPDATE conversation SET last_seq = last_seq + 1, last_version = last_version + 1,"
+    " updated_at = now() WHERE id = $1 RETURNING last_seq, last_version"
+)
+NOTE = (
+    "INSERT INTO message"
+    " (conversation_id, seq, version, client_id, author_kind, body, internal)"
+    " VALUES ($1, $2, $3, $4, 'system', $5, $6)"
+)
+
+# A staff member's presence as clients were last told it: a status, unless heartbeats stopped.
+PRESENCE_SHOWN = (
+    "SELECT CASE WHEN seen_at < now() - make_interval(secs => $2) THEN 'offline'"
+    " ELSE status END FROM staff_presence WHERE staff_id = $1"
+)
+# A heartbeat or a change of status, on the database's clock (every timeout compares with it).
+HEARTBEAT = (
+    "INSERT INTO staff_presence (staff_id, status, seen_at) VALUES ($1, $2, now())"
+    " ON CONFLICT (staff_id) DO UPDATE SET status = $2, seen_at = now()"
+)
+# Operators whose heartbeats stopped become offline; returns who changed.
+SWEEP_PRESENCE = (
+    "UPDATE staff_presence SET status = 'offline' WHERE status <> 'offline'"
+    " AND seen_at < now() - make_interval(secs => $1) RETURNING staff_id"
+)
+
+# An online operator or supervisor of the team with room for one more chat. Round robin
+# takes whoever was assigned longest ago; least loaded takes whoever holds fewest open chats
+# first ($3), then the same turn order. Skips presence rows another worker is assigning.
+CANDIDATE = """
+SELECT u.id, u.display_name FROM staff_user u
+JOIN team_member tm ON tm.staff_id = u.id AND tm.team_id = $1
+JOIN staff_presence p ON p.staff_id = u.id
+CROSS JOIN LATERAL (
+    SELECT count(*) AS open FROM conversation c
+    WHERE c.assignee_id = u.id AND c.status IN ('new', 'open', 'pending')
+) load
+WHERE p.status = 'online' AND p.seen_at >= now() - make_interval(secs => $2)
+  AND u.disabled_at IS NULL AND u.role IN ('operator', 'supervisor')
+  AND load.open < u.max_chats
+ORDER BY CASE WHEN $3::boolean THEN load.open ELSE 0 END, p.last_assigned_at NULLS FIRST, u.id
+LIMIT 1
+FOR UPDATE OF p SKIP LOCKED
+"""
+
+# The oldest waiting conversation whose topic assigns automatically, leaving out the teams
+# already found to have nobody free in this pass ($1) and those closed now ($2): one full team
+# holds up no other. Blocked subjects wait for the DPO.
+NEXT_WAITING = """
+SELECT c.id, c.subject_id, c.status, c.assignee_id, c.team_id, c.last_seq, c.last_version,
+       coalesce(t.assignment, 'round_robin') AS assignment
+FROM conversation c LEFT JOIN topic t ON t.id = c.topic_id
+WHERE c.assignee_id IS NULL AND c.waiting_since IS NOT NULL AND c.status <> 'resolved'
+  AND coalesce(t.assignment, 'round_robin') <> 'manual'
+  AND coalesce(c.team_id, 0) <> ALL($1::int[]) AND coalesce(c.team_id, 0) <> ALL($2::int[])
+  AND NOT EXISTS (SELECT 1 FROM subject s WHERE s.id = c.subject_id AND s.blocked_at IS NOT NULL)
+ORDER BY c.waiting_since LIMIT 1 FOR UPDATE OF c SKIP LOCKED
+"""
+
+# Which of the teams ($1) have an operator online now, busy or not (the client's state).
+ONLINE_TEAMS = """
+SELECT DISTINCT tm.team_id FROM team_member tm
+JOIN staff_user u ON u.id = tm.staff_id
+JOIN staff_presence p ON p.staff_id = tm.staff_id
+WHERE tm.team_id = ANY($1::int[]) AND p.status = 'online'
+  AND p.seen_at >= now() - make_interval(secs => $2)
+  AND u.disabled_at IS NULL AND u.role IN ('operator', 'supervisor')
+"""
+
+# ---------------------------------------------------------------- messages as the wire shows them
+
+MESSAGE_COLUMNS = """
+m.conversation_id, m.seq, m.version, m.client_id, m.author_kind, m.author_id,
+s.display_name AS author_name, m.body, m.reply_to, r.body AS reply_body,
+r.author_kind AS reply_author_kind,
+rs.display_name AS reply_author_name, r.internal AS reply_internal,
+r.deleted_at AS reply_deleted_at, a.id AS attachment_id, a.name AS attachment_name,
+a.size AS attachment_size, a.content_type AS attachment_type, a.image AS attachment_image,
+m.buttons, m.links, m.form, m.internal, m.created_at, m.edited_at, m.deleted_at,
+m.special_category IS NOT NULL AND m.special_decision IS DISTINCT FROM 'destroyed' AS special,
+r.special_category IS NOT NULL AND r.special_decision IS DISTINCT FROM 'destroyed'
+  AS reply_special,
+(SELECT bs.blocked_at IS NOT NULL FROM conversation bc JOIN subject bs
+  ON bs.id = bc.subject_id WHERE bc.id = m.conversation_id) AS subject_blocked
+"""
+MESSAGE_JOINS = """
+LEFT JOIN staff_user s ON s.id = m.author_id
+LEFT JOIN message r ON r.conversation_id = m.conversation_id AND r.seq = m.reply_to
+LEFT JOIN staff_user rs ON rs.id = r.author_id
+LEFT JOIN attachment a ON a.id = m.attachment_id AND m.deleted_at IS NULL
+"""
+# A message row with its author's name, its quoted reply and its file: what messages.wire needs.
+MESSAGES = f"SELECT {MESSAGE_COLUMNS} FROM message m {MESSAGE_JOINS}"  # noqa: S608 — fixed texts
+# A conversation's messages changed after a version, as a (re)subscribing socket reads them;
+# a client never sees internal notes.
+CHANGED_SINCE = {
+    for_client: f"{MESSAGES} WHERE m.conversation_id = $1 AND m.version > $2 {visible}"  # noqa: S608 — fixed texts
+    " ORDER BY m.version"
+    for for_client, visible in ((True, "AND NOT m.internal"), (False, ""))
+}
+# The hub's drain: each conversation's changes, read as CHANGED_SINCE reads one. OFFSET 0 keeps
+# the planner from flattening the lateral subquery into hash joins over whole tables, which it
+# prefers while they are small and the length of the id list is unknown.
+CHANGED_IN_MANY = f"""
+SELECT changed.*
+FROM unnest($1::bigint[], $2::bigint[]) AS d(conversation_id, after)
+CROSS JOIN LATERAL (
+    {MESSAGES} WHERE m.conversation_id = d.conversation_id AND m.version > d.after OFFSET 0
+) changed
+ORDER BY changed.conversation_id, changed.version
+"""  # noqa: S608 — fixed texts
+# A page of history before a seq, newest first (the caller reverses it).
+PAGE_BEFORE = {
+    for_client: f"{MESSAGES} WHERE m.conversation_id = $1 AND m.seq < $2 {visible}"  # noqa: S608 — fixed texts
+    " ORDER BY m.seq DESC LIMIT $3"
+    for for_client, visible in ((True, "AND NOT m.internal"), (False, ""))
+}
+
+# ---------------------------------------------------------------- summaries and the client's state
+
+# A conversation as staff lists show it, with its last message and its assignee's presence
+# ($1: the presence timeout); callers add WHERE (summaries.fetch). The hub reads it per pass.
+SUMMARY = """
+SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c.last_seq,
+       c.staff_read_seq, c.client_read_seq, c.waiting_since, c.created_at, c.updated_at,
+       t.slug AS topic_slug, t.title AS topic_title, tm.name AS team_name,
+       u.display_name AS assignee_name,
+       CASE WHEN p.status IS NULL OR p.seen_at < now() - make_interval(secs => $1) THEN 'offline'
+            ELSE p.status END AS assignee_presence,
+       lm.seq AS last_seq_shown, lm.body AS last_body, lm.author_kind AS last_author_kind,
+       lm.created_at AS last_at, lm.deleted_at AS last_deleted, lm.attachment_id AS last_attachment,
+       lm.special AS last_special,
+       (SELECT bs.blocked_at IS NOT NULL FROM subject bs WHERE bs.id = c.subject_id)
+         AS subject_blocked,
+       c.staff_unread AS unread, c.tags
+FROM conversation c
+LEFT JOIN topic t ON t.id = c.topic_id
+LEFT JOIN team tm ON tm.id = c.team_id
+LEFT JOIN staff_user u ON u.id = c.assignee_id
+LEFT JOIN staff_presence p ON p.staff_id = c.assignee_id
+LEFT JOIN LATERAL (SELECT seq, body, author_kind, created_at, deleted_at, attachment_id,
+                          special_category IS NOT NULL
+                          AND special_decision IS DISTINCT FROM 'destroyed' AS special
+                   FROM message WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1) lm ON true
+"""
+# One conversation's summary, and several (the hub's drain reads them per pass).
+SUMMARY_OF = f"{SUMMARY} WHERE c.id = $2"  # noqa: S608 — fixed texts
+SUMMARIES_OF = f"{SUMMARY} WHERE c.id = ANY($2::bigint[]) ORDER BY c.id"  # noqa: S608 — fixed texts
+
+# Each queued conversation's place in its team's queue: how many wait since no later than it.
+QUEUE_POSITIONS = """
+SELECT id, position FROM (
+    SELECT id, count(*) OVER (PARTITION BY team_id ORDER BY waiting_since) AS position
+    FROM conversation
+    WHERE assignee_id IS NULL AND status <> 'resolved' AND waiting_since IS NOT NULL
+) queue WHERE id = ANY($1::bigint[])
+"""
+# The topics a client may pick, in the order they are offered (read with every state sent).
+ACTIVE_TOPICS = "SELECT slug, title FROM topic WHERE active ORDER BY position, id"
+# The team a conversation starts in without a topic, for the welcome's promise.
+FIRST_TEAM = "SELECT min(id) FROM team"
+
+# ---------------------------------------------------------------- the hub's reads
+
+# The versions reached, to find changes whose NOTIFY was lost (the catch-up sweep).
+LAST_VERSIONS = "SELECT id, last_version FROM conversation WHERE id = ANY($1::bigint[])"
+# Who may see the watched conversations now, after the watchers' scopes were re-read.
+PLACES = "SELECT id, team_id, assignee_id FROM conversation WHERE id = ANY($1::bigint[])"
+# The conversation a visitor's first message started (for its other tabs in the lobby).
+VISITORS_CONVERSATION = (
+    "SELECT c.id FROM visitor v JOIN conversation c ON c.subject_id = v.subject_id"
+    " WHERE v.token_hash = $1"
+)
+# The version a first subscriber starts from.
+LAST_VERSION = "SELECT last_version FROM conversation WHERE id = $1"
+
+# ---------------------------------------------------------------- announcements
+
+# NOTIFY through a pooled connection (okno.platform.chat.notify); in the caller's transaction
+# it is delivered exactly at commit.
+NOTIFY = "SELECT pg_notify($1, $2)"
+
+# ---------------------------------------------------------------- attachments
+
+# Attach an uploaded, not yet sent file of this uploader to the conversation, in the send's
+# transaction; returns nothing when it is not theirs, sent already, or erased.
+CLAIM_ATTACHMENT = (
+    "UPDATE attachment SET conversation_id = $2 WHERE id = $1 AND conversation_id IS NULL"
+    " AND uploader_kind = $3 AND uploader_id = $4 AND path IS NOT NULL RETURNING id"
+)
+# Erasing a file in the caller's transaction: its path, locked, then the row keeps only a size.
+LOCK_ATTACHMENT_PATH = "SELECT path FROM attachment WHERE id = $1 FOR UPDATE"
+ERASE_ATTACHMENT = "UPDATE attachment SET path = NULL, name = '' WHERE id = $1"
+# A stored file with what decides who may read it: its conversation's subject, team and
+# assignee, and whether a message marks it as a special category.
+READABLE_FILE = (
+    "SELECT a.id, a.name, a.content_type, a.image, a.path, a.conversation_id,"
+    " a.uploader_kind, a.uploader_id, c.subject_id, c.team_id, c.assignee_id,"
+    " EXISTS (SELECT 1 FROM message m WHERE m.attachment_id = a.id"
+    "  AND m.special_category IS NOT NULL AND m.special_decision IS DISTINCT FROM"
+    "  'destroyed') AS special"
+    " FROM attachment a LEFT JOIN conversation c ON c.id = a.conversation_id"
+    " WHERE a.id = $1 AND a.path IS NOT NULL"
+)
+
+# ---------------------------------------------------------------- special categories
+
+# A message with its subject and file, row-locked for a decision on it.
+LOCK_SPECIAL = (
+    "SELECT m.seq, m.author_kind, m.body, m.attachment_id, m.deleted_at, m.special_category,"
+    " m.special_decision, m.special_consent, c.subject_id, a.name AS attachment_name,"
+    " a.path AS attachment_path FROM message m JOIN conversation c ON c.id = m.conversation_id"
+    " LEFT JOIN attachment a ON a.id = m.attachment_id"
+    " WHERE m.conversation_id = $1 AND m.seq = $2 FOR UPDATE OF m"
+)
+# Marked messages awaiting the DPO, oldest first, with who marked them, without their content.
+SPECIAL_PENDING = (
+    "SELECT m.conversation_id, m.seq, m.special_category, m.special_flagged_at,"
+    " m.attachment_id IS NOT NULL AS has_attachment, u.role, u.pseudonym"
+    " FROM message m LEFT JOIN staff_user u ON u.id = m.special_flagged_by"
+    " WHERE m.special_category IS NOT NULL AND m.special_decision IS NULL"
+    " ORDER BY m.special_flagged_at"
+)
+# Destruction: the written consents' references of a subject's messages, counted.
+CLEAR_WRITTEN_CONSENTS = (
+    "WITH changed AS (UPDATE message m SET special_consent = NULL FROM conversation c"
+    " WHERE c.id = m.conversation_id AND c.subject_id = $1 AND m.special_consent IS NOT NULL"
+    " RETURNING 1) SELECT count(*) FROM changed"
+)
+
+# ---------------------------------------------------------------- the bot
+
+# A conversation waiting unassigned, with whether the bot told it of closed hours in this wait
+# ($2: the notice's fixed opening).
+WAITING_AND_TOLD = (
+    "SELECT team_id, EXISTS (SELECT 1 FROM message m WHERE m.conversation_id = c.id"
+    "  AND m.author_kind = 'bot' AND m.created_at >= c.waiting_since"
+    "  AND starts_with(m.body, $2)) AS told"
+    " FROM conversation c WHERE c.id = $1 AND c.assignee_id IS NULL"
+    " AND c.waiting_since IS NOT NULL AND c.status <> 'resolved'"
+)
