@@ -34,7 +34,7 @@ def register(prefix: str, handler: Handler) -> None:
 async def press(click: Press) -> None:
     """Check that the button is on a bot message of this conversation, then run its flow."""
     conversation, seq, button = click.conversation, click.seq, click.button
-    offered = (
+    message = (
         await Message.select(Message.buttons)
         .where(
             Message.key(conversation, seq)
@@ -44,9 +44,8 @@ async def press(click: Press) -> None:
         .first()
         .run()
     )
-    if offered is None or button not in {
-        item["id"] for item in msgspec.json.decode(offered["buttons"])
-    }:
+    offered = {item["id"] for item in msgspec.json.decode(message["buttons"])} if message else ()
+    if button not in offered:
         raise ChatError("not_found", "эта кнопка больше не действует")
     handler = HANDLERS.get(button.split(":", 1)[0])
     if handler is None:

@@ -120,6 +120,8 @@ WITH target AS (
 SELECT conversation_id, seq, version FROM stored
 UNION ALL SELECT conversation_id, seq, version FROM earlier
 """  # noqa: S608 — only _advance's fixed SET clause is interpolated
+# Its processing-log rows are written only when the message was stored, not for a resend.
+CLIENT_SEND_PLAIN_LOGS = "EXISTS (SELECT 1 FROM stored)"
 
 # One message into a conversation the caller holds locked, in one round trip: a repeated
 # client_id returns the earlier message; otherwise the counters move on and the message takes
@@ -333,7 +335,7 @@ MESSAGES = f"SELECT {MESSAGE_COLUMNS} FROM message m {MESSAGE_JOINS}"  # noqa: S
 # A conversation's messages changed after a version, as a (re)subscribing socket reads them;
 # a client never sees internal notes.
 CHANGED_SINCE = {
-    for_client: f"{MESSAGES} WHERE m.conversation_id = $1 AND m.version > $2 {visible}"  # noqa: S608 — fixed texts
+    for_client: f"{MESSAGES} WHERE m.conversation_id = $1 AND m.version > $2 {visible}"
     " ORDER BY m.version"
     for for_client, visible in ((True, "AND NOT m.internal"), (False, ""))
 }
@@ -350,7 +352,7 @@ ORDER BY changed.conversation_id, changed.version
 """  # noqa: S608 — fixed texts
 # A page of history before a seq, newest first (the caller reverses it).
 PAGE_BEFORE = {
-    for_client: f"{MESSAGES} WHERE m.conversation_id = $1 AND m.seq < $2 {visible}"  # noqa: S608 — fixed texts
+    for_client: f"{MESSAGES} WHERE m.conversation_id = $1 AND m.seq < $2 {visible}"
     " ORDER BY m.seq DESC LIMIT $3"
     for for_client, visible in ((True, "AND NOT m.internal"), (False, ""))
 }
@@ -383,8 +385,8 @@ LEFT JOIN LATERAL (SELECT seq, body, author_kind, created_at, deleted_at, attach
                    FROM message WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1) lm ON true
 """
 # One conversation's summary, and several (the hub's drain reads them per pass).
-SUMMARY_OF = f"{SUMMARY} WHERE c.id = $2"  # noqa: S608 — fixed texts
-SUMMARIES_OF = f"{SUMMARY} WHERE c.id = ANY($2::bigint[]) ORDER BY c.id"  # noqa: S608 — fixed texts
+SUMMARY_OF = f"{SUMMARY} WHERE c.id = $2"
+SUMMARIES_OF = f"{SUMMARY} WHERE c.id = ANY($2::bigint[]) ORDER BY c.id"
 
 # Each queued conversation's place in its team's queue: how many wait since no later than it.
 QUEUE_POSITIONS = """

@@ -16,7 +16,7 @@ PREVIEW_LENGTH = 120
 async def fetch(conn: asyncpg.Connection, where: str, *args: Any) -> list[asyncpg.Record]:
     """Summaries matching ``where`` (fixed SQL text: every value in it is a parameter, which
     start at $2; $1 is the presence timeout)."""
-    return await _read(conn, f"{queries.SUMMARY} WHERE {where}", *args)  # noqa: S608 — see the docstring
+    return await _read(conn, f"{queries.SUMMARY} WHERE {where}", *args)
 
 
 async def one(conn: asyncpg.Connection, conversation_id: int) -> asyncpg.Record | None:
