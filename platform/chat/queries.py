@@ -16,7 +16,7 @@ from typing import Any
 from piccolo.columns import Column
 from piccolo.querystring import QueryString
 
-from okno.platform.chat.scope import CHAT_ROLES, SEES_ALL
+from okno.platform.chat.scope import SEES_ALL
 from okno.platform.staff.roles import Role
 
 # The database's clock for a builder's value: rows compared with now() in SQL (presence,
@@ -31,7 +31,6 @@ def _roles(roles: frozenset[Role]) -> str:
 
 # ---------------------------------------------------------------- the staff scope
 
-CHAT_ROLES_SQL = _roles(CHAT_ROLES)
 SEES_ALL_SQL = _roles(SEES_ALL)
 # The teams a staff member ({staff}, an SQL expression) belongs to.
 STAFF_TEAMS = "SELECT tm.team_id FROM team_member tm WHERE tm.staff_id = {staff}"
@@ -49,7 +48,7 @@ def staff_scope(staff: str, sees_all: str) -> str:
 TEAMS_OF_STAFF = STAFF_TEAMS.format(staff="$1")
 
 # Many sockets' sessions in one query (the hub re-checks them together); {valid} is
-# staff.service.session_valid(), the one rule for a session that still counts.
+# staff.queries.session_valid(), the one rule for a session that still counts.
 SESSIONS_NOW = f"""
 SELECT s.token_hash, u.id, u.role, s.expires_at,
        ARRAY({STAFF_TEAMS.format(staff="u.id")}) AS teams
@@ -202,11 +201,6 @@ STAFF_READ = (
 
 # ---------------------------------------------------------------- staff actions
 
-# A transfer's target: an enabled account whose role has chat.
-TRANSFER_TARGET = (
-    "SELECT display_name, pseudonym FROM staff_user"  # noqa: S608 — the fixed role list below
-    f" WHERE id = $1 AND disabled_at IS NULL AND role IN {CHAT_ROLES_SQL}"
-)
 # A conversation handed to a staff member moves to their first team (if they have one).
 TO_STAFFS_TEAM = (
     "UPDATE conversation SET team_id = coalesce("

@@ -23,8 +23,10 @@ from okno.platform.pd_detect import find_contacts
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action
 from okno.platform.settings import get_settings
+from okno.platform.staff import tables as staff_tables
+from okno.platform.staff.queries import session_valid
 from okno.platform.staff.roles import Role
-from okno.platform.staff.service import StaffUser, session_valid
+from okno.platform.staff.service import StaffUser
 from okno.platform.teams.tables import Team, Topic
 
 STORE = (Action.RECORDING, Action.STORAGE)
@@ -510,7 +512,17 @@ async def transfer(
         conn = database.connection()
         conversation = await _lock(conn, conversation_id)
         if to_staff is not None:
-            target = await conn.fetchrow(queries.TRANSFER_TARGET, to_staff)
+            account = staff_tables.StaffUser
+            target = (
+                await account.select(account.pseudonym)
+                .where(
+                    (account.id == to_staff)
+                    & account.disabled_at.is_null()
+                    & account.role.is_in([role.value for role in CHAT_ROLES])
+                )
+                .first()
+                .run()
+            )
             if target is None:
                 raise ChatError("not_found", "нет такого сотрудника")
             await conn.execute(queries.TO_STAFFS_TEAM, conversation_id, to_staff)
