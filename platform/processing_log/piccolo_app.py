@@ -1,9 +1,14 @@
 from piccolo.conf.apps import AppConfig
 
 from okno.platform.database import migrations_folder
+from okno.platform.processing_log.tables import (
+    ProcessingLog,
+    ProcessingLogChain,
+    ProcessingLogUnsealed,
+)
 
 APP_CONFIG = AppConfig(
     app_name="processing_log",
     migrations_folder_path=migrations_folder("processing_log"),
-    table_classes=[],
+    table_classes=[ProcessingLog, ProcessingLogChain, ProcessingLogUnsealed],
 )
