@@ -26,6 +26,7 @@ REVOKE INSERT, UPDATE, DELETE ON migration FROM {role};
 REVOKE UPDATE, DELETE ON processing_log, processing_log_chain FROM {role};
 REVOKE UPDATE ON processing_log_unsealed FROM {role};
 REVOKE UPDATE, DELETE ON staff_audit FROM {role};
+REVOKE INSERT, UPDATE, DELETE ON consent_in_force FROM {role};
 """
 
 

@@ -12,8 +12,7 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from okno.platform import database
-from okno.platform.consent import documents, proof
+from okno.platform.consent import console, documents, proof
 from okno.platform.staff.roles import Role
 from okno.platform.subjects.fields import FIELDS
 from okno.platform.web.access import current_staff, staff
@@ -57,21 +56,14 @@ class ConsentConsole(Controller):
 
     @get("/")
     async def overview(self, request: Request) -> Template:
-        async with database.acquire() as conn:
-            purposes = await conn.fetch("SELECT * FROM purpose ORDER BY kind, code")
-            given = await conn.fetch(
-                "SELECT purpose_code, count(*) FROM consent_event g WHERE kind = 'given'"
-                " AND NOT EXISTS (SELECT 1 FROM consent_event w WHERE w.given_id = g.id)"
-                " GROUP BY purpose_code"
-            )
-            counts = {row["purpose_code"]: row["count"] for row in given}
+        found = await console.overview()
         return Template(
             "admin/consent.html",
             context={
                 "user": await current_staff(request),
-                "documents": await documents.all_current(),
-                "purposes": purposes,
-                "active": counts,
+                "documents": found.documents,
+                "purposes": found.purposes,
+                "active": found.in_force,
                 "fields": FIELDS,
             },
         )
@@ -133,22 +125,11 @@ class ConsentConsole(Controller):
     ) -> Redirect:
         """Change a purpose's name, allowed fields and retention term."""
         chosen = [data.fields] if isinstance(data.fields, str) else list(data.fields)
-        unknown = [name for name in chosen if name not in FIELDS]
-        if unknown or not data.name.strip() or not data.retention_days.isdigit():
-            raise ClientException("укажите название, срок хранения в днях и поля из реестра")
-        days = int(data.retention_days)
-        if not 1 <= days <= 36500:
-            raise ClientException("срок хранения: от 1 до 36500 дней")
-        async with database.acquire() as conn:
-            updated = await conn.fetchval(
-                "UPDATE purpose SET name = $2, fields = $3, retention_days = $4 WHERE code = $1"
-                " RETURNING code",
-                code,
-                data.name.strip()[:200],
-                chosen,
-                days,
-            )
-        if updated is None:
+        try:
+            updated = await console.update_purpose(code, data.name, chosen, data.retention_days)
+        except console.PurposeError as refused:
+            raise ClientException(str(refused)) from None
+        if not updated:
             raise NotFoundException("нет такой цели")
         return Redirect("/admin/consent", status_code=303)
 

@@ -13,7 +13,6 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from okno.platform import database
 from okno.platform.chat import attachments
 from okno.platform.chat.errors import ChatError
 from okno.platform.mailings import service as mailings
@@ -78,20 +77,13 @@ class MailingsConsole(Controller):
 
     @get("/")
     async def index(self, request: Request) -> Template:
-        async with database.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT id, title, status, scheduled_at, created_at FROM mailing ORDER BY id"
-                " DESC LIMIT 100"
-            )
-            topics = await conn.fetch(
-                "SELECT slug, title FROM topic WHERE active ORDER BY position"
-            )
+        found = await mailings.console()
         return Template(
             "admin/mailings.html",
             context={
                 "user": await current_staff(request),
-                "mailings": [{**dict(r), "report": await mailings.report(r["id"])} for r in rows],
-                "topics": topics,
+                "mailings": found.mailings,
+                "topics": found.topics,
                 "labels": STATUS_LABELS,
             },
         )
@@ -122,24 +114,18 @@ class MailingsConsole(Controller):
 
     @get("/{mailing_id:int}")
     async def show(self, request: Request, mailing_id: FromPath[int]) -> Template:
-        mailing = await _mailing(mailing_id)
-        audience = mailings.Audience(
-            topics=tuple(mailing["topics"]),
-            tags=tuple(mailing["tags"]),
-            contacted_within_days=mailing["contacted_within_days"],
-            email=mailing["email"],
-        )
+        found = await mailings.details(mailing_id)
+        if found is None:
+            raise NotFoundException("нет такой рассылки")
         return Template(
             "admin/mailing.html",
             context={
                 "user": await current_staff(request),
-                "mailing": mailing,
-                "links": msgspec.json.decode(mailing["links"]),
-                "preview": await mailings.preview(audience)
-                if mailing["status"] in ("draft", "scheduled")
-                else None,
-                "report": await mailings.report(mailing_id),
-                "failures": await mailings.failures(mailing_id),
+                "mailing": found.mailing,
+                "links": found.links,
+                "preview": found.preview,
+                "report": found.report,
+                "failures": found.failures,
                 "labels": STATUS_LABELS,
             },
         )
@@ -158,7 +144,7 @@ class MailingsConsole(Controller):
                 raise ClientException("время отправки: ГГГГ-ММ-ДДTЧЧ:ММ") from None
         try:
             await mailings.schedule(mailing_id, at)
-        except ChatError as refused:
+        except mailings.MailingError as refused:
             raise ClientException(str(refused)) from None
         return Redirect(f"/admin/mailings/{mailing_id}", status_code=303)
 
@@ -169,9 +155,8 @@ class MailingsConsole(Controller):
         return Redirect(f"/admin/mailings/{mailing_id}", status_code=303)
 
 
-async def _mailing(mailing_id: int) -> Any:
-    async with database.acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM mailing WHERE id = $1", mailing_id)
-    if row is None:
+async def _mailing(mailing_id: int) -> dict[str, Any]:
+    found = await mailings.get(mailing_id)
+    if found is None:
         raise NotFoundException("нет такой рассылки")
-    return row
+    return found

@@ -18,12 +18,14 @@ from okno.platform import database
 from okno.platform.chat import buttons, service
 from okno.platform.chat.compliance import Actor
 from okno.platform.chat.errors import ChatError
-from okno.platform.consent import documents, fields
+from okno.platform.consent import documents, fields, queries
 from okno.platform.consent import service as consent
 from okno.platform.consent.defaults import OFFERS
+from okno.platform.consent.tables import Purpose
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action
 from okno.platform.processing_log.schemas import LogEntry
+from okno.platform.reviews import service as reviews
 from okno.platform.subjects.fields import FIELDS
 
 SUPPORT = "support"
@@ -61,9 +63,7 @@ async def offer(conversation_id: int, purpose_code: str, notice: str | None = No
 
 async def _conversation_subject(conversation_id: int) -> uuid.UUID:
     async with database.acquire() as conn:
-        subject_id = await conn.fetchval(
-            "SELECT subject_id FROM conversation WHERE id = $1", conversation_id
-        )
+        subject_id = await conn.fetchval(queries.CONVERSATION_SUBJECT, conversation_id)
     if subject_id is None:
         raise ChatError("not_found", "нет такого диалога")
     return subject_id
@@ -127,21 +127,12 @@ async def request_field(scope: service.Scope, conversation_id: int, field: str) 
 async def submit_field(conversation_id: int, seq: int, value: str) -> None:
     """The client answers a field request: validated, saved to the profile, logged."""
     async with database.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT m.form, c.subject_id FROM message m"
-            " JOIN conversation c ON c.id = m.conversation_id"
-            " WHERE m.conversation_id = $1 AND m.seq = $2 AND m.author_kind = 'bot'"
-            " AND m.deleted_at IS NULL",
-            conversation_id,
-            seq,
-        )
+        row = await conn.fetchrow(queries.FIELD_REQUEST, conversation_id, seq)
     form = msgspec.json.decode(row["form"]) if row and row["form"] else None
     if row is None or form is None or form.get("done"):
         raise ChatError("not_found", "этот запрос уже не действует")
     if form.get("kind") == "review":
-        from okno.platform.reviews.service import submit_text
-
-        await submit_text(conversation_id, seq, form, value)
+        await reviews.submit_text(conversation_id, seq, form, value)
         return
     field, purpose_code = form["field"], form["purpose"]
     value = fields.normalize(field, value)
@@ -168,18 +159,16 @@ async def save_field(
     actor: Actor,
 ) -> None:
     """Write one field into the profile and its log rows, in the caller's transaction."""
-    retention = await conn.fetchval(
-        "SELECT retention_days FROM purpose WHERE code = $1", purpose_code
+    purpose = (
+        await Purpose.select(Purpose.retention_days)
+        .where(Purpose.code == purpose_code)
+        .first()
+        .run()
     )
-    previous = await conn.fetchval(
-        "SELECT value FROM subject_field WHERE subject_id = $1 AND field = $2", subject_id, field
-    )
+    retention = purpose["retention_days"] if purpose else None
+    previous = await conn.fetchval(queries.FIELD_VALUE, subject_id, field)
     await conn.execute(
-        "INSERT INTO subject_field"
-        " (subject_id, field, value, source, purpose, consent_id, retain_until)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        " ON CONFLICT (subject_id, field) DO UPDATE SET value = $3, source = $4, purpose = $5,"
-        " consent_id = $6, retain_until = $7, updated_at = now()",
+        queries.SAVE_FIELD,
         subject_id,
         field,
         value,
@@ -212,11 +201,7 @@ async def save_field(
 async def explain_masking(conversation_id: int, masked: tuple[str, ...]) -> None:
     """Tell the client why part of their message was hidden, and offer consent (once at a time)."""
     async with database.acquire() as conn:
-        open_offer = await conn.fetchval(
-            "SELECT 1 FROM message WHERE conversation_id = $1 AND author_kind = 'bot'"
-            " AND buttons::text LIKE '%consent:give:processing-%' LIMIT 1",
-            conversation_id,
-        )
+        open_offer = await conn.fetchval(queries.OPEN_OFFER, conversation_id)
     what = " и ".join({"phone": "номер телефона", "email": "адрес почты"}[f] for f in masked)
     notice = MASKED_NOTICE.format(what=what)
     if open_offer:

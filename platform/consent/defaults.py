@@ -5,8 +5,8 @@ The operator's name and address come from settings; staff publish later versions
 
 from __future__ import annotations
 
-from okno.platform import database
 from okno.platform.consent.documents import Contents, publish
+from okno.platform.consent.tables import ConsentDocument, ConsentDocumentVersion
 from okno.platform.settings import Settings, get_settings
 
 # The defaults of OKNO_OPERATOR_NAME and OKNO_OPERATOR_ADDRESS are reminders, not an operator.
@@ -139,22 +139,25 @@ TEXTS = {
 async def ensure_published() -> list[str]:
     """Publish version 1 of every document that has none yet; returns their slugs."""
     settings = get_settings()
-    async with database.acquire() as conn:
-        missing = await conn.fetch(
-            "SELECT slug FROM consent_document d WHERE NOT EXISTS"
-            " (SELECT 1 FROM consent_document_version v WHERE v.document_id = d.id) ORDER BY id"
-        )
-    for row in missing:
+    documents = (
+        await ConsentDocument.select(ConsentDocument.id, ConsentDocument.slug)
+        .order_by(ConsentDocument.id)
+        .run()
+    )
+    versions = await ConsentDocumentVersion.select(ConsentDocumentVersion.document_id).run()
+    versioned = {row["document_id"] for row in versions}
+    missing = [row["slug"] for row in documents if row["id"] not in versioned]
+    for slug in missing:
         await publish(
-            row["slug"],
+            slug,
             Contents(
                 operator_name=settings.operator_name,
                 operator_address=settings.operator_address,
-                **TEXTS[row["slug"]],
+                **TEXTS[slug],
             ),
             None,
         )
-    return [row["slug"] for row in missing]
+    return missing
 
 
 def operator_warnings(settings: Settings | None = None) -> list[str]:

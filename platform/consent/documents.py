@@ -8,12 +8,15 @@ version the subject actually agreed to.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 
 import asyncpg
 import msgspec
+from piccolo.query.functions.aggregate import Max
 
 from okno.platform import database
+from okno.platform.consent import queries
+from okno.platform.consent.tables import ConsentDocument, ConsentDocumentVersion
 
 KIND_LABELS = {
     "policy": "Политика обработки персональных данных",
@@ -101,15 +104,6 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-SELECT = """
-SELECT d.id AS document_id, d.slug, d.kind, d.title, d.purpose_code, v.version, v.operator_name,
-       v.operator_address, v.purpose_text, v.pd_list, v.actions_text, v.processor, v.term_text,
-       v.withdrawal_text, v.body, v.rendered, v.sha256, v.published_at
-FROM consent_document d JOIN consent_document_version v ON v.document_id = d.id
-WHERE v.published_at IS NOT NULL
-"""
-
-
 def _version(row: asyncpg.Record) -> Version:
     contents = Contents(**{name: row[name] for name in Contents.__struct_fields__})
     return Version(
@@ -126,10 +120,26 @@ def _version(row: asyncpg.Record) -> Version:
     )
 
 
+async def _published(
+    conn: asyncpg.Connection,
+    *,
+    slug: str | None = None,
+    version: int | None = None,
+    purpose_code: str | None = None,
+    limit: int | None = None,
+) -> list[Version]:
+    """Published versions matching the filters given, newest version first."""
+    rows = await conn.fetch(queries.PUBLISHED, slug, version, purpose_code, limit)
+    return [_version(row) for row in rows]
+
+
+def _first(found: list[Version]) -> Version | None:
+    return found[0] if found else None
+
+
 async def current(slug: str) -> Version | None:
     async with database.acquire() as conn:
-        row = await conn.fetchrow(f"{SELECT} AND d.slug = $1 ORDER BY v.version DESC LIMIT 1", slug)
-    return _version(row) if row else None
+        return _first(await _published(conn, slug=slug, limit=1))
 
 
 async def get(slug: str, version: int) -> Version | None:
@@ -139,63 +149,75 @@ async def get(slug: str, version: int) -> Version | None:
 
 async def get_of(conn: asyncpg.Connection, slug: str, version: int) -> Version | None:
     """``get`` on the caller's connection (for code inside a transaction)."""
-    row = await conn.fetchrow(f"{SELECT} AND d.slug = $1 AND v.version = $2", slug, version)
-    return _version(row) if row else None
+    return _first(await _published(conn, slug=slug, version=version))
 
 
 async def current_for_purpose(purpose_code: str) -> Version | None:
     async with database.acquire() as conn:
-        row = await conn.fetchrow(
-            f"{SELECT} AND d.purpose_code = $1 ORDER BY v.version DESC LIMIT 1", purpose_code
-        )
-    return _version(row) if row else None
+        return _first(await _published(conn, purpose_code=purpose_code, limit=1))
 
 
 async def all_current() -> list[Version]:
-    """The latest published version of every document."""
+    """The latest published version of every document, in the documents' order."""
     async with database.acquire() as conn:
-        rows = await conn.fetch(f"{SELECT} ORDER BY d.id, v.version DESC")
+        found = await _published(conn)
     latest: dict[int, Version] = {}
-    for row in rows:
-        latest.setdefault(row["document_id"], _version(row))
-    return list(latest.values())
+    for version in found:
+        latest.setdefault(version.document_id, version)
+    return [latest[document_id] for document_id in sorted(latest)]
 
 
 async def history(slug: str) -> list[Version]:
     async with database.acquire() as conn:
-        rows = await conn.fetch(f"{SELECT} AND d.slug = $1 ORDER BY v.version DESC", slug)
-    return [_version(row) for row in rows]
+        return await _published(conn, slug=slug)
+
+
+class WithHistory(msgspec.Struct, frozen=True):
+    version: Version | None  # the one asked for (the current one unless a number was given)
+    history: list[Version]  # every published version, newest first
+
+
+async def with_history(slug: str, version: int | None = None) -> WithHistory:
+    """A document's page: the version asked for, and all its versions."""
+    found = await history(slug)
+    if version is None:
+        return WithHistory(_first(found), found)
+    return WithHistory(next((v for v in found if v.version == version), None), found)
 
 
 async def publish(slug: str, contents: Contents, staff_id: int | None) -> Version:
     """Publish the next version of a document; earlier versions stay as they were."""
     async with database.transaction():
-        conn = database.connection()
-        document = await conn.fetchrow(
-            "SELECT id, kind, title FROM consent_document WHERE slug = $1 FOR UPDATE", slug
+        document = (
+            await ConsentDocument.select(
+                ConsentDocument.id, ConsentDocument.kind, ConsentDocument.title
+            )
+            .where(ConsentDocument.slug == slug)
+            .lock_rows()
+            .first()
+            .run()
         )
         if document is None:
             raise LookupError(f"нет документа {slug}")
-        version = 1 + (
-            await conn.fetchval(
-                "SELECT coalesce(max(version), 0) FROM consent_document_version"
-                " WHERE document_id = $1",
-                document["id"],
-            )
+        latest = (
+            await ConsentDocumentVersion.select(Max(ConsentDocumentVersion.version))
+            .where(ConsentDocumentVersion.document_id == document["id"])
+            .first()
+            .run()
         )
+        version = 1 + ((latest or {}).get("max") or 0)
         rendered = render(document["kind"], document["title"], version, contents)
-        await conn.execute(
-            "INSERT INTO consent_document_version (document_id, version, operator_name,"
-            " operator_address, purpose_text, pd_list, actions_text, processor, term_text,"
-            " withdrawal_text, body, rendered, sha256, published_at, published_by)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now(), $14)",
-            document["id"],
-            version,
-            *(getattr(contents, name) for name in Contents.__struct_fields__),
-            rendered,
-            digest(rendered),
-            staff_id,
-        )
+        await ConsentDocumentVersion.insert(
+            ConsentDocumentVersion(
+                document_id=document["id"],
+                version=version,
+                **{name: getattr(contents, name) for name in Contents.__struct_fields__},
+                rendered=rendered,
+                sha256=digest(rendered),
+                published_at=datetime.now(UTC),
+                published_by=staff_id,
+            )
+        ).run()
     published = await get(slug, version)
     assert published is not None
     return published

@@ -8,6 +8,7 @@ import asyncpg
 import msgspec
 
 from okno.platform.chat.compliance import Actor
+from okno.platform.consent import queries
 from okno.platform.consent import service as consent
 from okno.platform.pd_detect import find_contacts, mask
 from okno.platform.processing_log.actions import Action
@@ -29,7 +30,7 @@ async def guard_text(conn: asyncpg.Connection, subject_id: uuid.UUID, text: str)
     if not found:
         return Guarded(text)
     active = await consent.active(conn, subject_id, SUPPORT)
-    allowed = await conn.fetchval("SELECT fields FROM purpose WHERE code = $1", SUPPORT) or []
+    allowed = await conn.fetchval(queries.PURPOSE_FIELDS, SUPPORT) or []
     hidden = [span for span in found if active is None or span[2] not in allowed]
     kept = tuple(sorted({span[2] for span in found if span not in hidden}))
     return Guarded(

@@ -14,12 +14,13 @@ from okno.platform.chat import notify, service
 from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.visitors import Visitor
-from okno.platform.consent import documents, fields
+from okno.platform.consent import documents, fields, queries
 from okno.platform.consent import service as consent
 from okno.platform.consent.chat_flow import save_field
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action
 from okno.platform.subjects.fields import FIELDS
+from okno.platform.teams.tables import Topic
 
 FORM_FIELDS = ("name", "phone", "email")
 PROCESSING_LABEL = "Согласие на обработку персональных данных"
@@ -61,24 +62,24 @@ async def submit(
 
     async with database.transaction():
         conn = database.connection()
-        row = await conn.fetchrow(
-            "SELECT subject_id FROM visitor WHERE token_hash = $1 FOR UPDATE", visitor.token_hash
-        )
+        row = await conn.fetchrow(queries.VISITOR_FOR_UPDATE, visitor.token_hash)
         if row is None:
             raise ChatError("forbidden", "сеанс чата не найден, обновите страницу")
         subject_id = row["subject_id"]
         if subject_id is None:
-            topic_id = await conn.fetchval(
-                "SELECT id FROM topic WHERE slug = $1 AND active", form.topic
+            topic = (
+                await Topic.select(Topic.id)
+                .where((Topic.slug == form.topic) & Topic.active.eq(True))
+                .first()
+                .run()
             )
+            topic_id = topic["id"] if topic else None
             subject_id = await service.start_conversation(conn, visitor.token_hash, topic_id)
             # The conversation starts here, not at a first message: its collection is logged here.
             await processing_log.record(
                 *entries(Actor.subject(), subject_id, (Action.COLLECTION,), ("visitor_token",))
             )
-        conversation = await conn.fetchval(
-            "SELECT id FROM conversation WHERE subject_id = $1", subject_id
-        )
+        conversation = await conn.fetchval(queries.SUBJECT_CONVERSATION, subject_id)
         if processing:
             consent_id = await consent.give(conn, subject_id, support, proof(PROCESSING_LABEL))
             for name, value in values.items():

@@ -13,6 +13,7 @@ from datetime import datetime
 import asyncpg
 
 from okno.platform import database
+from okno.platform.consent import queries
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
@@ -28,17 +29,7 @@ async def events(
     """Consent events of one subject or a period, oldest first; their extraction is logged."""
     async with database.transaction():
         conn = database.connection()
-        rows = await conn.fetch(
-            "SELECT e.id, e.subject_id, e.kind, e.at, e.purpose_code, d.slug, e.version,"
-            " e.document_sha256, e.channel, e.control, host(e.ip) AS ip, e.user_agent,"
-            " e.given_id"
-            " FROM consent_event e JOIN consent_document d ON d.id = e.document_id"
-            " WHERE ($1::uuid IS NULL OR e.subject_id = $1) AND e.at >= $2 AND e.at < $3"
-            " ORDER BY e.id",
-            subject,
-            start,
-            end,
-        )
+        rows = await conn.fetch(queries.PROOF_EVENTS, subject, start, end)
         held: dict[uuid.UUID, set[str]] = {}
         for row in rows:
             fields = held.setdefault(row["subject_id"], set())

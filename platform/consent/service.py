@@ -13,9 +13,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from okno.platform import database
 from okno.platform.chat.errors import ChatError
+from okno.platform.consent import queries
 from okno.platform.consent.documents import Version
+from okno.platform.consent.tables import ConsentEvent, Purpose
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
@@ -49,15 +50,8 @@ def _ip(value: str | None) -> str | None:
 async def active(
     conn: asyncpg.Connection, subject_id: uuid.UUID, purpose_code: str
 ) -> asyncpg.Record | None:
-    """The subject's consent for the purpose that is given and not withdrawn, if any."""
-    return await conn.fetchrow(
-        "SELECT g.id, g.document_id, g.version, g.document_sha256, g.at FROM consent_event g"
-        " WHERE g.subject_id = $1 AND g.purpose_code = $2 AND g.kind = 'given'"
-        " AND NOT EXISTS (SELECT 1 FROM consent_event w WHERE w.given_id = g.id)"
-        " ORDER BY g.id DESC LIMIT 1",
-        subject_id,
-        purpose_code,
-    )
+    """The subject's consent for the purpose that is in force, if any."""
+    return await conn.fetchrow(queries.IN_FORCE, subject_id, purpose_code)
 
 
 async def give(
@@ -81,20 +75,17 @@ async def give(
     if existing is not None:
         # A newer version replaces the older consent for the same purpose.
         await _withdraw(conn, subject_id, existing["id"], proof, superseded=True)
-    event_id = await conn.fetchval(
-        "INSERT INTO consent_event (subject_id, document_id, version, document_sha256,"
-        " purpose_code, kind, channel, control, ip, user_agent, details)"
-        " VALUES ($1, $2, $3, $4, $5, 'given', $6, $7, $8, $9, $10) RETURNING id",
-        subject_id,
-        document.document_id,
-        document.version,
-        document.sha256,
-        document.purpose_code,
-        proof.channel,
-        proof.control[:200],
-        _ip(proof.ip),
-        (proof.user_agent or "")[:500] or None,
-        msgspec.json.encode(details or {}).decode(),
+    event_id = await _append(
+        ConsentEvent(
+            subject_id=subject_id,
+            document_id=document.document_id,
+            version=document.version,
+            document_sha256=document.sha256,
+            purpose_code=document.purpose_code,
+            kind="given",
+        ),
+        proof,
+        details or {},
     )
     await processing_log.record(*_proof_entries(subject_id, proof, "согласие дано"))
     return event_id
@@ -115,36 +106,31 @@ async def _withdraw(
     *,
     superseded: bool,
 ) -> int:
-    given = await conn.fetchrow(
-        "SELECT document_id, version, document_sha256, purpose_code FROM consent_event"
-        " WHERE id = $1 AND subject_id = $2 AND kind = 'given'"
-        " AND NOT EXISTS (SELECT 1 FROM consent_event w WHERE w.given_id = $1)",
-        given_id,
-        subject_id,
-    )
+    given = await conn.fetchrow(queries.IN_FORCE_BY_ID, given_id, subject_id)
     if given is None:
         raise ChatError("not_found", "нет такого действующего согласия")
-    event_id = await conn.fetchval(
-        "INSERT INTO consent_event (subject_id, document_id, version, document_sha256,"
-        " purpose_code, kind, given_id, channel, control, ip, user_agent, details)"
-        " VALUES ($1, $2, $3, $4, $5, 'withdrawn', $6, $7, $8, $9, $10, $11) RETURNING id",
-        subject_id,
-        given["document_id"],
-        given["version"],
-        given["document_sha256"],
-        given["purpose_code"],
-        given_id,
-        proof.channel,
-        proof.control[:200],
-        _ip(proof.ip),
-        (proof.user_agent or "")[:500] or None,
-        msgspec.json.encode({"superseded": superseded}).decode(),
+    event_id = await _append(
+        ConsentEvent(
+            subject_id=subject_id,
+            document_id=given["document_id"],
+            version=given["version"],
+            document_sha256=given["document_sha256"],
+            purpose_code=given["purpose_code"],
+            kind="withdrawn",
+            given_id=given_id,
+        ),
+        proof,
+        {"superseded": superseded},
     )
     entries = _proof_entries(subject_id, proof, "согласие отозвано")
-    # The consent's purpose_code references purpose.
-    purpose = await database.fetch_one(
-        conn, "SELECT kind, fields FROM purpose WHERE code = $1", given["purpose_code"]
+    # The consent's purpose_code references purpose, so the row exists.
+    purpose = (
+        await Purpose.select(Purpose.kind, Purpose.fields)
+        .where(Purpose.code == given["purpose_code"])
+        .first()
+        .run()
     )
+    assert purpose is not None
     if purpose["kind"] == "dissemination" and purpose["fields"] and not superseded:
         # What was made public under this consent stops being shown from this moment.
         entries.append(
@@ -160,6 +146,17 @@ async def _withdraw(
         )
     await processing_log.record(*entries)
     return event_id
+
+
+async def _append(event: ConsentEvent, proof: Proof, details: dict[str, Any]) -> int:
+    """Insert ``event`` with its proof, in the caller's transaction; returns its id."""
+    event.channel = proof.channel
+    event.control = proof.control[:200]
+    event.ip = _ip(proof.ip)
+    event.user_agent = (proof.user_agent or "")[:500] or None
+    event.details = msgspec.json.encode(details).decode()
+    rows = await ConsentEvent.insert(event).returning(ConsentEvent.id).run()
+    return int(rows[0]["id"])
 
 
 def _proof_entries(subject_id: uuid.UUID, proof: Proof, reason: str) -> list[LogEntry]:
@@ -193,7 +190,7 @@ async def require(
         raise ChatError("invalid_frame", f"нет такого поля: {field}")
     if not registry.collectable_in_chat:
         raise ChatError("forbidden", f"«{registry.label}» в чате не запрашивается")
-    allowed = await conn.fetchval("SELECT fields FROM purpose WHERE code = $1", purpose_code)
+    allowed = await conn.fetchval(queries.PURPOSE_FIELDS, purpose_code)
     if allowed is None or field not in allowed:
         raise ChatError(
             "forbidden",

@@ -17,22 +17,25 @@ import hashlib
 import hmac
 import logging
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
 import asyncpg
 import msgspec
+from piccolo.columns.combination import Combinable
 
 from okno.platform import database, mail
 from okno.platform.chat import buttons, notify, service
-from okno.platform.chat.errors import ChatError
 from okno.platform.consent import service as consent
+from okno.platform.mailings import queries
+from okno.platform.mailings.tables import Mailing, MailingDelivery
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
 from okno.platform.secret_key import secret_key
 from okno.platform.settings import get_settings
+from okno.platform.teams.tables import Topic
 
 logger = logging.getLogger("okno.mailings")
 PURPOSES = {"chat": "advertising-chat", "email": "advertising-email"}
@@ -52,22 +55,9 @@ class Audience(msgspec.Struct, frozen=True, kw_only=True):
     email: bool = False
 
 
-AUDIENCE = """
-SELECT c.subject_id, c.id AS conversation_id, s.blocked_at IS NOT NULL AS blocked,
-       EXISTS (SELECT 1 FROM subject_field f WHERE f.subject_id = c.subject_id AND f.field = 'email'
-               AND f.blocked_at IS NULL) AS has_email
-FROM conversation c JOIN subject s ON s.id = c.subject_id
-LEFT JOIN topic t ON t.id = c.topic_id
-WHERE s.destroyed_at IS NULL
-  AND (cardinality($1::text[]) = 0 OR t.slug = ANY($1::text[]))
-  AND (cardinality($2::text[]) = 0 OR c.tags && $2::text[])
-  AND ($3::int IS NULL OR c.updated_at >= now() - make_interval(days => $3::int))
-"""
-
-
 async def _audience(conn: asyncpg.Connection, audience: Audience) -> list[asyncpg.Record]:
     return await conn.fetch(
-        AUDIENCE, list(audience.topics), list(audience.tags), audience.contacted_within_days
+        queries.AUDIENCE, list(audience.topics), list(audience.tags), audience.contacted_within_days
     )
 
 
@@ -99,61 +89,109 @@ async def create(
     links: list[dict[str, str]],
     image_id: str | None = None,
 ) -> int:
-    async with database.acquire() as conn:
-        return await conn.fetchval(
-            "INSERT INTO mailing (title, body, image_id, links, email, topics, tags,"
-            " contacted_within_days, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-            " RETURNING id",
-            title,
-            body,
-            image_id,
-            msgspec.json.encode(links).decode(),
-            audience.email,
-            list(audience.topics),
-            list(audience.tags),
-            audience.contacted_within_days,
-            staff_id,
+    rows = (
+        await Mailing.insert(
+            Mailing(
+                title=title,
+                body=body,
+                image_id=image_id,
+                links=msgspec.json.encode(links).decode(),
+                email=audience.email,
+                topics=list(audience.topics),
+                tags=list(audience.tags),
+                contacted_within_days=audience.contacted_within_days,
+                created_by=staff_id,
+            )
         )
+        .returning(Mailing.id)
+        .run()
+    )
+    return int(rows[0]["id"])
 
 
 async def schedule(mailing_id: int, at: datetime | None) -> None:
     """Send at ``at`` (now when None); only a draft or a scheduled mailing can be (re)scheduled."""
-    async with database.acquire() as conn:
-        done = await conn.fetchval(
-            "UPDATE mailing SET status = 'scheduled', scheduled_at = coalesce($2, now())"
-            " WHERE id = $1 AND status IN ('draft', 'scheduled') RETURNING id",
-            mailing_id,
-            at,
+    done = (
+        await Mailing.update(
+            {Mailing.status: "scheduled", Mailing.scheduled_at: at or datetime.now(UTC)}
         )
-    if done is None:
-        raise ChatError("conflict", "эту рассылку уже нельзя запланировать")
+        .where((Mailing.id == mailing_id) & Mailing.status.is_in(["draft", "scheduled"]))
+        .returning(Mailing.id)
+        .run()
+    )
+    if not done:
+        raise MailingError("эту рассылку уже нельзя запланировать")
 
 
 async def cancel(mailing_id: int) -> None:
-    async with database.acquire() as conn:
-        await conn.execute(
-            "UPDATE mailing SET status = 'cancelled', finished_at = now()"
-            " WHERE id = $1 AND status IN ('draft', 'scheduled', 'sending')",
-            mailing_id,
-        )
+    await (
+        Mailing.update({Mailing.status: "cancelled", Mailing.finished_at: datetime.now(UTC)})
+        .where((Mailing.id == mailing_id) & Mailing.status.is_in(["draft", "scheduled", "sending"]))
+        .run()
+    )
 
 
 async def report(mailing_id: int) -> dict[str, int]:
     async with database.acquire() as conn:
-        row = await database.fetch_one(
-            conn,
-            "SELECT count(*) FILTER (WHERE d.status = 'delivered') AS delivered,"
-            " count(*) FILTER (WHERE d.status = 'skipped') AS skipped,"
-            " count(*) FILTER (WHERE d.status = 'pending') AS pending,"
-            " count(*) FILTER (WHERE d.status = 'failed') AS failed,"
-            " count(*) FILTER (WHERE d.unsubscribed_at IS NOT NULL) AS unsubscribed,"
-            " count(*) FILTER (WHERE d.channel = 'chat' AND d.status = 'delivered'"
-            "   AND c.client_read_seq >= d.message_seq) AS read"
-            " FROM mailing_delivery d LEFT JOIN conversation c ON c.id = d.conversation_id"
-            " WHERE d.mailing_id = $1",
-            mailing_id,
-        )
+        row = await database.fetch_one(conn, queries.REPORT, mailing_id)
     return dict(row)
+
+
+async def get(mailing_id: int) -> dict[str, Any] | None:
+    """The mailing's row, if there is one."""
+    return await Mailing.select().where(Mailing.id == mailing_id).first().run()
+
+
+class Console(msgspec.Struct, frozen=True):
+    mailings: list[dict[str, Any]]  # the newest, each with its ``report``
+    topics: list[dict[str, Any]]  # the active topics an audience can name
+
+
+async def console(limit: int = 100) -> Console:
+    """The mailings page: the newest mailings with their reports, and the topics to choose."""
+    rows = await (
+        Mailing.select(
+            Mailing.id, Mailing.title, Mailing.status, Mailing.scheduled_at, Mailing.created_at
+        )
+        .order_by(Mailing.id, ascending=False)
+        .limit(limit)
+        .run()
+    )
+    topics = await (
+        Topic.select(Topic.slug, Topic.title)
+        .where(Topic.active.eq(True))
+        .order_by(Topic.position)
+        .run()
+    )
+    return Console([{**row, "report": await report(row["id"])} for row in rows], topics)
+
+
+class Details(msgspec.Struct, frozen=True):
+    mailing: dict[str, Any]
+    links: list[dict[str, str]]
+    preview: dict[str, Any] | None  # who it will reach, while it can still be (re)scheduled
+    report: dict[str, int]
+    failures: list[dict[str, Any]]
+
+
+async def details(mailing_id: int) -> Details | None:
+    """One mailing's page, or None if there is no such mailing."""
+    mailing = await get(mailing_id)
+    if mailing is None:
+        return None
+    audience = Audience(
+        topics=tuple(mailing["topics"]),
+        tags=tuple(mailing["tags"]),
+        contacted_within_days=mailing["contacted_within_days"],
+        email=mailing["email"],
+    )
+    return Details(
+        mailing=mailing,
+        links=msgspec.json.decode(mailing["links"]),
+        preview=await preview(audience) if mailing["status"] in ("draft", "scheduled") else None,
+        report=await report(mailing_id),
+        failures=await failures(mailing_id),
+    )
 
 
 # ---------------------------------------------------------------- sending
@@ -176,9 +214,17 @@ async def run_due(max_deliveries: int = 1000) -> int:
 async def _start_due() -> None:
     async with database.transaction():
         conn = database.connection()
-        due = await conn.fetch(
-            "SELECT id, email, topics, tags, contacted_within_days FROM mailing"
-            " WHERE status = 'scheduled' AND scheduled_at <= now() FOR UPDATE SKIP LOCKED"
+        due = await (
+            Mailing.select(
+                Mailing.id,
+                Mailing.email,
+                Mailing.topics,
+                Mailing.tags,
+                Mailing.contacted_within_days,
+            )
+            .where((Mailing.status == "scheduled") & (Mailing.scheduled_at <= datetime.now(UTC)))
+            .lock_rows(skip_locked=True)
+            .run()
         )
         for mailing in due:
             audience = Audience(
@@ -190,17 +236,17 @@ async def _start_due() -> None:
             rows = await _audience(conn, audience)
             channels = ("chat", "email") if audience.email else ("chat",)
             await conn.executemany(
-                "INSERT INTO mailing_delivery (mailing_id, subject_id, channel, conversation_id)"
-                " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                queries.ADD_DELIVERY,
                 [
                     (mailing["id"], r["subject_id"], ch, r["conversation_id"])
                     for r in rows
                     for ch in channels
                 ],
             )
-            await conn.execute(
-                "UPDATE mailing SET status = 'sending', started_at = now() WHERE id = $1",
-                mailing["id"],
+            await (
+                Mailing.update({Mailing.status: "sending", Mailing.started_at: datetime.now(UTC)})
+                .where(Mailing.id == mailing["id"])
+                .run()
             )
 
 
@@ -209,15 +255,7 @@ async def _deliver_one() -> bool:
     changed: tuple[int, int] | None = None
     async with database.transaction():
         conn = database.connection()
-        delivery = await conn.fetchrow(
-            "SELECT d.mailing_id, d.subject_id, d.channel, d.conversation_id, m.title, m.body,"
-            " m.links, m.image_id, s.blocked_at IS NOT NULL OR s.destroyed_at IS NOT NULL AS"
-            " unreachable"
-            " FROM mailing_delivery d JOIN mailing m ON m.id = d.mailing_id AND m.status ="
-            " 'sending'"
-            " JOIN subject s ON s.id = d.subject_id WHERE d.status = 'pending'"
-            " ORDER BY d.mailing_id LIMIT 1 FOR UPDATE OF d SKIP LOCKED"
-        )
+        delivery = await conn.fetchrow(queries.NEXT_DELIVERY)
         if delivery is None:
             return False
         key = (delivery["mailing_id"], delivery["subject_id"], delivery["channel"])
@@ -227,12 +265,7 @@ async def _deliver_one() -> bool:
             reason = (
                 "нет действующего согласия" if given is None else "данные субъекта заблокированы"
             )
-            await conn.execute(
-                "UPDATE mailing_delivery SET status = 'skipped', reason = $4"
-                " WHERE mailing_id = $1 AND subject_id = $2 AND channel = $3",
-                *key,
-                reason,
-            )
+            await _settle(key, "skipped", reason)
             return True
         seq = None
         fields: tuple[str, ...] = ()
@@ -249,30 +282,30 @@ async def _deliver_one() -> bool:
             )
             seq, changed = sent.seq, (sent.conversation, sent.version)
         else:
-            address = await conn.fetchval(
-                "SELECT value FROM subject_field WHERE subject_id = $1 AND field = 'email'"
-                " AND blocked_at IS NULL",
-                delivery["subject_id"],
-            )
+            address = await conn.fetchval(queries.EMAIL_ADDRESS, delivery["subject_id"])
             if address is None:
-                await _settle(conn, key, "skipped", "нет адреса электронной почты")
+                await _settle(key, "skipped", "нет адреса электронной почты")
                 return True
             letter = _letter(address, delivery, key)
             try:
                 # Under the delivery's lock: no other sender takes it while the server answers.
                 sent_by = await mail.deliver(letter, delivery["subject_id"])
             except mail.MailError as refused:
-                await _settle(conn, key, "failed", str(refused))
+                await _settle(key, "failed", str(refused))
                 return True
             fields = ("email",)
             if sent_by != "smtp":
                 actions += [Action.RECORDING, Action.STORAGE]  # the letter in the outbox folder
-        await conn.execute(
-            "UPDATE mailing_delivery SET status = 'delivered', delivered_at = now(), message_seq"
-            " = $4"
-            " WHERE mailing_id = $1 AND subject_id = $2 AND channel = $3",
-            *key,
-            seq,
+        await (
+            MailingDelivery.update(
+                {
+                    MailingDelivery.status: "delivered",
+                    MailingDelivery.delivered_at: datetime.now(UTC),
+                    MailingDelivery.message_seq: seq,
+                }
+            )
+            .where(_delivery(*key))
+            .run()
         )
         await processing_log.record(
             *[
@@ -293,13 +326,20 @@ async def _deliver_one() -> bool:
     return True
 
 
-async def _settle(conn: asyncpg.Connection, key: tuple[Any, ...], status: str, reason: str) -> None:
-    await conn.execute(
-        "UPDATE mailing_delivery SET status = $4, reason = $5"
-        " WHERE mailing_id = $1 AND subject_id = $2 AND channel = $3",
-        *key,
-        status,
-        reason,
+def _delivery(mailing_id: int, subject_id: uuid.UUID, channel: str) -> Combinable:
+    """The one delivery of the mailing to the subject on the channel (its real key)."""
+    return (
+        (MailingDelivery.mailing_id == mailing_id)
+        & (MailingDelivery.subject_id == subject_id)
+        & (MailingDelivery.channel == channel)
+    )
+
+
+async def _settle(key: tuple[Any, ...], status: str, reason: str) -> None:
+    await (
+        MailingDelivery.update({MailingDelivery.status: status, MailingDelivery.reason: reason})
+        .where(_delivery(*key))
+        .run()
     )
 
 
@@ -343,11 +383,7 @@ def _from_token(token: str) -> tuple[int, uuid.UUID]:
 
 async def _finish_sent() -> None:
     async with database.acquire() as conn:
-        await conn.execute(
-            "UPDATE mailing SET status = 'sent', finished_at = now() WHERE status = 'sending'"
-            " AND NOT EXISTS (SELECT 1 FROM mailing_delivery d WHERE d.mailing_id = mailing.id"
-            " AND d.status = 'pending')"
-        )
+        await conn.execute(queries.FINISH_SENT)
 
 
 # ---------------------------------------------------------------- unsubscribe
@@ -358,9 +394,7 @@ async def _unsubscribe(click: buttons.Press) -> None:
     mailing_id = int(click.button.split(":", 1)[1])
     async with database.transaction():
         conn = database.connection()
-        subject_id = await conn.fetchval(
-            "SELECT subject_id FROM conversation WHERE id = $1", click.conversation
-        )
+        subject_id = await conn.fetchval(queries.CONVERSATION_SUBJECT, click.conversation)
         given = await consent.active(conn, subject_id, PURPOSES["chat"])
         if given is not None:
             await consent.withdraw(
@@ -374,11 +408,8 @@ async def _unsubscribe(click: buttons.Press) -> None:
                     user_agent=click.user_agent,
                 ),
             )
-        await conn.execute(
-            "UPDATE mailing_delivery SET unsubscribed_at = coalesce(unsubscribed_at, now())"
-            " WHERE mailing_id = $1 AND subject_id = $2",
-            mailing_id,
-            subject_id,
+        await _mark_unsubscribed(
+            (MailingDelivery.mailing_id == mailing_id) & (MailingDelivery.subject_id == subject_id)
         )
     await service.retire_buttons(click.conversation, click.seq)
     await service.bot_message(
@@ -416,23 +447,22 @@ async def unsubscribe_by_link(token: str, ip: str | None, user_agent: str | None
                     user_agent=user_agent,
                 ),
             )
-        await conn.execute(
-            "UPDATE mailing_delivery SET unsubscribed_at = coalesce(unsubscribed_at, now())"
-            " WHERE mailing_id = $1 AND subject_id = $2 AND channel = 'email'",
-            mailing_id,
-            subject_id,
-        )
+        await _mark_unsubscribed(_delivery(mailing_id, subject_id, "email"))
+
+
+async def _mark_unsubscribed(deliveries: Combinable) -> None:
+    """The first unsubscription from these deliveries is the one the report counts."""
+    await (
+        MailingDelivery.update({MailingDelivery.unsubscribed_at: datetime.now(UTC)})
+        .where(deliveries & MailingDelivery.unsubscribed_at.is_null())
+        .run()
+    )
 
 
 async def failures(mailing_id: int) -> list[dict[str, Any]]:
     """Why deliveries failed or were skipped, with how many each time (for the staff page)."""
     async with database.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT status, channel, reason, count(*) AS n FROM mailing_delivery"
-            " WHERE mailing_id = $1 AND status IN ('failed', 'skipped')"
-            " GROUP BY status, channel, reason ORDER BY status, channel, reason",
-            mailing_id,
-        )
+        rows = await conn.fetch(queries.FAILURES, mailing_id)
     return [dict(row) for row in rows]
 
 

@@ -31,34 +31,21 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.processing_log import queries
+from okno.platform.processing_log.queries import SEAL_BATCH, WRITTEN_TYPES
 from okno.platform.processing_log.schemas import LogEntry, validated
+from okno.platform.processing_log.tables import ProcessingLogChain
 from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import categories_of
 
 logger = logging.getLogger(__name__)
 
 SEALER_LOCK = 0x6F6B6E6F_6C6F67  # "oknolog": one sealer at a time extends the chain
-SEAL_BATCH = 5000
 SEAL_INTERVAL = 0.2  # seconds between a server's sealing rounds
 SEAL_RETRY = 2.0  # seconds between rounds while the database is unavailable
 GENESIS = b"\x00" * 32
-# The columns a row is written with, and their types: the values are cast because rows are
-# selected from VALUES (so that a statement can write them conditionally).
-WRITTEN_TYPES = {
-    "at": "timestamptz",
-    "actor_kind": "text",
-    "actor_id": "text",
-    "subject_id": "uuid",
-    "action": "text",
-    "categories": "text[]",
-    "fields": "text[]",
-    "purpose": "text",
-    "legal_basis": "text",
-    "request_id": "bigint",
-    "reason": "text",
-}
-WRITTEN = ", ".join(WRITTEN_TYPES)
-COLUMNS = f"id, {WRITTEN}"
+# The log's columns in the order the chain hashes them (the DPO's export reads them too).
+COLUMNS = queries.COLUMNS
 
 
 ANCHOR_FILE = "processing-log-anchors.jsonl"
@@ -113,9 +100,7 @@ def store_anchor(anchor: Anchor, path: Path | None = None) -> Path:
 
 async def head(conn: asyncpg.Connection, source: str = "") -> Anchor | None:
     """The newest link of the chain (None while it is empty)."""
-    row = await conn.fetchrow(
-        "SELECT position, log_id, hash FROM processing_log_chain ORDER BY position DESC LIMIT 1"
-    )
+    row = await conn.fetchrow(queries.CHAIN_HEAD)
     if row is None:
         return None
     return Anchor(
@@ -180,12 +165,7 @@ def appending(
         start = first + len(rows) * len(WRITTEN_TYPES)
         casts = (f"${start + n}::{cast}" for n, cast in enumerate(WRITTEN_TYPES.values()))
         rows.append(f"({', '.join(casts)})")
-    sql = (
-        f"written AS (INSERT INTO processing_log ({WRITTEN})"
-        f" SELECT * FROM (VALUES {', '.join(rows)}) AS entry WHERE {when} RETURNING id),"
-        " queued AS (INSERT INTO processing_log_unsealed (log_id) SELECT id FROM written)"
-    )
-    return sql, values
+    return queries.append_ctes(rows, when), values
 
 
 async def record(*entries: LogEntry) -> list[int]:
@@ -194,7 +174,7 @@ async def record(*entries: LogEntry) -> list[int]:
         return []
     conn = database.connection()
     ctes, values = appending(entries, 1)
-    rows = await conn.fetch(f"WITH {ctes} SELECT id FROM written ORDER BY id", *values)
+    rows = await conn.fetch(queries.record(ctes), *values)
     return [row["id"] for row in rows]
 
 
@@ -203,21 +183,13 @@ async def seal(conn: asyncpg.Connection, *, wait: bool = False) -> int:
     this one returns 0 at once, unless ``wait``."""
     async with conn.transaction():
         if wait:
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", SEALER_LOCK)
-        elif not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", SEALER_LOCK):
+            await conn.execute(queries.SEALER_WAIT, SEALER_LOCK)
+        elif not await conn.fetchval(queries.SEALER_TRY, SEALER_LOCK):
             return 0
-        rows = await conn.fetch(
-            f"WITH taken AS (DELETE FROM processing_log_unsealed WHERE log_id IN"
-            f" (SELECT log_id FROM processing_log_unsealed ORDER BY log_id LIMIT {SEAL_BATCH})"
-            f" RETURNING log_id)"
-            f" SELECT {COLUMNS} FROM processing_log WHERE id IN (SELECT log_id FROM taken)"
-            f" ORDER BY id"
-        )
+        rows = await conn.fetch(queries.SEAL_TAKE)
         if not rows:
             return 0
-        head = await conn.fetchrow(
-            "SELECT position, hash FROM processing_log_chain ORDER BY position DESC LIMIT 1"
-        )
+        head = await conn.fetchrow(queries.SEAL_HEAD)
         position, prev_hash = (head["position"], bytes(head["hash"])) if head else (0, GENESIS)
         links = []
         for row in rows:
@@ -226,7 +198,7 @@ async def seal(conn: asyncpg.Connection, *, wait: bool = False) -> int:
             links.append((position, row["id"], prev_hash, digest))
             prev_hash = digest
         await conn.copy_records_to_table(
-            "processing_log_chain",
+            ProcessingLogChain._meta.tablename,
             records=links,
             columns=("position", "log_id", "prev_hash", "hash"),
         )
@@ -267,12 +239,7 @@ async def verify(conn: asyncpg.Connection, known: Sequence[Anchor] = ()) -> Veri
         expected.setdefault(known_anchor.position, known_anchor)
     prev_hash, checked, last_id = GENESIS, 0, None
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        query = (
-            f"SELECT c.position, c.log_id, c.prev_hash, c.hash, l.{COLUMNS.replace(', ', ', l.')}"
-            " FROM processing_log_chain c LEFT JOIN processing_log l ON l.id = c.log_id"
-            " ORDER BY c.position"
-        )
-        async for link in conn.cursor(query, prefetch=2000):
+        async for link in conn.cursor(queries.CHAIN_WALK, prefetch=2000):
             position, log_id, link_prev, link_hash, *row = tuple(link)
             if position != checked + 1:
                 return VerifyResult(
@@ -304,11 +271,7 @@ async def verify(conn: asyncpg.Connection, known: Sequence[Anchor] = ()) -> Veri
                 f"the chain ends at link {checked}, but its anchor of {lost.at} is link"
                 f" {lost.position}: the newest rows were removed",
             )
-        stray = await conn.fetchval(
-            "SELECT min(l.id) FROM processing_log l WHERE NOT EXISTS"
-            " (SELECT 1 FROM processing_log_chain c WHERE c.log_id = l.id)"
-            " AND NOT EXISTS (SELECT 1 FROM processing_log_unsealed u WHERE u.log_id = l.id)"
-        )
+        stray = await conn.fetchval(queries.STRAY_ROW)
         if stray is not None:
             return VerifyResult(False, checked, stray, f"row {stray} is not in the chain")
     current = None
@@ -336,6 +299,4 @@ async def verify_and_anchor(conn: asyncpg.Connection, source: str) -> VerifyResu
 
 
 async def subject_history(conn: asyncpg.Connection, subject_id: uuid.UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        f"SELECT {COLUMNS} FROM processing_log WHERE subject_id = $1 ORDER BY id", subject_id
-    )
+    return await conn.fetch(queries.SUBJECT_ROWS, subject_id)
