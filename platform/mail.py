@@ -20,7 +20,7 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from okno.platform import database
+from okno.platform.selfservice.tables import MailOutbox
 from okno.platform.settings import Settings, get_settings
 
 logger = logging.getLogger("okno.mail")
@@ -69,13 +69,8 @@ async def _to_outbox(message: EmailMessage, subject_id: uuid.UUID | None) -> str
     readable.set_content(message.get_content(), cte="8bit")
     data = readable.as_bytes()
     await asyncio.to_thread(path.write_bytes, data)
-    async with database.transaction():
-        await database.connection().execute(
-            "INSERT INTO mail_outbox (id, subject_id, path) VALUES ($1, $2, $3)",
-            mail_id,
-            subject_id,
-            str(path),
-        )
+    # In the caller's transaction when there is one (a mailing's delivery), else on its own.
+    await MailOutbox.insert(MailOutbox(id=mail_id, subject_id=subject_id, path=str(path))).run()
     return mail_id
 
 

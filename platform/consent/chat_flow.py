@@ -165,7 +165,8 @@ async def save_field(
         .first()
         .run()
     )
-    retention = purpose["retention_days"] if purpose else None
+    assert purpose is not None  # the consent the caller holds is for this purpose
+    retention: int = purpose["retention_days"]
     previous = await conn.fetchval(queries.FIELD_VALUE, subject_id, field)
     await conn.execute(
         queries.SAVE_FIELD,

@@ -20,13 +20,6 @@ IN_FORCE_BY_ID = (
     " WHERE id = $1 AND subject_id = $2"
 )
 
-# Every consent in force of the subject with its purpose's kind, oldest first (the one-click
-# «Удалить мои данные» withdraws them all).
-IN_FORCE_WITH_KIND = (
-    "SELECT g.id, p.kind FROM consent_in_force g JOIN purpose p ON p.code = g.purpose_code"
-    " WHERE g.subject_id = $1 ORDER BY g.id"
-)
-
 # How many consents are in force per purpose (the consent console's overview).
 IN_FORCE_COUNTS = "SELECT purpose_code, count(*) FROM consent_in_force GROUP BY purpose_code"
 

@@ -34,7 +34,7 @@ from okno.platform.rights.schemas import (
     Operator,
     PersonalDatum,
 )
-from okno.platform.selfservice.mydata import staff_label
+from okno.platform.selfservice.overview import staff_label
 from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import FIELDS
 from okno.platform.web.timefmt import msk

@@ -15,15 +15,18 @@ import hmac
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from piccolo.columns import Column
 
 from okno.platform import database, mail
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.secret_key import secret_key
-from okno.platform.selfservice import sessions
+from okno.platform.selfservice import queries, sessions
 from okno.platform.selfservice.compliance import entry
+from okno.platform.selfservice.tables import PortalCode
 from okno.platform.settings import get_settings
 
 LOGIN_COOKIE = "okno_portal_login"  # which code the second step checks (not the address)
@@ -72,36 +75,25 @@ async def request_code(address: str, ip: str | None) -> str:
     code = f"{secrets.randbelow(10**6):06d}"
     async with database.transaction():
         conn = database.connection()
-        await conn.execute("DELETE FROM portal_code WHERE created_at < now() - interval '1 day'")
-        recent = await database.fetch_one(
-            conn,
-            "SELECT count(*) FILTER (WHERE address_hash = $1) AS address,"
-            " count(*) FILTER (WHERE ip_hash = $2) AS ip FROM portal_code"
-            " WHERE created_at > now() - interval '1 hour' AND (address_hash = $1 OR ip_hash = $2)",
-            address_hash,
-            ip_hash,
-        )
+        day_ago = datetime.now(UTC) - timedelta(days=1)
+        await PortalCode.delete().where(PortalCode.created_at < day_ago).run()
+        recent = await database.fetch_one(conn, queries.RECENT_CODES, address_hash, ip_hash)
         if (
             recent["address"] >= settings.portal_codes_per_address_hour
             or recent["ip"] >= settings.portal_codes_per_ip_hour
         ):
             raise RateLimitedError("слишком много запросов кода; попробуйте через час")
-        subject_id: uuid.UUID | None = await conn.fetchval(
-            "SELECT f.subject_id FROM subject_field f JOIN subject s ON s.id = f.subject_id"
-            " WHERE f.field = 'email' AND lower(f.value) = lower($1) AND s.destroyed_at IS NULL"
-            " ORDER BY f.updated_at DESC LIMIT 1",
-            address,
-        )
-        await conn.execute(
-            "INSERT INTO portal_code (login_hash, subject_id, address_hash, ip_hash, code_hash,"
-            " expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            login_hash,
-            subject_id,
-            address_hash,
-            ip_hash,
-            _keyed("code", login_hash.hex(), code),
-            datetime.now(UTC) + timedelta(minutes=settings.portal_code_minutes),
-        )
+        subject_id: uuid.UUID | None = await conn.fetchval(queries.SUBJECT_BY_EMAIL, address)
+        await PortalCode.insert(
+            PortalCode(
+                login_hash=login_hash,
+                subject_id=subject_id,
+                address_hash=address_hash,
+                ip_hash=ip_hash,
+                code_hash=_keyed("code", login_hash.hex(), code),
+                expires_at=datetime.now(UTC) + timedelta(minutes=settings.portal_code_minutes),
+            )
+        ).run()
         if subject_id is not None:
             actions = [Action.USE]
             if not settings.smtp_host:
@@ -133,18 +125,27 @@ async def verify(login_token: str | None, code: str) -> str:
         raise CodeError("запросите код заново")
     code = "".join(code.split())
     login_hash = hashlib.sha256(login_token.encode()).digest()
+    now = datetime.now(UTC)
     refusal: str | None = None
     token: str | None = None
     async with database.transaction():
-        conn = database.connection()
-        row = await conn.fetchrow(
-            "SELECT id, subject_id, code_hash, attempts, expires_at, used_at FROM portal_code"
-            " WHERE login_hash = $1 FOR UPDATE",
-            login_hash,
+        row = (
+            await PortalCode.select(
+                PortalCode.id,
+                PortalCode.subject_id,
+                PortalCode.code_hash,
+                PortalCode.attempts,
+                PortalCode.expires_at,
+                PortalCode.used_at,
+            )
+            .where(PortalCode.login_hash == login_hash)
+            .lock_rows()
+            .first()
+            .run()
         )
         if row is None or row["used_at"] is not None:
             refusal = "этот код уже не действует; запросите новый"
-        elif row["expires_at"] <= datetime.now(UTC):
+        elif row["expires_at"] <= now:
             refusal = "срок действия кода истёк; запросите новый"
         elif row["attempts"] >= settings.portal_code_attempts:
             refusal = "слишком много неверных попыток; запросите новый код"
@@ -154,16 +155,12 @@ async def verify(login_token: str | None, code: str) -> str:
                 bytes(row["code_hash"]), _keyed("code", login_hash.hex(), code)
             )
             if right and row["subject_id"] is not None:
-                await conn.execute(
-                    "UPDATE portal_code SET attempts = $2, used_at = now() WHERE id = $1",
-                    row["id"],
-                    attempts,
+                await _record_attempt(
+                    row["id"], {PortalCode.attempts: attempts, PortalCode.used_at: now}
                 )
                 token = await sessions.start(row["subject_id"], "code")
             else:
-                await conn.execute(
-                    "UPDATE portal_code SET attempts = $2 WHERE id = $1", row["id"], attempts
-                )
+                await _record_attempt(row["id"], {PortalCode.attempts: attempts})
                 left = settings.portal_code_attempts - attempts
                 refusal = (
                     f"неверный код; осталось попыток: {left}"
@@ -173,3 +170,8 @@ async def verify(login_token: str | None, code: str) -> str:
     if token is None:
         raise CodeError(refusal or "неверный код")
     return token
+
+
+async def _record_attempt(code_id: int, values: dict[Column | str, Any]) -> None:
+    """Count an attempt at the code (and, when it was right, mark the code used)."""
+    await PortalCode.update(values).where(PortalCode.id == code_id).run()

@@ -19,7 +19,9 @@ from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.rights import requests as rights
 from okno.platform.rights.deadlines import RequestKind
+from okno.platform.selfservice import queries
 from okno.platform.selfservice.compliance import WITHDRAWAL_BASIS, entry
+from okno.platform.selfservice.tables import MailOutbox, PortalCode, PortalExport, PortalSession
 from okno.platform.subjects.fields import FIELDS
 
 DELETE_CONTROL = "button:Удалить мои данные"
@@ -44,30 +46,37 @@ def _letters(paths: list[str]) -> list[Path]:
     ),
 )
 async def erase_portal(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
-    letters = await conn.fetch(
-        "DELETE FROM mail_outbox WHERE subject_id = $1 RETURNING path", subject_id
+    # Runs in destruction's transaction (on ``conn``), which the query builder joins.
+    letters = (
+        await MailOutbox.delete()
+        .where(MailOutbox.subject_id == subject_id)
+        .returning(MailOutbox.path)
+        .run()
     )
     defer_unlink(_letters([row["path"] for row in letters]))
-    exports = await conn.fetchval(
-        "WITH d AS (DELETE FROM portal_export WHERE subject_id = $1 RETURNING 1)"
-        " SELECT count(*) FROM d",
-        subject_id,
+    exports = (
+        await PortalExport.delete()
+        .where(PortalExport.subject_id == subject_id)
+        .returning(PortalExport.id)
+        .run()
     )
-    sessions = await conn.fetchval(
-        "WITH d AS (DELETE FROM portal_session WHERE subject_id = $1 RETURNING 1)"
-        " SELECT count(*) FROM d",
-        subject_id,
+    sessions = (
+        await PortalSession.delete()
+        .where(PortalSession.subject_id == subject_id)
+        .returning(PortalSession.subject_id)
+        .run()
     )
-    codes = await conn.fetchval(
-        "WITH d AS (DELETE FROM portal_code WHERE subject_id = $1 RETURNING 1)"
-        " SELECT count(*) FROM d",
-        subject_id,
+    codes = (
+        await PortalCode.delete()
+        .where(PortalCode.subject_id == subject_id)
+        .returning(PortalCode.id)
+        .run()
     )
     return {
         "письма в папке исходящих": len(letters),
-        "выгрузки данных": exports,
-        "сеансы «Моих данных»": sessions,
-        "коды входа": codes,
+        "выгрузки данных": len(exports),
+        "сеансы «Моих данных»": len(sessions),
+        "коды входа": len(codes),
     }
 
 
@@ -97,23 +106,13 @@ async def delete_my_data(
     proof = consent.Proof(channel="portal", control=DELETE_CONTROL, ip=ip, user_agent=user_agent)
     async with database.transaction():
         conn = database.connection()
-        await conn.execute("SELECT id FROM subject WHERE id = $1 FOR UPDATE", subject_id)
-        pending = await conn.fetchval(
-            "SELECT id FROM rights_request WHERE subject_id = $1 AND kind = 'consent_withdrawn'"
-            " AND details->>'scope' = 'all' AND status NOT IN ('refused', 'done')",
-            subject_id,
-        )
+        await conn.execute(queries.LOCK_SUBJECT, subject_id)
+        pending = await conn.fetchval(queries.PENDING_DELETION, subject_id)
         if pending is not None:  # a second click: the first request is already on its way
             already = await rights.get(conn, pending)
             assert already is not None
             return DeletionFiled(already, 0, ())
-        live = await conn.fetch(
-            "SELECT g.id, p.kind FROM consent_event g JOIN purpose p ON p.code = g.purpose_code"
-            " WHERE g.subject_id = $1 AND g.kind = 'given'"
-            " AND NOT EXISTS (SELECT 1 FROM consent_event w WHERE w.given_id = g.id)"
-            " ORDER BY g.id",
-            subject_id,
-        )
+        live = await conn.fetch(queries.IN_FORCE_WITH_KIND, subject_id)
         events = [await consent.withdraw(conn, subject_id, row["id"], proof) for row in live]
         processing = [row["id"] for row in live if row["kind"] == "processing"]
         request = await rights.create(
@@ -124,11 +123,7 @@ async def delete_my_data(
             details={"scope": "all", "withdrawal_event": events[0] if events else None},
             consent_id=processing[0] if processing else None,
         )
-        rows = await conn.fetch(
-            "UPDATE subject_field SET blocked_at = now() WHERE subject_id = $1"
-            " AND blocked_at IS NULL RETURNING field",
-            subject_id,
-        )
+        rows = await conn.fetch(queries.BLOCK_FIELDS, subject_id, "all")
         blocked = tuple(sorted(r["field"] for r in rows if r["field"] in FIELDS))
         if blocked:
             await processing_log.record(

@@ -24,8 +24,9 @@ from okno.platform.processing_log import service as processing_log
 from okno.platform.rights import requests as rights
 from okno.platform.rights.deadlines import RULES
 from okno.platform.rights.handling import MEASURES, MESSAGES_BASIS
-from okno.platform.selfservice import mydata
+from okno.platform.selfservice import overview, queries
 from okno.platform.selfservice.compliance import provision
+from okno.platform.selfservice.tables import PortalExport
 from okno.platform.settings import get_settings
 from okno.platform.web.timefmt import msk
 
@@ -72,9 +73,9 @@ def _environment() -> jinja2.Environment:
 
 
 async def _staff_names(conn: asyncpg.Connection) -> list[tuple[str, str]]:
-    rows = await conn.fetch("SELECT display_name, role, pseudonym FROM staff_user")
+    rows = await conn.fetch(queries.STAFF_NAMES)
     # Longest names first, so "Анна Петрова" is replaced before "Анна".
-    pairs = [(r["display_name"], mydata.staff_label(r["role"], r["pseudonym"])) for r in rows]
+    pairs = [(r["display_name"], overview.staff_label(r["role"], r["pseudonym"])) for r in rows]
     return sorted(pairs, key=lambda pair: -len(pair[0]))
 
 
@@ -88,15 +89,7 @@ def _redact(text: str, names: list[tuple[str, str]]) -> str:
 async def _messages(
     conn: asyncpg.Connection, conversation_id: int, names: list[tuple[str, str]]
 ) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        "SELECT m.seq, m.author_kind, u.role, u.pseudonym, m.body, m.created_at, m.edited_at,"
-        " m.deleted_at, a.name AS attachment_name, a.size AS attachment_size,"
-        " a.content_type AS attachment_type FROM message m"
-        " LEFT JOIN staff_user u ON u.id = m.author_id"
-        " LEFT JOIN attachment a ON a.id = m.attachment_id AND m.deleted_at IS NULL"
-        " WHERE m.conversation_id = $1 AND NOT m.internal ORDER BY m.seq",
-        conversation_id,
-    )
+    rows = await conn.fetch(queries.MESSAGES, conversation_id)
     out = []
     for r in rows:
         kind = r["author_kind"]
@@ -104,7 +97,7 @@ async def _messages(
             "subject": "вы",
             "bot": "бот",
             "system": "служебное сообщение",
-        }.get(kind) or mydata.staff_label(r["role"], r["pseudonym"])
+        }.get(kind) or overview.staff_label(r["role"], r["pseudonym"])
         deleted = r["deleted_at"] is not None
         text = "" if deleted else r["body"]
         if kind in ("system", "bot"):
@@ -134,29 +127,14 @@ async def collect(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, 
     """Everything the export holds, read in the caller's transaction."""
     settings = get_settings()
     # The session's subject: subject rows are never deleted, only marked destroyed.
-    subject = await database.fetch_one(
-        conn, "SELECT created_at FROM subject WHERE id = $1", subject_id
-    )
-    fields = await mydata.held_fields(conn, subject_id)
-    consents = await mydata.consents_of(conn, subject_id)
-    proof = {
-        r["id"]: r
-        for r in await conn.fetch(
-            "SELECT id, host(ip) AS ip, user_agent FROM consent_event WHERE subject_id = $1",
-            subject_id,
-        )
-    }
-    withdrawals = {
-        r["given_id"]: r
-        for r in await conn.fetch(
-            "SELECT given_id, host(ip) AS ip, user_agent FROM consent_event"
-            " WHERE subject_id = $1 AND kind = 'withdrawn'",
-            subject_id,
-        )
-    }
+    subject = await database.fetch_one(conn, queries.SUBJECT_SINCE, subject_id)
+    fields = await overview.held_fields(conn, subject_id)
+    consents = await overview.consents_of(conn, subject_id)
+    proof = {r["id"]: r for r in await conn.fetch(queries.CONSENT_PROOF, subject_id)}
+    withdrawals = {r["given_id"]: r for r in await conn.fetch(queries.WITHDRAWAL_PROOF, subject_id)}
     names = await _staff_names(conn)
     chats = []
-    for chat in await mydata.conversations(conn, subject_id):
+    for chat in await overview.conversations(conn, subject_id):
         chats.append(
             {
                 "id": chat["id"],
@@ -167,12 +145,7 @@ async def collect(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, 
                 "messages": await _messages(conn, chat["id"], names),
             }
         )
-    purposes = {
-        r["code"]: r
-        for r in await conn.fetch(
-            "SELECT code, name, kind, legal_basis, retention_days, fields FROM purpose"
-        )
-    }
+    purposes = {r["code"]: r for r in await conn.fetch(queries.PURPOSES)}
     requests = []
     for request in await rights.for_subject(conn, subject_id):
         events = await rights.history(conn, request.id)
@@ -199,7 +172,7 @@ async def collect(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, 
         )
     # Everything on the caller's connection: taking another pooled one while this transaction
     # holds its own deadlocks once every connection is held by an export.
-    history = await mydata.history_of(conn, subject_id)
+    history = await overview.history_of(conn, subject_id)
     used_purposes = {f.purpose for f in fields if f.purpose} | {c.purpose for c in consents}
     if chats:
         used_purposes.add("support")
@@ -227,7 +200,7 @@ async def collect(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, 
                 " прекращена, данные уничтожаются в течение 30 дней, если нет иного основания"
             )
         else:
-            basis = mydata.basis_label(purpose["legal_basis"])
+            basis = overview.basis_label(purpose["legal_basis"])
         if code == "support" and consent is None:
             basis = (
                 "152-ФЗ, ст. 6 ч. 1 п. 5 — переписка: ответ на ваше обращение по вашей инициативе"
@@ -342,30 +315,30 @@ async def create(subject_id: uuid.UUID) -> list[Ready]:
     hours = get_settings().portal_export_hours
     expires_at = datetime.now(UTC) + timedelta(hours=hours)
     async with database.transaction():
-        conn = database.connection()
-        await conn.execute("DELETE FROM portal_export WHERE expires_at < now()")
-        data = await collect(conn, subject_id)
+        now = datetime.now(UTC)
+        await PortalExport.delete().where(PortalExport.expires_at < now).run()
+        data = await collect(database.connection(), subject_id)
         as_json = msgspec.json.format(msgspec.json.encode(data), indent=2)
         as_html = (
             _environment()
-            .get_template("portal/me_export_file.html")
+            .get_template("portal/selfservice_export_file.html")
             .render(data=data, hours=hours)
             .encode()
         )
         ready = []
         for fmt, body in (("json", as_json), ("html", as_html)):
             export_id = f"{secrets.token_urlsafe(24)}.{fmt}"
-            row = await database.fetch_one(
-                conn,
-                "INSERT INTO portal_export (id, subject_id, format, body, expires_at)"
-                " VALUES ($1, $2, $3, $4, $5) RETURNING created_at",
-                export_id,
-                subject_id,
-                fmt,
-                body,
-                expires_at,
-            )
-            ready.append(Ready(export_id, fmt, row["created_at"], expires_at))
+            await PortalExport.insert(
+                PortalExport(
+                    id=export_id,
+                    subject_id=subject_id,
+                    format=fmt,
+                    body=body,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            ).run()
+            ready.append(Ready(export_id, fmt, now, expires_at))
         await processing_log.record(
             *provision(
                 subject_id, _exported_fields(data), "выгрузка ваших данных по вашему запросу"
@@ -375,22 +348,30 @@ async def create(subject_id: uuid.UUID) -> list[Ready]:
 
 
 async def live(subject_id: uuid.UUID) -> list[Ready]:
-    async with database.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT id, format, created_at, expires_at FROM portal_export"
-            " WHERE subject_id = $1 AND expires_at > now() ORDER BY created_at DESC, format",
-            subject_id,
+    rows = (
+        await PortalExport.select(
+            PortalExport.id, PortalExport.format, PortalExport.created_at, PortalExport.expires_at
         )
+        .where(
+            (PortalExport.subject_id == subject_id) & (PortalExport.expires_at > datetime.now(UTC))
+        )
+        .order_by(PortalExport.created_at, ascending=False)
+        .order_by(PortalExport.format)
+        .run()
+    )
     return [Ready(r["id"], r["format"], r["created_at"], r["expires_at"]) for r in rows]
 
 
 async def read(subject_id: uuid.UUID, export_id: str) -> tuple[str, bytes] | None:
     """The file, if it is this subject's and has not expired."""
-    async with database.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT format, body FROM portal_export WHERE id = $1 AND subject_id = $2"
-            " AND expires_at > now()",
-            export_id,
-            subject_id,
+    row = (
+        await PortalExport.select(PortalExport.format, PortalExport.body)
+        .where(
+            (PortalExport.id == export_id)
+            & (PortalExport.subject_id == subject_id)
+            & (PortalExport.expires_at > datetime.now(UTC))
         )
+        .first()
+        .run()
+    )
     return (row["format"], bytes(row["body"])) if row else None

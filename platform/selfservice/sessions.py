@@ -21,13 +21,17 @@ from okno.platform import database
 from okno.platform.chat import visitors
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
+from okno.platform.selfservice import queries
 from okno.platform.selfservice.compliance import entry
+from okno.platform.selfservice.tables import PortalSession
 from okno.platform.settings import get_settings
 
 PORTAL_COOKIE = "okno_portal"
 
 
-class PortalSession(msgspec.Struct, frozen=True):
+class Session(msgspec.Struct, frozen=True):
+    """A live portal session: whose it is, how it was opened, until when."""
+
     token_hash: bytes
     subject_id: uuid.UUID
     via: str
@@ -42,16 +46,12 @@ async def start(subject_id: uuid.UUID, via: str) -> str:
     """Open a session for the subject in the caller's transaction; returns the cookie's token."""
     token = secrets.token_urlsafe(32)
     ttl = timedelta(minutes=get_settings().portal_session_minutes)
-    conn = database.connection()
-    await conn.execute("DELETE FROM portal_session WHERE expires_at < now()")
-    await conn.execute(
-        "INSERT INTO portal_session (token_hash, subject_id, via, expires_at)"
-        " VALUES ($1, $2, $3, $4)",
-        _hash(token),
-        subject_id,
-        via,
-        datetime.now(UTC) + ttl,
-    )
+    database.current_transaction()  # raises outside one: the session opens with its act
+    now = datetime.now(UTC)
+    await PortalSession.delete().where(PortalSession.expires_at < now).run()
+    await PortalSession.insert(
+        PortalSession(token_hash=_hash(token), subject_id=subject_id, via=via, expires_at=now + ttl)
+    ).run()
     return token
 
 
@@ -63,10 +63,7 @@ async def from_visitor(visitor_token: str | None) -> str | None:
         return None
     async with database.transaction():
         closed = await database.connection().fetchval(
-            "SELECT j.destroyed_at IS NOT NULL OR v.portal_closed_at IS NOT NULL"
-            " FROM subject j, visitor v WHERE j.id = $1 AND v.token_hash = $2",
-            visitor.subject_id,
-            visitor.token_hash,
+            queries.VISITOR_CLOSED, visitor.subject_id, visitor.token_hash
         )
         if closed:
             return None
@@ -83,39 +80,31 @@ async def from_visitor(visitor_token: str | None) -> str | None:
     return token
 
 
-async def find(token: str | None) -> PortalSession | None:
+async def find(token: str | None) -> Session | None:
     if not token or len(token) > 100:
         return None
     async with database.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT s.token_hash, s.subject_id, s.via, s.expires_at FROM portal_session s"
-            " JOIN subject j ON j.id = s.subject_id"
-            " WHERE s.token_hash = $1 AND s.expires_at > now() AND j.destroyed_at IS NULL",
-            _hash(token),
-        )
+        row = await conn.fetchrow(queries.LIVE_SESSION, _hash(token))
     if row is None:
         return None
-    return PortalSession(bytes(row["token_hash"]), row["subject_id"], row["via"], row["expires_at"])
+    return Session(bytes(row["token_hash"]), row["subject_id"], row["via"], row["expires_at"])
 
 
 async def end(token: str | None) -> None:
     if not token:
         return
-    async with database.acquire() as conn:
-        await conn.execute("DELETE FROM portal_session WHERE token_hash = $1", _hash(token))
+    await PortalSession.delete().where(PortalSession.token_hash == _hash(token)).run()
 
 
 async def sign_out(token: str | None, visitor_token: str | None) -> None:
     """Sign-out: the session ends, and the chat's visitor cookie in this browser no longer opens
     a new one (the chat itself goes on). A one-time code by e-mail opens the portal again."""
     async with database.transaction():
-        conn = database.connection()
         if token:
-            await conn.execute("DELETE FROM portal_session WHERE token_hash = $1", _hash(token))
+            await PortalSession.delete().where(PortalSession.token_hash == _hash(token)).run()
         if visitor_token and len(visitor_token) <= 100:
-            await conn.execute(
-                "UPDATE visitor SET portal_closed_at = now() WHERE token_hash = $1",
-                visitors.token_hash(visitor_token),
+            await database.connection().execute(
+                queries.CLOSE_VISITOR, visitors.token_hash(visitor_token)
             )
 
 
@@ -126,10 +115,7 @@ async def reopen_visitor(visitor_token: str | None, session_token: str) -> None:
         return
     async with database.acquire() as conn:
         await conn.execute(
-            "UPDATE visitor v SET portal_closed_at = NULL FROM portal_session s"
-            " WHERE v.token_hash = $1 AND s.token_hash = $2 AND v.subject_id = s.subject_id",
-            visitors.token_hash(visitor_token),
-            _hash(session_token),
+            queries.REOPEN_VISITOR, visitors.token_hash(visitor_token), _hash(session_token)
         )
 
 

@@ -14,8 +14,10 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.consent.tables import ConsentEvent
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import ACTION_LABELS, Action
+from okno.platform.selfservice import queries
 from okno.platform.selfservice.compliance import PURPOSE, provision
 from okno.platform.staff.roles import Role
 from okno.platform.subjects.fields import CATEGORY_LABELS, FIELDS
@@ -69,7 +71,7 @@ def basis_label(basis: str | None) -> str:
 
 
 async def purpose_names(conn: asyncpg.Connection) -> dict[str, str]:
-    rows = await conn.fetch("SELECT code, name FROM purpose")
+    rows = await conn.fetch(queries.PURPOSE_NAMES)
     return {**OWN_PURPOSES, **{row["code"]: row["name"] for row in rows}}
 
 
@@ -99,13 +101,7 @@ class HeldField(msgspec.Struct, frozen=True):
 
 async def held_fields(conn: asyncpg.Connection, subject_id: uuid.UUID) -> list[HeldField]:
     names = await purpose_names(conn)
-    rows = await conn.fetch(
-        "SELECT f.field, f.value, f.source, f.purpose, f.consent_id, f.collected_at,"
-        " f.updated_at, f.retain_until, f.blocked_at,"
-        " (SELECT w.at FROM consent_event w WHERE w.given_id = f.consent_id) AS withdrawn_at"
-        " FROM subject_field f WHERE f.subject_id = $1 ORDER BY f.collected_at, f.field",
-        subject_id,
-    )
+    rows = await conn.fetch(queries.HELD_FIELDS, subject_id)
     return [
         HeldField(
             name=row["field"],
@@ -128,39 +124,29 @@ async def held_fields(conn: asyncpg.Connection, subject_id: uuid.UUID) -> list[H
 
 
 async def conversations(conn: asyncpg.Connection, subject_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        "SELECT c.id, c.status, c.created_at, c.updated_at, t.title AS topic,"
-        " (SELECT count(*) FROM message m WHERE m.conversation_id = c.id AND NOT m.internal"
-        "  AND m.deleted_at IS NULL) AS messages,"
-        " (SELECT count(*) FROM message m WHERE m.conversation_id = c.id"
-        "  AND m.author_kind = 'subject' AND m.deleted_at IS NULL) AS yours,"
-        " (SELECT count(*) FROM message m WHERE m.conversation_id = c.id"
-        "  AND m.attachment_id IS NOT NULL AND m.deleted_at IS NULL AND NOT m.internal)"
-        "  AS attachments"
-        " FROM conversation c LEFT JOIN topic t ON t.id = c.topic_id WHERE c.subject_id = $1"
-        " ORDER BY c.id",
-        subject_id,
-    )
+    rows = await conn.fetch(queries.CONVERSATIONS, subject_id)
     return [
         {**dict(row), "status_label": STATUS_LABELS.get(row["status"], row["status"])}
         for row in rows
     ]
 
 
-async def overview(subject_id: uuid.UUID) -> dict[str, Any]:
+async def data_page(subject_id: uuid.UUID) -> dict[str, Any]:
     """The «Мои данные» page; showing the values is logged as provision to the subject."""
     async with database.transaction():
         conn = database.connection()
         # The session's subject: subject rows are never deleted, only marked destroyed.
-        subject = await database.fetch_one(
-            conn, "SELECT created_at FROM subject WHERE id = $1", subject_id
-        )
+        subject = await database.fetch_one(conn, queries.SUBJECT_SINCE, subject_id)
         fields = await held_fields(conn, subject_id)
         chats = await conversations(conn, subject_id)
-        proof = await conn.fetchval(
-            "SELECT count(*) FROM consent_event WHERE subject_id = $1"
-            " AND (ip IS NOT NULL OR user_agent IS NOT NULL)",
-            subject_id,
+        # Events whose proof is the subject's PD (an IP address, a user agent).
+        proof = await (
+            ConsentEvent.count()
+            .where(
+                (ConsentEvent.subject_id == subject_id)
+                & (ConsentEvent.ip.is_not_null() | ConsentEvent.user_agent.is_not_null())
+            )
+            .run()
         )
         await processing_log.record(
             *provision(
@@ -213,17 +199,7 @@ CHANNEL_LABELS = {
 
 
 async def consents_of(conn: asyncpg.Connection, subject_id: uuid.UUID) -> list[ConsentView]:
-    rows = await conn.fetch(
-        "SELECT g.id, g.purpose_code, p.name AS purpose_name, p.kind AS purpose_kind,"
-        " p.fields AS purpose_fields, d.title, d.slug, g.version, g.document_sha256, g.at,"
-        " g.channel, g.control, w.at AS withdrawn_at, w.channel AS withdrawn_channel,"
-        " coalesce((w.details ->> 'superseded')::boolean, false) AS superseded"
-        " FROM consent_event g JOIN consent_document d ON d.id = g.document_id"
-        " JOIN purpose p ON p.code = g.purpose_code"
-        " LEFT JOIN consent_event w ON w.given_id = g.id"
-        " WHERE g.subject_id = $1 AND g.kind = 'given' ORDER BY g.id DESC",
-        subject_id,
-    )
+    rows = await conn.fetch(queries.CONSENTS, subject_id)
     return [
         ConsentView(
             id=r["id"],
@@ -313,14 +289,7 @@ async def history_of(
     conn: asyncpg.Connection, subject_id: uuid.UUID, limit: int = 1000
 ) -> list[HistoryLine]:
     """``history`` on the caller's connection (an export reads it inside its transaction)."""
-    rows = await conn.fetch(
-        "SELECT l.id, l.at, l.actor_kind, l.actor_id, l.action, l.fields, l.purpose,"
-        " l.legal_basis, l.reason, u.role, u.pseudonym FROM processing_log l"
-        " LEFT JOIN staff_user u ON l.actor_kind = 'staff' AND u.id::text = l.actor_id"
-        " WHERE l.subject_id = $1 ORDER BY l.id DESC LIMIT $2",
-        subject_id,
-        limit,
-    )
+    rows = await conn.fetch(queries.HISTORY, subject_id, limit)
     names = await purpose_names(conn)
     groups: list[tuple[tuple[Any, ...], list[asyncpg.Record]]] = []
     for row in reversed(rows):

@@ -19,16 +19,25 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUES
 
 from okno.platform.app import secure_cookies
 from okno.platform.chat import visitors
+from okno.platform.consent import receipts
 from okno.platform.rights.deadlines import RULES, RequestKind
 from okno.platform.rights.requests import STATUS_LABELS
-from okno.platform.selfservice import acts, advertising, codes, erasure, export, mydata, sessions
-from okno.platform.selfservice.sessions import PORTAL_COOKIE, PortalSession, subject_guard
+from okno.platform.selfservice import (
+    advertising,
+    client_requests,
+    codes,
+    erasure,
+    export,
+    overview,
+    sessions,
+)
+from okno.platform.selfservice.sessions import PORTAL_COOKIE, Session, subject_guard
 from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import FIELDS
 from okno.platform.web import security
 from okno.platform.web.access import PUBLIC
 from okno.platform.web.errors import wants_html
-from okno.portal.controllers.documents import receipt
+from okno.portal.controllers.documents import receipt_page
 
 
 class AddressForm(msgspec.Struct):
@@ -71,7 +80,7 @@ def _to_login(request: Request, exc: NotAuthorizedException) -> Response[Any]:
     return Response({"status": 401, "error": exc.detail}, status_code=401)
 
 
-def _subject(request: Request) -> PortalSession:
+def _subject(request: Request) -> Session:
     return request.state.portal
 
 
@@ -93,7 +102,9 @@ class PortalEntry(Controller):
 
     @get("/login", opt=PUBLIC)
     async def login_page(self, out: FromQuery[int] = 0) -> Template:
-        return Template("portal/me_login.html", context={"step": "address", "signed_out": out})
+        return Template(
+            "portal/selfservice_login.html", context={"step": "address", "signed_out": out}
+        )
 
     @post("/login", opt=PUBLIC)
     async def send_code(
@@ -105,7 +116,7 @@ class PortalEntry(Controller):
             login_token = await codes.request_code(data.email[:320], ip)
         except codes.CodeError as refused:
             return Template(
-                "portal/me_login.html",
+                "portal/selfservice_login.html",
                 context={"step": "address", "error": str(refused), "email": data.email[:320]},
                 status_code=HTTP_429_TOO_MANY_REQUESTS
                 if isinstance(refused, codes.RateLimitedError)
@@ -126,7 +137,7 @@ class PortalEntry(Controller):
     @get("/login/code", opt=PUBLIC)
     async def code_page(self) -> Template:
         return Template(
-            "portal/me_login.html",
+            "portal/selfservice_login.html",
             context={"step": "code", "minutes": get_settings().portal_code_minutes},
         )
 
@@ -138,7 +149,7 @@ class PortalEntry(Controller):
             token = await codes.verify(request.cookies.get(codes.LOGIN_COOKIE), data.code[:20])
         except codes.CodeError as refused:
             return Template(
-                "portal/me_login.html",
+                "portal/selfservice_login.html",
                 context={
                     "step": "code",
                     "error": str(refused),
@@ -164,16 +175,16 @@ class PortalPages(Controller):
     async def data(self, request: Request) -> Template:
         """Every PD field held, with category, purpose, source and terms; the conversations."""
         subject = _subject(request)
-        view = await mydata.overview(subject.subject_id)
-        return Template("portal/me_data.html", context={"tab": "data", **view})
+        view = await overview.data_page(subject.subject_id)
+        return Template("portal/selfservice_data.html", context={"tab": "data", **view})
 
     @get("/consents")
     async def consents(self, request: Request, done: FromQuery[str] = "") -> Template:
         """Active and withdrawn consents, each with the version agreed to and its receipt."""
         subject_id = _subject(request).subject_id
-        found = await mydata.consents(subject_id)
+        found = await overview.consents(subject_id)
         return Template(
-            "portal/me_consents.html",
+            "portal/selfservice_consents.html",
             context={
                 "tab": "consents",
                 "active": [c for c in found if c.active],
@@ -201,44 +212,46 @@ class PortalPages(Controller):
     @get("/consents/{event_id:int}/receipt")
     async def consent_receipt(self, request: Request, event_id: FromPath[int]) -> Template:
         """The receipt of one of the subject's own consents."""
-        return Template(
-            "portal/receipt.html", context=await receipt(_subject(request).subject_id, event_id)
-        )
+        return receipt_page(await receipts.receipt(_subject(request).subject_id, event_id))
 
     @get("/consents/{event_id:int}/withdraw")
     async def confirm_withdrawal(self, request: Request, event_id: FromPath[int]) -> Template:
         """What follows a withdrawal, before the subject confirms it."""
         try:
-            preview = await acts.withdrawal_preview(_subject(request).subject_id, event_id)
-        except acts.ActError:
+            preview = await client_requests.withdrawal_preview(
+                _subject(request).subject_id, event_id
+            )
+        except client_requests.ActError:
             raise NotFoundException("нет такого согласия") from None
-        return Template("portal/me_withdraw.html", context={"tab": "consents", **preview})
+        return Template("portal/selfservice_withdraw.html", context={"tab": "consents", **preview})
 
     @post("/consents/{event_id:int}/withdraw")
     async def withdraw(self, request: Request, event_id: FromPath[int]) -> Redirect:
         subject = _subject(request)
         try:
-            await acts.withdraw(
+            await client_requests.withdraw(
                 subject.subject_id,
                 event_id,
                 request.client.host if request.client else None,
                 request.headers.get("user-agent"),
             )
-        except acts.ActError as refused:
+        except client_requests.ActError as refused:
             raise ClientException(str(refused), status_code=409) from None
         return Redirect(f"/me/consents?done={event_id}", status_code=303)
 
     @get("/history")
     async def history(self, request: Request) -> Template:
         """Who processed the subject's data and how, from the processing log, in plain words."""
-        lines = await mydata.history(_subject(request).subject_id)
-        return Template("portal/me_history.html", context={"tab": "history", "lines": lines})
+        lines = await overview.history(_subject(request).subject_id)
+        return Template(
+            "portal/selfservice_history.html", context={"tab": "history", "lines": lines}
+        )
 
     @get("/export")
     async def export_page(self, request: Request) -> Template:
         ready = await export.live(_subject(request).subject_id)
         return Template(
-            "portal/me_export.html",
+            "portal/selfservice_export.html",
             context={
                 "tab": "export",
                 "ready": ready,
@@ -282,7 +295,7 @@ class PortalPages(Controller):
         except ValueError:
             return await self._requests(request, error="выберите вид запроса", form=data)
         try:
-            filed = await acts.file_request(
+            filed = await client_requests.file_request(
                 subject.subject_id,
                 kind,
                 field=data.field or None,
@@ -290,7 +303,7 @@ class PortalPages(Controller):
                 comment=data.comment,
                 answer_incomplete=bool(data.answer_incomplete),
             )
-        except acts.ActError as refused:
+        except client_requests.ActError as refused:
             return await self._requests(request, error=str(refused), form=data)
         if filed.request is None:
             return await self._requests(request, repeat=filed, form=data)
@@ -311,17 +324,20 @@ class PortalPages(Controller):
         request: Request,
         *,
         error: str | None = None,
-        repeat: acts.Filed | None = None,
+        repeat: client_requests.Filed | None = None,
         form: RequestForm | None = None,
     ) -> Template:
         subject = _subject(request)
         filed = request.query_params.get("filed", "")
         return Template(
-            "portal/me_requests.html",
+            "portal/selfservice_requests.html",
             context={
                 "tab": "requests",
-                "requests": await acts.my_requests(subject.subject_id),
-                "kinds": [(k, RULES[k], acts.KIND_HINTS[k]) for k in acts.PORTAL_KINDS],
+                "requests": await client_requests.my_requests(subject.subject_id),
+                "kinds": [
+                    (k, RULES[k], client_requests.KIND_HINTS[k])
+                    for k in client_requests.PORTAL_KINDS
+                ],
                 "fields": FIELDS,
                 "statuses": STATUS_LABELS,
                 "rules": RULES,

@@ -1,4 +1,4 @@
-"""What a subject does in the portal: withdraw a consent, and file a rights request.
+"""What a client asks for in «Мои данные»: to withdraw a consent, and a rights request.
 
 Withdrawing a processing consent stops the purpose at once — operators no longer see its
 fields (the profile shows only fields under a consent in force) and the bot can no longer ask
@@ -24,7 +24,7 @@ from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.rights import requests as rights
 from okno.platform.rights.deadlines import REPEAT_ACCESS_DAYS, RequestKind, repeat_access_allowed
-from okno.platform.selfservice import mydata
+from okno.platform.selfservice import overview, queries
 from okno.platform.selfservice.compliance import (
     BLOCKING_BASIS,
     CORRECTION_BASIS,
@@ -66,14 +66,10 @@ class Withdrawn(msgspec.Struct, frozen=True):
 async def withdrawal_preview(subject_id: uuid.UUID, given_id: int) -> dict[str, Any]:
     """What the confirmation page says will follow."""
     async with database.acquire() as conn:
-        found = [c for c in await mydata.consents_of(conn, subject_id) if c.id == given_id]
+        found = [c for c in await overview.consents_of(conn, subject_id) if c.id == given_id]
         if not found:
             raise ActError("нет такого согласия")
-        held = await conn.fetch(
-            "SELECT field FROM subject_field WHERE subject_id = $1 AND consent_id = $2",
-            subject_id,
-            given_id,
-        )
+        held = await conn.fetch(queries.FIELDS_UNDER_CONSENT, subject_id, given_id)
     return {
         "consent": found[0],
         "held": [FIELDS[r["field"]].label for r in held if r["field"] in FIELDS],
@@ -88,13 +84,7 @@ async def withdraw(
     proof = consent.Proof(channel="portal", control=CONTROL, ip=ip, user_agent=user_agent)
     async with database.transaction():
         conn = database.connection()
-        given = await conn.fetchrow(
-            "SELECT g.id, g.purpose_code, p.kind FROM consent_event g"
-            " JOIN purpose p ON p.code = g.purpose_code"
-            " WHERE g.id = $1 AND g.subject_id = $2 AND g.kind = 'given' FOR UPDATE OF g",
-            given_id,
-            subject_id,
-        )
+        given = await conn.fetchrow(queries.GIVEN_FOR_UPDATE, given_id, subject_id)
         if given is None:
             raise ActError("нет такого согласия")
         try:
@@ -113,11 +103,7 @@ async def withdraw(
                 purpose_code=given["purpose_code"],
                 consent_id=given_id,
             )
-            rows = await conn.fetch(
-                "SELECT field FROM subject_field WHERE subject_id = $1 AND consent_id = $2",
-                subject_id,
-                given_id,
-            )
+            rows = await conn.fetch(queries.FIELDS_UNDER_CONSENT, subject_id, given_id)
             blocked = tuple(sorted(r["field"] for r in rows if r["field"] in FIELDS))
             if blocked:
                 await processing_log.record(
@@ -179,7 +165,7 @@ async def file_request(
         details["previous_answer_incomplete"] = True
     async with database.transaction():
         conn = database.connection()
-        await conn.execute("SELECT id FROM subject WHERE id = $1 FOR UPDATE", subject_id)
+        await conn.execute(queries.LOCK_SUBJECT, subject_id)
         if kind is RequestKind.ACCESS:
             previous = await rights.last_access_request(conn, subject_id)
             now = datetime.now(UTC)
@@ -211,12 +197,7 @@ async def file_request(
         if kind is RequestKind.BLOCKING:
             # Art. 21 p.1: blocked from the moment of the claim, for the time of the check.
             chosen = details["field"]
-            rows = await conn.fetch(
-                "UPDATE subject_field SET blocked_at = now() WHERE subject_id = $1"
-                " AND blocked_at IS NULL AND ($2::text = 'all' OR field = $2) RETURNING field",
-                subject_id,
-                chosen,
-            )
+            rows = await conn.fetch(queries.BLOCK_FIELDS, subject_id, chosen)
             blocked = tuple(r["field"] for r in rows if r["field"] in FIELDS)
             if blocked:
                 await processing_log.record(
