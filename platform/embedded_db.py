@@ -16,6 +16,8 @@ from typing import Any
 
 import asyncpg
 
+from okno.platform.migrate import quote_ident
+
 APP_ROLE = "okno_app"
 
 
@@ -28,6 +30,7 @@ def start(folder: Path, *, keep: bool = True) -> Any:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset, which is normal on servers.
         warnings.simplefilter("ignore")
+        # deferred: its import warns (silenced here), and only the embedded database needs it.
         import pgserver
     # pgserver narrates every command at INFO, also from exit handlers after stdout is gone.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
@@ -48,12 +51,13 @@ def app_url(server: Any, database: str = "postgres") -> str:
 
 async def ensure_role(owner_url: str, role: str, password: str | None = None) -> None:
     """Create the login role ``role`` unless it exists (several starters at once are fine)."""
-    from okno.platform.migrate import quote_ident
-
     conn = await asyncpg.connect(owner_url)
     try:
+        # Roles live in PostgreSQL's catalog and are made by DDL: hand-written, no Table class.
         if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
             return
+        # DDL takes no parameters: the name is quoted by quote_ident, the password by the
+        # server's own quote_literal.
         statement = f"CREATE ROLE {quote_ident(role)} LOGIN"
         if password is not None:
             statement += " PASSWORD " + (await conn.fetchval("SELECT quote_literal($1)", password))

@@ -17,7 +17,9 @@ from okno.platform import database
 
 MIGRATION_LOCK = 0x6F6B6E6F_6D6967  # "oknomig"
 
-# Re-applied after every migration run, so tables added later are covered too.
+# Hand-written: role and privilege statements have no query builder. Re-applied after every
+# migration run, so tables added later are covered too ("ALL TABLES" includes views; the view
+# consent_in_force is read-only for the server).
 APP_GRANTS = """
 GRANT USAGE ON SCHEMA public TO {role};
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
@@ -42,6 +44,7 @@ async def role_of(database_url: str) -> str:
     """The role a URL signs in as (connecting checks the credentials, too)."""
     conn = await asyncpg.connect(database_url)
     try:
+        # The session's role: PostgreSQL's own, no table involved.
         return await conn.fetchval("SELECT current_user")
     finally:
         await conn.close()
@@ -52,6 +55,8 @@ async def migrate(database_url: str, app_database_url: str | None = None) -> str
 
     With ``app_database_url`` signing in as another role, that role gets ``APP_GRANTS``.
     """
+    # deferred: Piccolo's migration runner takes about a second to import, and the CLI's
+    # other commands (which import this module) never run it.
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     app_role = None
@@ -76,6 +81,7 @@ async def migrate(database_url: str, app_database_url: str | None = None) -> str
 
 async def guarding_problem(conn: asyncpg.Connection) -> str | None:
     """Why the role of ``conn`` could rewrite the processing log behind its triggers, if it can."""
+    # Read from PostgreSQL's catalogs (pg_roles, pg_class), which have no Table classes.
     row = await conn.fetchrow(
         "SELECT r.rolsuper, pg_has_role(current_user, c.relowner, 'USAGE') AS owns"
         " FROM pg_roles r, pg_class c"

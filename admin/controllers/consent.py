@@ -134,24 +134,6 @@ class ConsentConsole(Controller):
         return Redirect("/admin/consent", status_code=303)
 
 
-PROOF_COLUMNS = (
-    "event_id",
-    "subject_id",
-    "kind",
-    "at_utc",
-    "at_msk",
-    "purpose",
-    "document",
-    "version",
-    "document_sha256",
-    "channel",
-    "control",
-    "ip",
-    "user_agent",
-    "withdraws_event",
-)
-
-
 class ConsentProof(Controller):
     path = "/admin/consent/proof"
     guards = (staff(Role.DPO, Role.ADMIN),)
@@ -175,41 +157,14 @@ class ConsentProof(Controller):
         end = datetime.combine(until or date(2999, 1, 1), time.min, MOSCOW) + timedelta(days=1)
         user = await current_staff(request)
         assert user is not None
-        rows = await proof.events(user.id, subject, start, end)
-        records = [
-            dict(
-                zip(
-                    PROOF_COLUMNS,
-                    (
-                        r["id"],
-                        str(r["subject_id"]),
-                        r["kind"],
-                        r["at"].isoformat(),
-                        r["at"].astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M:%S"),
-                        r["purpose_code"],
-                        r["slug"],
-                        r["version"],
-                        r["document_sha256"],
-                        r["channel"],
-                        r["control"],
-                        r["ip"],
-                        r["user_agent"],
-                        r["given_id"],
-                    ),
-                    strict=True,
-                )
-            )
-            for r in rows
-        ]
+        records = await proof.events(user.id, subject, start, end)
         name = f"okno-consent-proof-{date.today().isoformat()}"
         if format == "json":
             return Response(
                 {"events": records},
                 headers={"content-disposition": f'attachment; filename="{name}.json"'},
             )
-        body = rows_to_csv(
-            PROOF_COLUMNS, ([record[column] for column in PROOF_COLUMNS] for record in records)
-        )
+        body = rows_to_csv(proof.COLUMNS, (record.cells() for record in records))
         return Response(
             body,
             media_type="text/csv; charset=utf-8",
