@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 
 from okno.platform.chat import attachments
 from okno.platform.chat.errors import ChatError
+from okno.platform.mailings import console
 from okno.platform.mailings import service as mailings
 from okno.platform.staff.roles import Role
 from okno.platform.web.access import current_staff, staff
@@ -77,7 +78,7 @@ class MailingsConsole(Controller):
 
     @get("/")
     async def index(self, request: Request) -> Template:
-        found = await mailings.console()
+        found = await console.overview()
         return Template(
             "admin/mailings.html",
             context={
@@ -114,7 +115,7 @@ class MailingsConsole(Controller):
 
     @get("/{mailing_id:int}")
     async def show(self, request: Request, mailing_id: FromPath[int]) -> Template:
-        found = await mailings.details(mailing_id)
+        found = await console.details(mailing_id)
         if found is None:
             raise NotFoundException("нет такой рассылки")
         return Template(
@@ -156,7 +157,7 @@ class MailingsConsole(Controller):
 
 
 async def _mailing(mailing_id: int) -> dict[str, Any]:
-    found = await mailings.get(mailing_id)
+    found = await console.get(mailing_id)
     if found is None:
         raise NotFoundException("нет такой рассылки")
     return found

@@ -35,7 +35,6 @@ from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
 from okno.platform.secret_key import secret_key
 from okno.platform.settings import get_settings
-from okno.platform.teams.tables import Topic
 
 logger = logging.getLogger("okno.mailings")
 PURPOSES = {"chat": "advertising-chat", "email": "advertising-email"}
@@ -135,63 +134,6 @@ async def report(mailing_id: int) -> dict[str, int]:
     async with database.acquire() as conn:
         row = await database.fetch_one(conn, queries.REPORT, mailing_id)
     return dict(row)
-
-
-async def get(mailing_id: int) -> dict[str, Any] | None:
-    """The mailing's row, if there is one."""
-    return await Mailing.select().where(Mailing.id == mailing_id).first().run()
-
-
-class Console(msgspec.Struct, frozen=True):
-    mailings: list[dict[str, Any]]  # the newest, each with its ``report``
-    topics: list[dict[str, Any]]  # the active topics an audience can name
-
-
-async def console(limit: int = 100) -> Console:
-    """The mailings page: the newest mailings with their reports, and the topics to choose."""
-    rows = await (
-        Mailing.select(
-            Mailing.id, Mailing.title, Mailing.status, Mailing.scheduled_at, Mailing.created_at
-        )
-        .order_by(Mailing.id, ascending=False)
-        .limit(limit)
-        .run()
-    )
-    topics = await (
-        Topic.select(Topic.slug, Topic.title)
-        .where(Topic.active.eq(True))
-        .order_by(Topic.position)
-        .run()
-    )
-    return Console([{**row, "report": await report(row["id"])} for row in rows], topics)
-
-
-class Details(msgspec.Struct, frozen=True):
-    mailing: dict[str, Any]
-    links: list[dict[str, str]]
-    preview: dict[str, Any] | None  # who it will reach, while it can still be (re)scheduled
-    report: dict[str, int]
-    failures: list[dict[str, Any]]
-
-
-async def details(mailing_id: int) -> Details | None:
-    """One mailing's page, or None if there is no such mailing."""
-    mailing = await get(mailing_id)
-    if mailing is None:
-        return None
-    audience = Audience(
-        topics=tuple(mailing["topics"]),
-        tags=tuple(mailing["tags"]),
-        contacted_within_days=mailing["contacted_within_days"],
-        email=mailing["email"],
-    )
-    return Details(
-        mailing=mailing,
-        links=msgspec.json.decode(mailing["links"]),
-        preview=await preview(audience) if mailing["status"] in ("draft", "scheduled") else None,
-        report=await report(mailing_id),
-        failures=await failures(mailing_id),
-    )
 
 
 # ---------------------------------------------------------------- sending
