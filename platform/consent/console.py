@@ -10,12 +10,13 @@ import msgspec
 from okno.platform import database
 from okno.platform.consent import documents, queries
 from okno.platform.consent.tables import Purpose
+from okno.platform.errors import Refused
 from okno.platform.subjects.fields import FIELDS
 
 MAX_RETENTION_DAYS = 36500
 
 
-class PurposeError(Exception):
+class PurposeError(Refused):
     """A purpose cannot be changed as asked; the message (Russian) says why."""
 
 

@@ -28,6 +28,7 @@ from piccolo.columns.combination import Combinable
 from okno.platform import database, mail
 from okno.platform.chat import buttons, notify, service
 from okno.platform.consent import service as consent
+from okno.platform.errors import Refused
 from okno.platform.mailings import queries
 from okno.platform.mailings.tables import Mailing, MailingDelivery
 from okno.platform.processing_log import service as processing_log
@@ -43,7 +44,7 @@ UNSUBSCRIBE = "Отписаться"
 UNSUBSCRIBE_PATH = "/unsubscribe/"
 
 
-class MailingError(Exception):
+class MailingError(Refused):
     """A request about mailings that cannot be done; the message is for the person who asked."""
 
 

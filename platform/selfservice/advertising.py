@@ -12,6 +12,7 @@ from typing import Any
 from okno.platform import database
 from okno.platform.consent import documents
 from okno.platform.consent import service as consent
+from okno.platform.errors import Refused
 
 OFFERED = {
     "advertising-email": "Рекламные письма на электронную почту",
@@ -20,7 +21,7 @@ OFFERED = {
 CONTROL = "checkbox+button:Дать согласие"
 
 
-class AdvertisingError(Exception):
+class AdvertisingError(Refused):
     """A consent that cannot be given as asked; the message is for the subject."""
 
 

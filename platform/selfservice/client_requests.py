@@ -20,6 +20,7 @@ from okno.platform import database
 from okno.platform.chat.errors import ChatError
 from okno.platform.consent import fields as field_values
 from okno.platform.consent import service as consent
+from okno.platform.errors import Refused
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.rights import requests as rights
@@ -52,8 +53,8 @@ KIND_HINTS = {
 }
 
 
-class ActError(Exception):
-    """Refused; the message (Russian) says why and is safe to show."""
+class ActError(Refused):
+    """A withdrawal or request refused; the message (Russian) says why and is safe to show."""
 
 
 class Withdrawn(msgspec.Struct, frozen=True):

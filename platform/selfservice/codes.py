@@ -21,6 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from piccolo.columns import Column
 
 from okno.platform import database, mail
+from okno.platform.errors import Refused
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.secret_key import secret_key
@@ -32,12 +33,12 @@ from okno.platform.settings import get_settings
 LOGIN_COOKIE = "okno_portal_login"  # which code the second step checks (not the address)
 
 
-class CodeError(Exception):
+class CodeError(Refused):
     """The code or address was refused; the message (Russian) is safe to show."""
 
 
 class RateLimitedError(CodeError):
-    pass
+    status_code = 429
 
 
 def _keyed(*parts: str) -> bytes:

@@ -15,7 +15,7 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import ClientException, NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
+from litestar.status_codes import HTTP_400_BAD_REQUEST
 
 from okno.platform.app import secure_cookies
 from okno.platform.chat import visitors
@@ -118,9 +118,7 @@ class PortalEntry(Controller):
             return Template(
                 "portal/selfservice_login.html",
                 context={"step": "address", "error": str(refused), "email": data.email[:320]},
-                status_code=HTTP_429_TOO_MANY_REQUESTS
-                if isinstance(refused, codes.RateLimitedError)
-                else HTTP_400_BAD_REQUEST,
+                status_code=refused.status_code,  # 429 when rate-limited
             )
         settings = get_settings()
         cookie = Cookie(
