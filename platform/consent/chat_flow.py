@@ -18,6 +18,7 @@ from okno.platform import database
 from okno.platform.chat import buttons, service
 from okno.platform.chat.compliance import Actor
 from okno.platform.chat.errors import ChatError
+from okno.platform.chat.tables import Conversation
 from okno.platform.consent import documents, fields, queries
 from okno.platform.consent import service as consent
 from okno.platform.consent.defaults import OFFERS
@@ -27,6 +28,7 @@ from okno.platform.processing_log.actions import Action
 from okno.platform.processing_log.schemas import LogEntry
 from okno.platform.reviews import service as reviews
 from okno.platform.subjects.fields import FIELDS
+from okno.platform.subjects.tables import SubjectField
 
 SUPPORT = "support"
 MASKED_NOTICE = (
@@ -62,10 +64,15 @@ async def offer(conversation_id: int, purpose_code: str, notice: str | None = No
 
 
 async def _conversation_subject(conversation_id: int) -> uuid.UUID:
-    async with database.acquire() as conn:
-        subject_id = await conn.fetchval(queries.CONVERSATION_SUBJECT, conversation_id)
-    if subject_id is None:
+    found = (
+        await Conversation.select(Conversation.subject_id)
+        .where(Conversation.id == conversation_id)
+        .first()
+        .run()
+    )
+    if found is None:
         raise ChatError("not_found", "нет такого диалога")
+    subject_id: uuid.UUID = found["subject_id"]
     return subject_id
 
 
@@ -167,7 +174,12 @@ async def save_field(
     )
     assert purpose is not None  # the consent the caller holds is for this purpose
     retention: int = purpose["retention_days"]
-    previous = await conn.fetchval(queries.FIELD_VALUE, subject_id, field)
+    previous = (
+        await SubjectField.select(SubjectField.value)
+        .where((SubjectField.subject_id == subject_id) & (SubjectField.field == field))
+        .first()
+        .run()
+    )
     await conn.execute(
         queries.SAVE_FIELD,
         subject_id,

@@ -11,10 +11,11 @@ import msgspec
 
 from okno.platform import database
 from okno.platform.chat import notify, service
+from okno.platform.chat import tables as chat_tables
 from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.visitors import Visitor
-from okno.platform.consent import documents, fields, queries
+from okno.platform.consent import documents, fields
 from okno.platform.consent import service as consent
 from okno.platform.consent.chat_flow import save_field
 from okno.platform.processing_log import service as processing_log
@@ -62,7 +63,14 @@ async def submit(
 
     async with database.transaction():
         conn = database.connection()
-        row = await conn.fetchrow(queries.VISITOR_FOR_UPDATE, visitor.token_hash)
+        # Locked, so that two submissions from one browser start one conversation.
+        row = (
+            await chat_tables.Visitor.select(chat_tables.Visitor.subject_id)
+            .where(chat_tables.Visitor.token_hash == visitor.token_hash)
+            .lock_rows()
+            .first()
+            .run()
+        )
         if row is None:
             raise ChatError("forbidden", "сеанс чата не найден, обновите страницу")
         subject_id = row["subject_id"]
@@ -79,7 +87,14 @@ async def submit(
             await processing_log.record(
                 *entries(Actor.subject(), subject_id, (Action.COLLECTION,), ("visitor_token",))
             )
-        conversation = await conn.fetchval(queries.SUBJECT_CONVERSATION, subject_id)
+        started = (
+            await chat_tables.Conversation.select(chat_tables.Conversation.id)
+            .where(chat_tables.Conversation.subject_id == subject_id)
+            .first()
+            .run()
+        )
+        assert started is not None  # a visitor's subject has its conversation
+        conversation = started["id"]
         if processing:
             consent_id = await consent.give(conn, subject_id, support, proof(PROCESSING_LABEL))
             for name, value in values.items():

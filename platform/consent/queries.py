@@ -65,12 +65,6 @@ RECEIPT = (
 
 # ---------------------------------------------------------------- the chat's tables
 
-# Whose conversation it is (conversation belongs to the chat).
-CONVERSATION_SUBJECT = "SELECT subject_id FROM conversation WHERE id = $1"
-
-# The subject's one conversation (the pre-chat form has just started it).
-SUBJECT_CONVERSATION = "SELECT id FROM conversation WHERE subject_id = $1"
-
 # The bot's message a client answers with a field: its form and the conversation's subject.
 FIELD_REQUEST = (
     "SELECT m.form, c.subject_id FROM message m"
@@ -85,13 +79,7 @@ OPEN_OFFER = (
     " AND buttons::text LIKE '%consent:give:processing-%' LIMIT 1"
 )
 
-# The visitor behind the pre-chat form, locked so that two submissions start one conversation.
-VISITOR_FOR_UPDATE = "SELECT subject_id FROM visitor WHERE token_hash = $1 FOR UPDATE"
-
 # ---------------------------------------------------------------- the subject's profile
-
-# A field's current value in the profile (subject_field belongs to subjects), if any.
-FIELD_VALUE = "SELECT value FROM subject_field WHERE subject_id = $1 AND field = $2"
 
 # Write one field into the profile under its purpose and consent, replacing an earlier value.
 SAVE_FIELD = (

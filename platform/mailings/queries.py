@@ -60,18 +60,9 @@ NEXT_DELIVERY = (
     " ORDER BY d.mailing_id LIMIT 1 FOR UPDATE OF d SKIP LOCKED"
 )
 
-# The subject's e-mail address, unless it is blocked (subject_field belongs to subjects).
-EMAIL_ADDRESS = (
-    "SELECT value FROM subject_field WHERE subject_id = $1 AND field = 'email'"
-    " AND blocked_at IS NULL"
-)
-
 # Mailings whose every delivery is made are sent.
 FINISH_SENT = (
     "UPDATE mailing SET status = 'sent', finished_at = now() WHERE status = 'sending'"
     " AND NOT EXISTS (SELECT 1 FROM mailing_delivery d WHERE d.mailing_id = mailing.id"
     " AND d.status = 'pending')"
 )
-
-# Whose conversation it is (conversation belongs to the chat).
-CONVERSATION_SUBJECT = "SELECT subject_id FROM conversation WHERE id = $1"

@@ -27,6 +27,7 @@ from piccolo.columns.combination import Combinable
 
 from okno.platform import database, mail
 from okno.platform.chat import buttons, notify, service
+from okno.platform.chat.tables import Conversation
 from okno.platform.consent import service as consent
 from okno.platform.errors import Refused
 from okno.platform.mailings import queries
@@ -36,6 +37,7 @@ from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
 from okno.platform.secret_key import secret_key
 from okno.platform.settings import get_settings
+from okno.platform.subjects.tables import SubjectField
 
 logger = logging.getLogger("okno.mailings")
 PURPOSES = {"chat": "advertising-chat", "email": "advertising-email"}
@@ -225,11 +227,20 @@ async def _deliver_one() -> bool:
             )
             seq, changed = sent.seq, (sent.conversation, sent.version)
         else:
-            address = await conn.fetchval(queries.EMAIL_ADDRESS, delivery["subject_id"])
-            if address is None:
+            email = (
+                await SubjectField.select(SubjectField.value)
+                .where(
+                    (SubjectField.subject_id == delivery["subject_id"])
+                    & (SubjectField.field == "email")
+                    & SubjectField.blocked_at.is_null()
+                )
+                .first()
+                .run()
+            )
+            if email is None:
                 await _settle(key, "skipped", "нет адреса электронной почты")
                 return True
-            letter = _letter(address, delivery, key)
+            letter = _letter(email["value"], delivery, key)
             try:
                 # Under the delivery's lock: no other sender takes it while the server answers.
                 sent_by = await mail.deliver(letter, delivery["subject_id"])
@@ -337,7 +348,14 @@ async def _unsubscribe(click: buttons.Press) -> None:
     mailing_id = int(click.button.split(":", 1)[1])
     async with database.transaction():
         conn = database.connection()
-        subject_id = await conn.fetchval(queries.CONVERSATION_SUBJECT, click.conversation)
+        found = (
+            await Conversation.select(Conversation.subject_id)
+            .where(Conversation.id == click.conversation)
+            .first()
+            .run()
+        )
+        assert found is not None  # the button was pressed in this conversation
+        subject_id: uuid.UUID = found["subject_id"]
         given = await consent.active(conn, subject_id, PURPOSES["chat"])
         if given is not None:
             await consent.withdraw(

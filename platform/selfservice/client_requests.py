@@ -25,7 +25,7 @@ from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.rights import requests as rights
 from okno.platform.rights.deadlines import REPEAT_ACCESS_DAYS, RequestKind, repeat_access_allowed
-from okno.platform.selfservice import overview, queries
+from okno.platform.selfservice import overview, queries, subject
 from okno.platform.selfservice.compliance import (
     BLOCKING_BASIS,
     CORRECTION_BASIS,
@@ -166,7 +166,7 @@ async def file_request(
         details["previous_answer_incomplete"] = True
     async with database.transaction():
         conn = database.connection()
-        await conn.execute(queries.LOCK_SUBJECT, subject_id)
+        await subject.lock(subject_id)
         if kind is RequestKind.ACCESS:
             previous = await rights.last_access_request(conn, subject_id)
             now = datetime.now(UTC)

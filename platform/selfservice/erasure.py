@@ -19,7 +19,7 @@ from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.rights import requests as rights
 from okno.platform.rights.deadlines import RequestKind
-from okno.platform.selfservice import queries
+from okno.platform.selfservice import queries, subject
 from okno.platform.selfservice.compliance import WITHDRAWAL_BASIS, entry
 from okno.platform.selfservice.tables import MailOutbox, PortalCode, PortalExport, PortalSession
 from okno.platform.subjects.fields import FIELDS
@@ -106,7 +106,7 @@ async def delete_my_data(
     proof = consent.Proof(channel="portal", control=DELETE_CONTROL, ip=ip, user_agent=user_agent)
     async with database.transaction():
         conn = database.connection()
-        await conn.execute(queries.LOCK_SUBJECT, subject_id)
+        await subject.lock(subject_id)
         pending = await conn.fetchval(queries.PENDING_DELETION, subject_id)
         if pending is not None:  # a second click: the first request is already on its way
             already = await rights.get(conn, pending)

@@ -24,10 +24,11 @@ from okno.platform.processing_log import service as processing_log
 from okno.platform.rights import requests as rights
 from okno.platform.rights.deadlines import RULES
 from okno.platform.rights.handling import MEASURES, MESSAGES_BASIS
-from okno.platform.selfservice import overview, queries
+from okno.platform.selfservice import overview, queries, subject
 from okno.platform.selfservice.compliance import provision
 from okno.platform.selfservice.tables import PortalExport
 from okno.platform.settings import get_settings
+from okno.platform.staff.tables import StaffUser
 from okno.platform.web.timefmt import msk
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "portal" / "templates"
@@ -72,8 +73,8 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-async def _staff_names(conn: asyncpg.Connection) -> list[tuple[str, str]]:
-    rows = await conn.fetch(queries.STAFF_NAMES)
+async def _staff_names() -> list[tuple[str, str]]:
+    rows = await StaffUser.select(StaffUser.display_name, StaffUser.role, StaffUser.pseudonym).run()
     # Longest names first, so "Анна Петрова" is replaced before "Анна".
     pairs = [(r["display_name"], overview.staff_label(r["role"], r["pseudonym"])) for r in rows]
     return sorted(pairs, key=lambda pair: -len(pair[0]))
@@ -126,13 +127,12 @@ async def _messages(
 async def collect(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, Any]:
     """Everything the export holds, read in the caller's transaction."""
     settings = get_settings()
-    # The session's subject: subject rows are never deleted, only marked destroyed.
-    subject = await database.fetch_one(conn, queries.SUBJECT_SINCE, subject_id)
+    since = await subject.since(subject_id)
     fields = await overview.held_fields(conn, subject_id)
     consents = await overview.consents_of(conn, subject_id)
     proof = {r["id"]: r for r in await conn.fetch(queries.CONSENT_PROOF, subject_id)}
     withdrawals = {r["given_id"]: r for r in await conn.fetch(queries.WITHDRAWAL_PROOF, subject_id)}
-    names = await _staff_names(conn)
+    names = await _staff_names()
     chats = []
     for chat in await overview.conversations(conn, subject_id):
         chats.append(
@@ -225,7 +225,7 @@ async def collect(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, 
         )
     return {
         "generated_at": datetime.now(UTC),
-        "subject": {"id": str(subject_id), "since": subject["created_at"]},
+        "subject": {"id": str(subject_id), "since": since},
         "operator": {"name": settings.operator_name, "address": settings.operator_address},
         "art14_7": {
             "processing_confirmed": bool(fields or chats or consents),

@@ -17,7 +17,7 @@ from okno.platform import database
 from okno.platform.consent.tables import ConsentEvent
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import ACTION_LABELS, Action
-from okno.platform.selfservice import queries
+from okno.platform.selfservice import queries, subject
 from okno.platform.selfservice.compliance import PURPOSE, provision
 from okno.platform.staff.roles import Role
 from okno.platform.subjects.fields import CATEGORY_LABELS, FIELDS
@@ -135,8 +135,7 @@ async def data_page(subject_id: uuid.UUID) -> dict[str, Any]:
     """The «Мои данные» page; showing the values is logged as provision to the subject."""
     async with database.transaction():
         conn = database.connection()
-        # The session's subject: subject rows are never deleted, only marked destroyed.
-        subject = await database.fetch_one(conn, queries.SUBJECT_SINCE, subject_id)
+        since = await subject.since(subject_id)
         fields = await held_fields(conn, subject_id)
         chats = await conversations(conn, subject_id)
         # Events whose proof is the subject's PD (an IP address, a user agent).
@@ -156,7 +155,7 @@ async def data_page(subject_id: uuid.UUID) -> dict[str, Any]:
             )
         )
     return {
-        "subject_created_at": subject["created_at"],
+        "subject_created_at": since,
         "fields": fields,
         "conversations": chats,
         "proof_events": proof,

@@ -7,14 +7,6 @@ outside a transaction, which deadlocks at pool size). The portal's own tables (p
 portal_code, portal_export, mail_outbox) are otherwise written through the query builder.
 """
 
-# ---------------------------------------------------------------- the subject
-
-# When the subject was first seen (subject rows are never deleted, only marked destroyed).
-SUBJECT_SINCE = "SELECT created_at FROM subject WHERE id = $1"
-
-# Lock the subject, so that two of their requests are filed one after the other.
-LOCK_SUBJECT = "SELECT id FROM subject WHERE id = $1 FOR UPDATE"
-
 # ---------------------------------------------------------------- the profile (subject_field)
 
 # The subject's fields with their terms, and when the consent each was collected under was
@@ -110,9 +102,6 @@ MESSAGES = (
     " WHERE m.conversation_id = $1 AND NOT m.internal ORDER BY m.seq"
 )
 
-# Every staff member's name with the role and pseudonym that replace it in an export.
-STAFF_NAMES = "SELECT display_name, role, pseudonym FROM staff_user"
-
 # ---------------------------------------------------------------- the processing history
 
 # The subject's processing-log rows, newest first, with the staff member's role and pseudonym.
@@ -138,9 +127,6 @@ VISITOR_CLOSED = (
     "SELECT j.destroyed_at IS NOT NULL OR v.portal_closed_at IS NOT NULL"
     " FROM subject j, visitor v WHERE j.id = $1 AND v.token_hash = $2"
 )
-
-# Signed out of the portal in this browser: its visitor cookie no longer opens a session.
-CLOSE_VISITOR = "UPDATE visitor SET portal_closed_at = now() WHERE token_hash = $1"
 
 # Signed in by code: the browser's visitor cookie opens the portal again, if it is the same
 # subject's as the new session ($2).

@@ -19,6 +19,7 @@ from litestar.handlers import BaseRouteHandler
 
 from okno.platform import database
 from okno.platform.chat import visitors
+from okno.platform.chat.tables import Visitor
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.selfservice import queries
@@ -103,8 +104,10 @@ async def sign_out(token: str | None, visitor_token: str | None) -> None:
         if token:
             await PortalSession.delete().where(PortalSession.token_hash == _hash(token)).run()
         if visitor_token and len(visitor_token) <= 100:
-            await database.connection().execute(
-                queries.CLOSE_VISITOR, visitors.token_hash(visitor_token)
+            await (
+                Visitor.update({Visitor.portal_closed_at: datetime.now(UTC)})
+                .where(Visitor.token_hash == visitors.token_hash(visitor_token))
+                .run()
             )
 
 
