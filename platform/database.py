@@ -10,10 +10,13 @@ import os
 import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import asyncpg
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.querystring import QueryString
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -35,6 +38,24 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.OperatorInterventionError,  # class 57: shutdown, cannot connect now
     asyncpg.InsufficientResourcesError,  # class 53: too many connections, out of memory
 )
+
+
+# The database's clock, for the builder's writes: every row okno stamps, through Piccolo or in
+# SQL, takes its time from one clock (the processing log's), whichever host runs the app.
+NOW = QueryString("now()")
+
+
+def now_plus(delta: timedelta) -> QueryString:
+    """The database's ``now()`` moved by ``delta`` (a negative one for the past)."""
+    return QueryString("now() + {}::interval", delta)
+
+
+class DatabaseNow(TimestamptzNow):
+    """A Table column's default that is the database's ``now()``, as the migration's own
+    default is; Piccolo's ``TimestamptzNow`` would stamp the row by the app host's clock."""
+
+    def python(self) -> QueryString:
+        return NOW
 
 
 class NoTransactionError(RuntimeError):

@@ -1,5 +1,7 @@
 """Every table is declared once, as a Piccolo Table listed in its feature's AppConfig, and the
-declaration says what the migrated schema holds: the same columns, types and nullability."""
+declaration says what the migrated schema holds: the same columns, types and nullability, and
+the database's clock where the schema's default is now() (rows the builder writes are stamped
+by the same clock as those written in SQL)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import asyncpg
 from piccolo.columns import Array, Column
 from piccolo.conf.apps import AppConfig, Finder
 from piccolo.table import Table
+
+from okno.platform.database import DatabaseNow
 
 # Piccolo's own bookkeeping, made by its migration runner, not by okno.
 PICCOLO_OWN = {"migration"}
@@ -61,7 +65,8 @@ async def schema() -> dict[str, dict[str, asyncpg.Record]]:
     conn = await asyncpg.connect(os.environ["OKNO_MIGRATION_DATABASE_URL"])
     try:
         rows = await conn.fetch(
-            "SELECT c.table_name, c.column_name, c.data_type, c.udt_name, c.is_nullable"
+            "SELECT c.table_name, c.column_name, c.data_type, c.udt_name, c.is_nullable,"
+            " c.column_default"
             " FROM information_schema.columns c JOIN information_schema.tables t"
             "  ON t.table_schema = c.table_schema AND t.table_name = c.table_name"
             " WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'"
@@ -89,6 +94,8 @@ def mismatch(table: str, column: Column, real: asyncpg.Record | None) -> str | N
     nullable = real["is_nullable"] == "YES"
     if bool(column._meta.null) != nullable and not column._meta.primary_key:
         return f"{table}.{name}: declared null={column._meta.null}, the schema says {nullable}"
+    if real["column_default"] == "now()" and not isinstance(column.default, DatabaseNow):
+        return f"{table}.{name}: the schema stamps it with now(); declare default=DatabaseNow()"
     return None
 
 

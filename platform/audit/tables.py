@@ -5,10 +5,12 @@ from __future__ import annotations
 from piccolo.columns import JSONB, BigInt, BigSerial, Text, Timestamptz
 from piccolo.table import Table
 
+from okno.platform.database import DatabaseNow
+
 
 class StaffAudit(Table, tablename="staff_audit"):
     id = BigSerial(primary_key=True)
-    at = Timestamptz()
+    at = Timestamptz(default=DatabaseNow())
     actor_id = BigInt(null=True)
     actor_login = Text()
     entity = Text()

@@ -14,14 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 from piccolo.columns import Column
-from piccolo.querystring import QueryString
 
+from okno.platform import database
 from okno.platform.chat.scope import SEES_ALL
 from okno.platform.staff.roles import Role
 
 # The database's clock for a builder's value: rows compared with now() in SQL (presence,
 # queues, windows) must not mix in the application's clock.
-NOW = QueryString("now()")
+NOW = database.NOW
 Values = dict[Column | str, Any]  # what a builder's update sets
 
 

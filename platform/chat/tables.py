@@ -23,6 +23,8 @@ from piccolo.columns import (
 from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
+from okno.platform.database import DatabaseNow
+
 
 class Visitor(Table, tablename="visitor"):
     """A browser, known by the hash of the random token in its cookie."""
@@ -30,8 +32,8 @@ class Visitor(Table, tablename="visitor"):
     token_hash = Bytea(primary_key=True)
     subject_id = UUID(null=True, default=None)
     topic_id = Integer(null=True, default=None)
-    created_at = Timestamptz()
-    last_seen_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
+    last_seen_at = Timestamptz(default=DatabaseNow())
     portal_closed_at = Timestamptz(null=True, default=None)  # selfservice_0002
 
 
@@ -49,8 +51,8 @@ class Conversation(Table, tablename="conversation"):
     client_read_seq = BigInt(default=0)
     staff_read_seq = BigInt(default=0)
     waiting_since = Timestamptz(null=True, default=None)
-    created_at = Timestamptz()
-    updated_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
+    updated_at = Timestamptz(default=DatabaseNow())
     staff_unread = Integer(default=0)  # chat_0002
     tags = Array(base_column=Text(), default=list)  # mailings_0001
 
@@ -67,7 +69,7 @@ class Attachment(Table, tablename="attachment"):
     size = BigInt()
     image = Boolean()
     path = Text(null=True, default=None)
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
 
 
 class Message(Table, tablename="message"):
@@ -84,7 +86,7 @@ class Message(Table, tablename="message"):
     attachment_id = Text(null=True, default=None)
     buttons = JSONB(default="[]")
     internal = Boolean(default=False)
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
     edited_at = Timestamptz(null=True, default=None)
     deleted_at = Timestamptz(null=True, default=None)
     # chat_0003: the Art. 10 special category staff marked, and the DPO's decision.
@@ -110,7 +112,7 @@ class StaffPresence(Table, tablename="staff_presence"):
 
     staff_id = BigInt(primary_key=True)
     status = Text()  # online, away, offline
-    seen_at = Timestamptz()
+    seen_at = Timestamptz(default=DatabaseNow())
     last_assigned_at = Timestamptz(null=True, default=None)
 
 
@@ -122,4 +124,4 @@ class CannedReply(Table, tablename="canned_reply"):
     shortcut = Text()
     body = Text()
     shared = Boolean(default=False)
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())

@@ -8,7 +8,7 @@ version the subject actually agreed to.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 import msgspec
@@ -214,7 +214,7 @@ async def publish(slug: str, contents: Contents, staff_id: int | None) -> Versio
                 **{name: getattr(contents, name) for name in Contents.__struct_fields__},
                 rendered=rendered,
                 sha256=digest(rendered),
-                published_at=datetime.now(UTC),
+                published_at=database.NOW,
                 published_by=staff_id,
             )
         ).run()

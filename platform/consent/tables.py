@@ -17,6 +17,8 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
+from okno.platform.database import DatabaseNow
+
 
 class Purpose(Table, tablename="purpose"):
     code = Text(primary_key=True)
@@ -26,7 +28,7 @@ class Purpose(Table, tablename="purpose"):
     fields = Array(Text(), default=list)  # the PD fields the purpose allows
     channel = Text(null=True, default=None)  # chat, email, sms: where advertising goes
     retention_days = Integer()
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
 
 
 class ConsentDocument(Table, tablename="consent_document"):
@@ -56,7 +58,7 @@ class ConsentDocumentVersion(Table, tablename="consent_document_version"):
     sha256 = Text(null=True, default=None)
     published_at = Timestamptz(null=True, default=None)
     published_by = BigInt(null=True, default=None)
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
 
 
 class ConsentEvent(Table, tablename="consent_event"):
@@ -76,4 +78,4 @@ class ConsentEvent(Table, tablename="consent_event"):
     ip = Text(null=True, default=None)
     user_agent = Text(null=True, default=None)
     details = JSONB(default="{}")
-    at = Timestamptz()
+    at = Timestamptz(default=DatabaseNow())

@@ -6,6 +6,8 @@ from __future__ import annotations
 from piccolo.columns import JSONB, UUID, Array, BigInt, BigSerial, Integer, Text, Timestamptz
 from piccolo.table import Table
 
+from okno.platform.database import DatabaseNow
+
 
 class DestructionAct(Table, tablename="destruction_act"):
     # No foreign key to the subject: an act outlives the data, naming a pseudonymous id only.
@@ -17,7 +19,7 @@ class DestructionAct(Table, tablename="destruction_act"):
     extract = JSONB()
     sha256 = Text()
     destroyed_by = BigInt(null=True, default=None)
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
     purge_after = Timestamptz()
 
 
@@ -25,7 +27,7 @@ class ErasureCompaction(Table, tablename="erasure_compaction"):
     # act_id is the real primary key (and references destruction_act).
     act_id = BigInt(primary_key=True)
     tables = Array(Text())
-    requested_at = Timestamptz()
+    requested_at = Timestamptz(default=DatabaseNow())
     attempts = Integer(default=0)
     last_error = Text(null=True, default=None)
     done_at = Timestamptz(null=True, default=None)
@@ -33,7 +35,7 @@ class ErasureCompaction(Table, tablename="erasure_compaction"):
 
 class RetentionRun(Table, tablename="retention_run"):
     id = BigSerial(primary_key=True)
-    started_at = Timestamptz()
+    started_at = Timestamptz(default=DatabaseNow())
     finished_at = Timestamptz(null=True, default=None)
     started_by = Text()  # 'schedule', 'cli' or 'console'
     summary = JSONB(default="{}")

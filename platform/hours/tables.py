@@ -5,6 +5,8 @@ from __future__ import annotations
 from piccolo.columns import JSONB, Boolean, Integer, Text, Timestamptz
 from piccolo.table import Table
 
+from okno.platform.database import DatabaseNow
+
 
 class TeamHours(Table, tablename="team_hours"):
     # A team without a row works round the clock (as every team did before working hours).
@@ -14,4 +16,4 @@ class TeamHours(Table, tablename="team_hours"):
     week = JSONB()
     # Whether the production calendar's days off (holidays, moved days off) close the team.
     production_calendar = Boolean(default=True)
-    updated_at = Timestamptz()
+    updated_at = Timestamptz(default=DatabaseNow())

@@ -9,7 +9,7 @@ Each affected subject's processing log shows the incident.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count
@@ -146,7 +146,7 @@ async def mark_notice(
 ) -> None:
     """Record that a notice went to Roskomnadzor (the second with the investigation's results);
     a notice's time, once recorded, stays."""
-    now = datetime.now(UTC)
+    now = database.NOW
     async with database.transaction():
         if which == "first":
             await Incident.update({Incident.first_notice_at: now}).where(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from piccolo.columns import UUID, Array, BigInt, BigSerial, Text, Timestamptz
 from piccolo.table import Table
 
+from okno.platform.database import DatabaseNow
+
 
 class Incident(Table, tablename="incident"):
     id = BigSerial(primary_key=True)
@@ -22,7 +24,7 @@ class Incident(Table, tablename="incident"):
     first_notice_at = Timestamptz(null=True, default=None)
     second_notice_at = Timestamptz(null=True, default=None)
     created_by = BigInt()  # the DPO's staff id
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
 
 
 class IncidentSubject(Table, tablename="incident_subject"):

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -115,7 +115,7 @@ async def schedule(mailing_id: int, at: datetime | None) -> None:
     """Send at ``at`` (now when None); only a draft or a scheduled mailing can be (re)scheduled."""
     done = (
         await Mailing.update(
-            {Mailing.status: "scheduled", Mailing.scheduled_at: at or datetime.now(UTC)}
+            {Mailing.status: "scheduled", Mailing.scheduled_at: at or database.NOW}
         )
         .where((Mailing.id == mailing_id) & Mailing.status.is_in(["draft", "scheduled"]))
         .returning(Mailing.id)
@@ -127,7 +127,7 @@ async def schedule(mailing_id: int, at: datetime | None) -> None:
 
 async def cancel(mailing_id: int) -> None:
     await (
-        Mailing.update({Mailing.status: "cancelled", Mailing.finished_at: datetime.now(UTC)})
+        Mailing.update({Mailing.status: "cancelled", Mailing.finished_at: database.NOW})
         .where((Mailing.id == mailing_id) & Mailing.status.is_in(["draft", "scheduled", "sending"]))
         .run()
     )
@@ -167,7 +167,7 @@ async def _start_due() -> None:
                 Mailing.tags,
                 Mailing.contacted_within_days,
             )
-            .where((Mailing.status == "scheduled") & (Mailing.scheduled_at <= datetime.now(UTC)))
+            .where((Mailing.status == "scheduled") & (Mailing.scheduled_at <= database.NOW))
             .lock_rows(skip_locked=True)
             .run()
         )
@@ -189,7 +189,7 @@ async def _start_due() -> None:
                 ],
             )
             await (
-                Mailing.update({Mailing.status: "sending", Mailing.started_at: datetime.now(UTC)})
+                Mailing.update({Mailing.status: "sending", Mailing.started_at: database.NOW})
                 .where(Mailing.id == mailing["id"])
                 .run()
             )
@@ -254,7 +254,7 @@ async def _deliver_one() -> bool:
             MailingDelivery.update(
                 {
                     MailingDelivery.status: "delivered",
-                    MailingDelivery.delivered_at: datetime.now(UTC),
+                    MailingDelivery.delivered_at: database.NOW,
                     MailingDelivery.message_seq: seq,
                 }
             )
@@ -414,7 +414,7 @@ async def unsubscribe_by_link(token: str, ip: str | None, user_agent: str | None
 async def _mark_unsubscribed(deliveries: Combinable) -> None:
     """The first unsubscription from these deliveries is the one the report counts."""
     await (
-        MailingDelivery.update({MailingDelivery.unsubscribed_at: datetime.now(UTC)})
+        MailingDelivery.update({MailingDelivery.unsubscribed_at: database.NOW})
         .where(deliveries & MailingDelivery.unsubscribed_at.is_null())
         .run()
     )

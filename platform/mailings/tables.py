@@ -15,6 +15,8 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
+from okno.platform.database import DatabaseNow
+
 
 class Mailing(Table, tablename="mailing"):
     id = BigSerial(primary_key=True)
@@ -29,7 +31,7 @@ class Mailing(Table, tablename="mailing"):
     status = Text(default="draft")  # draft, scheduled, sending, sent, cancelled
     scheduled_at = Timestamptz(null=True, default=None)
     created_by = BigInt()
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -179,7 +178,7 @@ async def _publish_named(click: buttons.Press, review_id: int, show: str) -> Non
             {
                 Review.publication: "named",
                 Review.consent_id: consent_id,
-                Review.published_at: datetime.now(UTC),
+                Review.published_at: database.NOW,
             }
         ).where(Review.id == review_id)
         await processing_log.record(
@@ -202,7 +201,7 @@ async def _publish_named(click: buttons.Press, review_id: int, show: str) -> Non
 
 
 async def _set_publication(conversation_id: int, review_id: int, publication: str) -> None:
-    published_at = None if publication == "private" else datetime.now(UTC)
+    published_at = None if publication == "private" else database.NOW
     updated = (
         await Review.update(
             {

@@ -6,6 +6,8 @@ from __future__ import annotations
 from piccolo.columns import UUID, BigInt, BigSerial, Integer, Text, Timestamptz
 from piccolo.table import Table
 
+from okno.platform.database import DatabaseNow
+
 
 class Review(Table, tablename="review"):
     id = BigSerial(primary_key=True)
@@ -18,5 +20,5 @@ class Review(Table, tablename="review"):
     publication = Text(default="private")  # private, anonymous, named
     # Set exactly when the publication is "named": the dissemination consent it is shown under.
     consent_id = BigInt(null=True, default=None)
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
     published_at = Timestamptz(null=True, default=None)

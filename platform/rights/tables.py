@@ -7,6 +7,8 @@ from __future__ import annotations
 from piccolo.columns import JSONB, UUID, BigInt, BigSerial, Text, Timestamptz
 from piccolo.table import Table
 
+from okno.platform.database import DatabaseNow
+
 
 class RightsRequest(Table, tablename="rights_request"):
     id = BigSerial(primary_key=True)
@@ -19,7 +21,7 @@ class RightsRequest(Table, tablename="rights_request"):
     consent_id = BigInt(null=True, default=None)  # references consent_event (id)
     details = JSONB(default="{}")
     requester = JSONB(default="{}")
-    received_at = Timestamptz()
+    received_at = Timestamptz(default=DatabaseNow())
     due_at = Timestamptz()
     extended_at = Timestamptz(null=True, default=None)
     extension_reason = Text(null=True, default=None)
@@ -32,7 +34,7 @@ class RightsRequest(Table, tablename="rights_request"):
 class RightsRequestEvent(Table, tablename="rights_request_event"):
     id = BigSerial(primary_key=True)
     request_id = BigInt()  # references rights_request (id)
-    at = Timestamptz()
+    at = Timestamptz(default=DatabaseNow())
     actor_kind = Text()  # 'subject', 'staff' or 'system'
     actor_id = BigInt(null=True, default=None)  # references staff_user (id)
     from_status = Text(null=True, default=None)

@@ -76,7 +76,7 @@ async def request_code(address: str, ip: str | None) -> str:
     code = f"{secrets.randbelow(10**6):06d}"
     async with database.transaction():
         conn = database.connection()
-        day_ago = datetime.now(UTC) - timedelta(days=1)
+        day_ago = database.now_plus(-timedelta(days=1))
         await PortalCode.delete().where(PortalCode.created_at < day_ago).run()
         recent = await database.fetch_one(conn, queries.RECENT_CODES, address_hash, ip_hash)
         if (
@@ -92,7 +92,7 @@ async def request_code(address: str, ip: str | None) -> str:
                 address_hash=address_hash,
                 ip_hash=ip_hash,
                 code_hash=_keyed("code", login_hash.hex(), code),
-                expires_at=datetime.now(UTC) + timedelta(minutes=settings.portal_code_minutes),
+                expires_at=database.now_plus(timedelta(minutes=settings.portal_code_minutes)),
             )
         ).run()
         if subject_id is not None:

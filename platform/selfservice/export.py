@@ -352,9 +352,7 @@ async def live(subject_id: uuid.UUID) -> list[Ready]:
         await PortalExport.select(
             PortalExport.id, PortalExport.format, PortalExport.created_at, PortalExport.expires_at
         )
-        .where(
-            (PortalExport.subject_id == subject_id) & (PortalExport.expires_at > datetime.now(UTC))
-        )
+        .where((PortalExport.subject_id == subject_id) & (PortalExport.expires_at > database.NOW))
         .order_by(PortalExport.created_at, ascending=False)
         .order_by(PortalExport.format)
         .run()
@@ -369,7 +367,7 @@ async def read(subject_id: uuid.UUID, export_id: str) -> tuple[str, bytes] | Non
         .where(
             (PortalExport.id == export_id)
             & (PortalExport.subject_id == subject_id)
-            & (PortalExport.expires_at > datetime.now(UTC))
+            & (PortalExport.expires_at > database.NOW)
         )
         .first()
         .run()

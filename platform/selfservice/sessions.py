@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import msgspec
 from litestar.connection import ASGIConnection
@@ -48,10 +48,14 @@ async def start(subject_id: uuid.UUID, via: str) -> str:
     token = secrets.token_urlsafe(32)
     ttl = timedelta(minutes=get_settings().portal_session_minutes)
     database.current_transaction()  # raises outside one: the session opens with its act
-    now = datetime.now(UTC)
-    await PortalSession.delete().where(PortalSession.expires_at < now).run()
+    await PortalSession.delete().where(PortalSession.expires_at < database.NOW).run()
     await PortalSession.insert(
-        PortalSession(token_hash=_hash(token), subject_id=subject_id, via=via, expires_at=now + ttl)
+        PortalSession(
+            token_hash=_hash(token),
+            subject_id=subject_id,
+            via=via,
+            expires_at=database.now_plus(ttl),
+        )
     ).run()
     return token
 
@@ -105,7 +109,7 @@ async def sign_out(token: str | None, visitor_token: str | None) -> None:
             await PortalSession.delete().where(PortalSession.token_hash == _hash(token)).run()
         if visitor_token and len(visitor_token) <= 100:
             await (
-                Visitor.update({Visitor.portal_closed_at: datetime.now(UTC)})
+                Visitor.update({Visitor.portal_closed_at: database.NOW})
                 .where(Visitor.token_hash == visitors.token_hash(visitor_token))
                 .run()
             )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from piccolo.columns import UUID, BigSerial, Bytea, Integer, Text, Timestamptz
 from piccolo.table import Table
 
+from okno.platform.database import DatabaseNow
+
 
 class PortalSession(Table, tablename="portal_session"):
     """A signed-in browser: only the SHA-256 of its cookie's token is kept."""
@@ -13,7 +15,7 @@ class PortalSession(Table, tablename="portal_session"):
     token_hash = Bytea(primary_key=True)
     subject_id = UUID()
     via = Text()  # visitor, code
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
     expires_at = Timestamptz()
 
 
@@ -28,7 +30,7 @@ class PortalCode(Table, tablename="portal_code"):
     ip_hash = Bytea(null=True, default=None)
     code_hash = Bytea()
     attempts = Integer(default=0)
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
 
@@ -38,7 +40,7 @@ class PortalExport(Table, tablename="portal_export"):
     subject_id = UUID()
     format = Text()  # json, html
     body = Bytea()
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
     expires_at = Timestamptz()
 
 
@@ -49,4 +51,4 @@ class MailOutbox(Table, tablename="mail_outbox"):
     id = Text(primary_key=True)
     subject_id = UUID(null=True, default=None)
     path = Text()
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())

@@ -186,7 +186,7 @@ async def disable_user(login: str, actor: Actor = COMMAND_LINE) -> None:
         if before["disabled_at"] is not None:
             return
         await (
-            Accounts.update({Accounts.disabled_at: datetime.now(UTC)})
+            Accounts.update({Accounts.disabled_at: database.NOW})
             .where(Accounts.id == before["id"])
             .run()
         )
@@ -269,7 +269,7 @@ class Failures(msgspec.Struct, frozen=True):
 
 async def _failures(column: Column, value: bytes) -> Failures:
     """The failures recorded with ``value`` in ``column`` (the login's or the IP's hash)."""
-    window_start = datetime.now(UTC) - BACKOFF_WINDOW
+    window_start = database.now_plus(-BACKOFF_WINDOW)
     row = (
         await StaffLoginFailure.select(
             Count(alias="count"), Max(StaffLoginFailure.at, alias="last")
@@ -335,7 +335,7 @@ async def authenticate(
         raise LoginFailedError(held_until)
     if row is None or not matches:
         async with database.transaction():
-            window_start = datetime.now(UTC) - BACKOFF_WINDOW
+            window_start = database.now_plus(-BACKOFF_WINDOW)
             await StaffLoginFailure.delete().where(StaffLoginFailure.at < window_start).run()
             await StaffLoginFailure.insert(
                 StaffLoginFailure(login_hash=login_hash, ip_hash=ip_hash)
@@ -387,8 +387,7 @@ async def start_session(user_id: int, *, replacing: str | None = None) -> str:
     token = secrets.token_urlsafe(32)
     ttl = timedelta(minutes=get_settings().session_ttl_minutes)
     async with database.transaction():
-        now = datetime.now(UTC)
-        await StaffSession.delete().where(StaffSession.expires_at < now).run()
+        await StaffSession.delete().where(StaffSession.expires_at < database.NOW).run()
         if replacing:
             replaced = (
                 await StaffSession.delete()
@@ -402,9 +401,7 @@ async def start_session(user_id: int, *, replacing: str | None = None) -> str:
             StaffSession(
                 token_hash=_token_hash(token),
                 user_id=user_id,
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + ttl,
+                expires_at=database.now_plus(ttl),
             )
         ).run()
     return token
@@ -439,7 +436,7 @@ async def sessions_of(user_id: int, current_token: str) -> list[SessionInfo]:
         await StaffSession.select(
             StaffSession.created_at, StaffSession.last_seen_at, StaffSession.token_hash
         )
-        .where(StaffSession.user_id == user_id, StaffSession.expires_at > datetime.now(UTC))
+        .where(StaffSession.user_id == user_id, StaffSession.expires_at > database.NOW)
         .order_by(StaffSession.created_at, ascending=False)
         .run()
     )

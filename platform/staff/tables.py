@@ -8,6 +8,7 @@ from __future__ import annotations
 from piccolo.columns import BigInt, BigSerial, Boolean, Bytea, Integer, Text, Timestamptz
 from piccolo.table import Table
 
+from okno.platform.database import DatabaseNow
 from okno.platform.staff.roles import Role
 
 
@@ -25,7 +26,7 @@ class StaffUser(Table, tablename="staff_user"):
     # clears them, as it always did.
     failed_logins = Integer(default=0)
     locked_until = Timestamptz(null=True, default=None)
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
     max_chats = Integer(default=5)
 
 
@@ -33,9 +34,9 @@ class StaffSession(Table, tablename="staff_session"):
     # The SHA-256 of the cookie's token: the token itself is never stored.
     token_hash = Bytea(primary_key=True)
     user_id = BigInt()
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
     expires_at = Timestamptz()
-    last_seen_at = Timestamptz()
+    last_seen_at = Timestamptz(default=DatabaseNow())
 
 
 class StaffLoginFailure(Table, tablename="staff_login_failure"):
@@ -43,4 +44,4 @@ class StaffLoginFailure(Table, tablename="staff_login_failure"):
     id = BigSerial(primary_key=True)
     login_hash = Bytea()
     ip_hash = Bytea(null=True, default=None)
-    at = Timestamptz()
+    at = Timestamptz(default=DatabaseNow())

@@ -6,11 +6,13 @@ from __future__ import annotations
 from piccolo.columns import UUID, BigInt, Text, Timestamptz
 from piccolo.table import Table
 
+from okno.platform.database import DatabaseNow
+
 
 class Subject(Table, tablename="subject"):
     # Rows are never deleted: a destroyed subject keeps its id and ``destroyed_at``.
     id = UUID(primary_key=True)
-    created_at = Timestamptz()
+    created_at = Timestamptz(default=DatabaseNow())
     blocked_at = Timestamptz(null=True, default=None)
     destroyed_at = Timestamptz(null=True, default=None)
 
@@ -24,7 +26,7 @@ class SubjectField(Table, tablename="subject_field"):
     source = Text()  # chat, form, operator, portal
     purpose = Text(null=True, default=None)
     consent_id = BigInt(null=True, default=None)  # the consent it was collected under, if any
-    collected_at = Timestamptz()
-    updated_at = Timestamptz()
+    collected_at = Timestamptz(default=DatabaseNow())
+    updated_at = Timestamptz(default=DatabaseNow())
     retain_until = Timestamptz(null=True, default=None)
     blocked_at = Timestamptz(null=True, default=None)
