@@ -2,7 +2,7 @@
 
 okno sets up both roles itself: the server's own superuser (reached only through the Unix socket
 in the data folder) owns the schema and runs the migrations; the application signs in as
-``okno_app``, which owns nothing (see ``okno.platform.migrate.APP_GRANTS``).
+``okno_app``, which owns nothing (see ``okno.platform.queries.APP_GRANTS``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 
+from okno.platform import queries
 from okno.platform.migrate import quote_ident
 
 APP_ROLE = "okno_app"
@@ -53,14 +54,10 @@ async def ensure_role(owner_url: str, role: str, password: str | None = None) ->
     """Create the login role ``role`` unless it exists (several starters at once are fine)."""
     conn = await asyncpg.connect(owner_url)
     try:
-        # Roles live in PostgreSQL's catalog and are made by DDL: hand-written, no Table class.
-        if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+        if await conn.fetchval(queries.ROLE_EXISTS, role):
             return
-        # DDL takes no parameters: the name is quoted by quote_ident, the password by the
-        # server's own quote_literal.
-        statement = f"CREATE ROLE {quote_ident(role)} LOGIN"
-        if password is not None:
-            statement += " PASSWORD " + (await conn.fetchval("SELECT quote_literal($1)", password))
+        quoted = None if password is None else await conn.fetchval(queries.QUOTE_LITERAL, password)
+        statement = queries.create_role(quote_ident(role), quoted)
         # Another starter may have made it first.
         with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
             await conn.execute(statement)

@@ -2,8 +2,8 @@
 
 Migrations run as the owner role (``OKNO_MIGRATION_DATABASE_URL``, or ``DATABASE_URL`` when that
 is unset). When the server's role (``DATABASE_URL``) is another one, the owner then grants it
-what the application needs and no more (``APP_GRANTS``): it owns nothing, so it cannot disable
-the processing log's triggers, and it may not UPDATE or DELETE the log or its chain at all.
+what the application needs and no more (``queries.APP_GRANTS``): it owns nothing, so it cannot
+disable the processing log's triggers, and it may not UPDATE or DELETE the log or its chain.
 """
 
 from __future__ import annotations
@@ -13,23 +13,9 @@ import io
 
 import asyncpg
 
-from okno.platform import database
+from okno.platform import database, queries
 
 MIGRATION_LOCK = 0x6F6B6E6F_6D6967  # "oknomig"
-
-# Hand-written: role and privilege statements have no query builder. Re-applied after every
-# migration run, so tables added later are covered too ("ALL TABLES" includes views; the view
-# consent_in_force is read-only for the server).
-APP_GRANTS = """
-GRANT USAGE ON SCHEMA public TO {role};
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
-GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
-REVOKE INSERT, UPDATE, DELETE ON migration FROM {role};
-REVOKE UPDATE, DELETE ON processing_log, processing_log_chain FROM {role};
-REVOKE UPDATE ON processing_log_unsealed FROM {role};
-REVOKE UPDATE, DELETE ON staff_audit FROM {role};
-REVOKE INSERT, UPDATE, DELETE ON consent_in_force FROM {role};
-"""
 
 
 class MigrationError(RuntimeError):
@@ -44,8 +30,7 @@ async def role_of(database_url: str) -> str:
     """The role a URL signs in as (connecting checks the credentials, too)."""
     conn = await asyncpg.connect(database_url)
     try:
-        # The session's role: PostgreSQL's own, no table involved.
-        return await conn.fetchval("SELECT current_user")
+        return await conn.fetchval(queries.CURRENT_ROLE)
     finally:
         await conn.close()
 
@@ -53,7 +38,7 @@ async def role_of(database_url: str) -> str:
 async def migrate(database_url: str, app_database_url: str | None = None) -> str:
     """Bring the schema up to date as the owner at ``database_url``; returns Piccolo's report.
 
-    With ``app_database_url`` signing in as another role, that role gets ``APP_GRANTS``.
+    With ``app_database_url`` signing in as another role, that role gets ``queries.APP_GRANTS``.
     """
     # deferred: Piccolo's migration runner takes about a second to import, and the CLI's
     # other commands (which import this module) never run it.
@@ -65,15 +50,15 @@ async def migrate(database_url: str, app_database_url: str | None = None) -> str
     database.bind(database_url)
     lock_holder = await asyncpg.connect(database_url)
     try:
-        await lock_holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        await lock_holder.execute(queries.ADVISORY_LOCK, MIGRATION_LOCK)
         report = io.StringIO()
         with contextlib.redirect_stdout(report):
             result = await run_forwards(app_name="all")
         if not result.success:
             raise MigrationError(result.message or report.getvalue())
-        if app_role is not None and app_role != await lock_holder.fetchval("SELECT current_user"):
+        if app_role is not None and app_role != await lock_holder.fetchval(queries.CURRENT_ROLE):
             # Under the lock: concurrent GRANTs on one object fail ("tuple concurrently updated").
-            await lock_holder.execute(APP_GRANTS.format(role=quote_ident(app_role)))
+            await lock_holder.execute(queries.APP_GRANTS.format(role=quote_ident(app_role)))
         return report.getvalue()
     finally:
         await lock_holder.close()
@@ -81,12 +66,7 @@ async def migrate(database_url: str, app_database_url: str | None = None) -> str
 
 async def guarding_problem(conn: asyncpg.Connection) -> str | None:
     """Why the role of ``conn`` could rewrite the processing log behind its triggers, if it can."""
-    # Read from PostgreSQL's catalogs (pg_roles, pg_class), which have no Table classes.
-    row = await conn.fetchrow(
-        "SELECT r.rolsuper, pg_has_role(current_user, c.relowner, 'USAGE') AS owns"
-        " FROM pg_roles r, pg_class c"
-        " WHERE r.rolname = current_user AND c.oid = 'processing_log'::regclass"
-    )
+    row = await conn.fetchrow(queries.LOG_GUARDING)
     assert row is not None
     if row["rolsuper"]:
         return "сервер подключён к базе как суперпользователь"

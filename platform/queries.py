@@ -1,0 +1,49 @@
+"""The statements of okno's own machinery (migrating, the database roles), not of a feature.
+
+Hand-written: they read PostgreSQL's catalogs (pg_roles, pg_class) and grant or create roles,
+which no Table class and no query builder covers.
+"""
+
+from __future__ import annotations
+
+# The session's role: PostgreSQL's own, no table involved.
+CURRENT_ROLE = "SELECT current_user"
+
+# The session lock every migrating process waits for, so each migration runs once.
+ADVISORY_LOCK = "SELECT pg_advisory_lock($1)"
+
+# What the server's role may do, re-applied after every migration run so tables added later
+# are covered too ("ALL TABLES" includes views; the view consent_in_force is read-only).
+# {role} is the role's name quoted by migrate.quote_ident (privilege statements take no
+# parameters).
+APP_GRANTS = """
+GRANT USAGE ON SCHEMA public TO {role};
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
+REVOKE INSERT, UPDATE, DELETE ON migration FROM {role};
+REVOKE UPDATE, DELETE ON processing_log, processing_log_chain FROM {role};
+REVOKE UPDATE ON processing_log_unsealed FROM {role};
+REVOKE UPDATE, DELETE ON staff_audit FROM {role};
+REVOKE INSERT, UPDATE, DELETE ON consent_in_force FROM {role};
+"""
+
+# Whether the connection's role could rewrite the processing log behind its triggers: a
+# superuser, or a member of the role that owns the table.
+LOG_GUARDING = (
+    "SELECT r.rolsuper, pg_has_role(current_user, c.relowner, 'USAGE') AS owns"
+    " FROM pg_roles r, pg_class c"
+    " WHERE r.rolname = current_user AND c.oid = 'processing_log'::regclass"
+)
+
+ROLE_EXISTS = "SELECT 1 FROM pg_roles WHERE rolname = $1"
+
+# DDL takes no parameters: the password is quoted by the server's own quote_literal.
+QUOTE_LITERAL = "SELECT quote_literal($1)"
+
+
+def create_role(quoted_role: str, quoted_password: str | None) -> str:
+    """CREATE ROLE for a name quoted by quote_ident and a password by QUOTE_LITERAL."""
+    statement = f"CREATE ROLE {quoted_role} LOGIN"
+    if quoted_password is not None:
+        statement += f" PASSWORD {quoted_password}"
+    return statement
