@@ -13,8 +13,8 @@ CONVERSATION_SUBJECT = "SELECT subject_id FROM conversation WHERE id = $1"
 # the public page, over review, consent_event and subject_field.
 PUBLISHED = """
 SELECT r.id, r.rating, r.body, r.published_at, r.publication,
-       CASE WHEN r.publication = 'named' AND NOT EXISTS
-              (SELECT 1 FROM consent_event w WHERE w.given_id = r.consent_id)
+       CASE WHEN r.publication = 'named'
+              AND r.consent_id IN (SELECT id FROM consent_in_force)
             THEN (SELECT details->>'show' FROM consent_event g WHERE g.id = r.consent_id) END
          AS show,
        (SELECT value FROM subject_field f WHERE f.subject_id = r.subject_id AND f.field = 'name'

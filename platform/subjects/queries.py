@@ -7,13 +7,12 @@ another basis (``consent_id`` NULL) stays visible until it is blocked.
 
 from __future__ import annotations
 
-# The visible fields of subject $1 and their values, by field name. Hand-written: the
-# withdrawal is a row in consent_event (given_id points at the consent it ends), a NOT EXISTS
-# the builder cannot express. Everyone who shows a subject's profile to staff reads it through
+# The visible fields of subject $1 and their values, by field name. Hand-written: "in force"
+# is the view consent_in_force (the one definition of the rule), joined by a subquery. Everyone who shows a subject's profile to staff reads it through
 # okno.platform.subjects.service.visible_fields.
 VISIBLE_FIELDS = """
 SELECT f.field, f.value FROM subject_field f
 WHERE f.subject_id = $1 AND f.blocked_at IS NULL
-  AND NOT EXISTS (SELECT 1 FROM consent_event w WHERE w.given_id = f.consent_id)
+  AND (f.consent_id IS NULL OR f.consent_id IN (SELECT id FROM consent_in_force))
 ORDER BY f.field
 """
