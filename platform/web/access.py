@@ -14,6 +14,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
+from okno.platform.chat import visitors
 from okno.platform.staff import service as staff_service
 from okno.platform.staff.roles import Role
 
@@ -79,8 +80,6 @@ def declared_access(handler: BaseRouteHandler) -> str | frozenset[Role] | None:
 
 async def visitor_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Admits a browser that holds a visitor cookie from ``GET /chat``."""
-    from okno.platform.chat import visitors
-
     visitor = await visitors.find(connection.cookies.get(visitors.VISITOR_COOKIE))
     if visitor is None:
         raise NotAuthorizedException("откройте чат заново: сеанс не найден")

@@ -19,6 +19,9 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
+from okno.platform.errors import Refused
+from okno.platform.web.access import PasswordChangeRequired
+
 logger = logging.getLogger("okno.errors")
 
 
@@ -69,8 +72,6 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         and request.url.path.startswith("/admin")
     ):
         return Redirect(f"/admin/login?next={quote(request.url.path)}")
-    from okno.platform.web.access import PasswordChangeRequired
-
     if isinstance(exc, PasswordChangeRequired) and wants_html(request):
         return Redirect("/admin/password", status_code=303)
     message = exc.detail
@@ -79,6 +80,12 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     if details:
         message = f"{message}: {details}"
     return _error(request, exc.status_code, message)
+
+
+def refused(request: Request, exc: Refused) -> Response:
+    """An operation the domain refused (any area's error): its status and its message, in the
+    shape of every other 4xx answer, so no controller translates errors itself."""
+    return _error(request, exc.status_code, exc.message)
 
 
 def data_error(request: Request, exc: asyncpg.DataError) -> Response:
