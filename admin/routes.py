@@ -1,3 +1,5 @@
+from litestar.types import ControllerRouterHandler
+
 from okno.admin.controllers.audit import AuditConsole
 from okno.admin.controllers.auth import AuthController
 from okno.admin.controllers.chat_settings import ChatSettingsConsole, HoursConsole
@@ -8,13 +10,17 @@ from okno.admin.controllers.dpo import DpoConsole
 from okno.admin.controllers.incidents import IncidentsConsole
 from okno.admin.controllers.mailings import MailingsConsole
 from okno.admin.controllers.special import SpecialCategories
+from okno.admin.controllers.staff_api import StaffChatApi
+from okno.admin.controllers.staff_socket import staff_socket
 from okno.admin.controllers.teams import TeamsConsole, TopicsConsole
 
-route_handlers = [
+route_handlers: list[ControllerRouterHandler] = [
     AuthController,
     ConsoleController,
     StaffAccountsController,
     ChatsConsole,
+    StaffChatApi,
+    staff_socket,
     ConsentConsole,
     ConsentProof,
     DpoConsole,

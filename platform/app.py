@@ -19,20 +19,24 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from okno.platform import database
+from okno.platform.chat.hub import Hub
 from okno.platform.consent.defaults import operator_warnings
+from okno.platform.erasure.retention import job as retention_job
+from okno.platform.errors import Refused
 from okno.platform.jobs import background_jobs
 from okno.platform.secret_key import secret_key
 from okno.platform.settings import Settings, get_settings
 from okno.platform.web import errors, security
+from okno.platform.web.access import ANY_STAFF, staff
+from okno.platform.web.attachments import AttachmentFiles
+from okno.platform.web.pages import PagesController
+from okno.platform.web.security import secure_cookies
 from okno.platform.web.timefmt import msk
 
 ROOT = Path(__file__).resolve().parent.parent
-AREAS = ("platform", "admin", "portal")
-
-
-def secure_cookies(settings: Settings) -> bool:
-    public_https = (settings.public_url or "").startswith("https://")
-    return settings.cookie_secure == "always" or (settings.cookie_secure == "auto" and public_https)
+# Where each area keeps its ``static/`` and ``templates/``: platform/web/ holds what both web
+# areas use (the base stylesheet and page, the shared scripts), served as /static/web/...
+AREAS = (ROOT / "platform" / "web", ROOT / "admin", ROOT / "portal")
 
 
 def upload_body_limit() -> int:
@@ -42,14 +46,10 @@ def upload_body_limit() -> int:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    # deferred: the composition root is the one platform module that imports the web areas,
+    # and their controllers import okno.platform.app (secure_cookies) at import time.
     from okno.admin.routes import route_handlers as admin_routes
-    from okno.platform.chat import controllers as chat_api
-    from okno.platform.chat import sockets
-    from okno.platform.chat.hub import Hub
-    from okno.platform.erasure.retention import job as retention_job
-    from okno.platform.web.access import ANY_STAFF, staff
-    from okno.platform.web.pages import PagesController
-    from okno.portal.routes import route_handlers as portal_routes
+    from okno.portal.routes import route_handlers as portal_routes  # deferred: as above
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -78,13 +78,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             PagesController,
+            AttachmentFiles,
             *admin_routes,
             *portal_routes,
-            *chat_api.route_handlers,
-            *sockets.route_handlers,
             create_static_files_router(
                 path="/static",
-                directories=[ROOT / area / "static" for area in AREAS],
+                directories=[area / "static" for area in AREAS],
                 opt={"access": "public"},
                 include_in_schema=False,
             ),
@@ -92,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         middleware=[security.csrf(secret, secure_cookies(settings))],
         template_config=TemplateConfig(
-            directory=[ROOT / area / "templates" for area in AREAS],
+            directory=[area / "templates" for area in AREAS],
             engine=JinjaTemplateEngine,
             engine_callback=configure_templates,
         ),
@@ -111,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers={
             HTTPException: errors.http_error,
+            Refused: errors.refused,
             asyncpg.DataError: errors.data_error,
             **dict.fromkeys(database.UNAVAILABLE, errors.database_unavailable),
             Exception: errors.server_error,

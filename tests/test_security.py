@@ -770,7 +770,7 @@ async def test_router_level_404_and_405_carry_the_security_headers(base_url) -> 
             assert _csp(response)["frame-ancestors"] == "'none'"
             assert response.headers["x-content-type-options"] == "nosniff"
             assert response.headers["cache-control"] == "no-store"
-        static = await http.get("/static/okno.css")  # no PD: browsers may keep it
+        static = await http.get("/static/web/okno.css")  # no PD: browsers may keep it
         assert static.status_code == 200
         assert "no-store" not in static.headers.get("cache-control", "")
 
@@ -797,7 +797,7 @@ async def test_an_attachment_may_not_be_framed(base_url, world) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/static/okno.css%00", "/static/%00/x", "/admin%0aINFO%20forged", "/chat%0d%0a"]
+    "path", ["/static/web/okno.css%00", "/static/%00/x", "/admin%0aINFO%20forged", "/chat%0d%0a"]
 )
 async def test_control_characters_in_a_path_are_refused_and_forge_no_log_line(
     base_url, server, path

@@ -5,14 +5,14 @@ from __future__ import annotations
 from litestar import Controller, Request, get
 from litestar.response import Template
 
-from okno.platform.chat.controllers import CHAT_STAFF
+from okno.platform.chat.scope import CHAT_ROLES
 from okno.platform.settings import get_settings
 from okno.platform.web.access import current_staff, staff
 
 
 class ChatsConsole(Controller):
     path = "/admin/chats"
-    guards = (staff(*CHAT_STAFF),)
+    guards = (staff(*CHAT_ROLES),)
     include_in_schema = False
 
     @get("/")

@@ -474,3 +474,58 @@ WAITING_AND_TOLD = (
     " FROM conversation c WHERE c.id = $1 AND c.assignee_id IS NULL"
     " AND c.waiting_since IS NOT NULL AND c.status <> 'resolved'"
 )
+
+# ---------------------------------------------------------------- the web areas' API
+# (admin's /api/staff and the attachment route, through console.py, profile.py, file_access.py)
+
+# The WHERE of one console box, after SUMMARY (whose $1 is the presence timeout): $2 sees all,
+# $3 the caller's teams, $4 the caller, $5 the box (queue, mine, team, all), $6 a tag, $7 a
+# conversation number, $8 an ILIKE pattern of a message's text; a NULL filter is off. Blocked
+# subjects' conversations are not listed (okno.platform.rights.blocking), nor special-category
+# texts searched. Hand-written: it extends the summaries' one statement.
+STAFF_BOX = f"""
+{staff_scope("$4", "$2::bool")}
+AND CASE $5::text
+    WHEN 'queue' THEN c.assignee_id IS NULL AND c.status <> 'resolved'
+    WHEN 'mine' THEN c.assignee_id = $4
+    WHEN 'team' THEN c.team_id = ANY($3::int[])
+    ELSE true
+END
+AND ($6::text IS NULL OR $6 = ANY(c.tags))
+AND NOT EXISTS (SELECT 1 FROM subject bs WHERE bs.id = c.subject_id AND bs.blocked_at IS NOT NULL)
+AND ($7::bigint IS NULL OR c.id = $7)
+AND ($8::text IS NULL OR EXISTS (
+    SELECT 1 FROM message sm WHERE sm.conversation_id = c.id
+    AND sm.deleted_at IS NULL AND sm.special_category IS NULL AND sm.body ILIKE $8
+))
+ORDER BY c.status = 'resolved', c.updated_at DESC LIMIT 200
+"""  # noqa: S608 — only the fixed staff-scope fragment is interpolated; every value is a parameter
+
+# Every purpose with the subject's latest consent in force for it (the view consent_in_force;
+# none where there is none), for the profile panel. Hand-written: a LATERAL join.
+PROFILE_CONSENTS = """
+SELECT p.code, p.name, p.fields, g.id AS consent_id, g.at FROM purpose p
+LEFT JOIN LATERAL (SELECT id, at FROM consent_in_force g WHERE g.subject_id = $1
+ AND g.purpose_code = p.code ORDER BY id DESC LIMIT 1) g ON true ORDER BY p.code
+"""
+
+# The chat staff a conversation can be transferred to, with their presence (staff_presence,
+# offline once not seen for $1 seconds) and teams (team_member). Hand-written: an aggregate
+# over two outer joins.
+TRANSFER_STAFF = """
+SELECT u.id, u.display_name,
+ CASE WHEN p.status IS NULL OR p.seen_at < now() - make_interval(secs => $1)
+  THEN 'offline' ELSE p.status END AS presence,
+ coalesce(array_agg(tm.team_id) FILTER (WHERE tm.team_id IS NOT NULL), '{}') AS teams
+FROM staff_user u LEFT JOIN staff_presence p ON p.staff_id = u.id
+LEFT JOIN team_member tm ON tm.staff_id = u.id
+WHERE u.disabled_at IS NULL AND u.role IN ('operator', 'supervisor', 'admin')
+GROUP BY u.id, p.status, p.seen_at ORDER BY u.display_name
+"""
+
+# Whether a message of the subject's conversation carries the attachment (a mailing's image
+# sent to many conversations is readable where it was sent). Hand-written: a join.
+ATTACHMENT_SENT_TO_SUBJECT = (
+    "SELECT 1 FROM message m JOIN conversation c ON c.id = m.conversation_id"
+    " WHERE m.attachment_id = $1 AND c.subject_id = $2 AND m.deleted_at IS NULL"
+)

@@ -6,7 +6,7 @@ from litestar import Controller, Response, get
 from litestar.response import Template
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
-from okno.platform import database
+from okno.platform.health import database_answers
 from okno.platform.web.access import PUBLIC
 
 
@@ -19,10 +19,7 @@ class PagesController(Controller):
     @get("/healthz", opt=PUBLIC, tags=["service"])
     async def healthz(self) -> Response[dict[str, str]]:
         """200 when the database answers, 503 when it does not."""
-        try:
-            async with database.acquire() as conn:
-                await conn.fetchval("SELECT 1")
-        except Exception:
+        if not await database_answers():
             return Response(
                 {"status": "unavailable", "database": "unreachable"},
                 status_code=HTTP_503_SERVICE_UNAVAILABLE,

@@ -30,6 +30,8 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
+from okno.platform.settings import Settings
+
 logger = logging.getLogger("okno.security")
 
 CSP = (
@@ -60,6 +62,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # ---------------------------------------------------------------- the edge
+
+
+def secure_cookies(settings: Settings) -> bool:
+    """Whether okno's cookies carry ``Secure`` (and, under HTTPS, the ``__Host-`` prefix)."""
+    public_https = (settings.public_url or "").startswith("https://")
+    return settings.cookie_secure == "always" or (settings.cookie_secure == "auto" and public_https)
 
 
 def _extra(scope: Scope) -> dict[str, Any]:

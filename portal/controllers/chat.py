@@ -11,16 +11,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from okno.platform import database
-from okno.platform.app import secure_cookies
-from okno.platform.chat import bot, routing, visitors
+from okno.platform.chat import bot, routing, visitors, welcome
 from okno.platform.chat.errors import ChatError
 from okno.platform.chatsettings import service as chatsettings
 from okno.platform.consent import documents, prechat
 from okno.platform.consent.prechat import PrechatForm
 from okno.platform.settings import get_settings
 from okno.platform.web.access import PUBLIC, visitor_guard
-from okno.platform.web.security import CSP, rebind_csrf
+from okno.platform.web.security import CSP, rebind_csrf, secure_cookies
 
 WIDGET_SCRIPT = Path(__file__).resolve().parent.parent / "static" / "portal" / "widget.js"
 VISITOR_DAYS = 365
@@ -36,10 +34,7 @@ class ChatPages(Controller):
         chat = (await chatsettings.current()).settings
         token = request.cookies.get(visitors.VISITOR_COOKIE)
         known = await visitors.find(token)
-        async with database.acquire() as conn:
-            topics = await conn.fetch(
-                "SELECT slug, title FROM topic WHERE active ORDER BY position, id"
-            )
+        topics = await welcome.active_topics()
         if chat.prechat_form and (known is None or known.subject_id is None):
             response = await _prechat_page(topics, bool(embed))
         else:
@@ -93,11 +88,8 @@ class ChatPages(Controller):
                 request.headers.get("user-agent"),
             )
         except ChatError as refused:
-            async with database.acquire() as conn:
-                topics = await conn.fetch(
-                    "SELECT slug, title FROM topic WHERE active ORDER BY position, id"
-                )
-            page = await _prechat_page(topics, bool(embed), error=str(refused), values=data)
+            topics = await welcome.active_topics()
+            page = await _prechat_page(topics, bool(embed), error=refused.message, values=data)
             page.status_code = 400
             return page
         await routing.assign_waiting()
@@ -146,12 +138,16 @@ def theme_css(accent: str) -> str:
         f":root {{ --accent: {accent}; --accent-dark: {shade(0.82)};"
         f" --accent-soft: {tint(0.86)}; }}\n"
         # The brand mark without okno's own blue square, so the accent shows through.
-        '.avatar-brand, .welcome-mark { background-image: url("/static/chat-mark.svg"); }\n'
+        '.avatar-brand, .welcome-mark { background-image: url("/static/web/chat-mark.svg"); }\n'
     )
 
 
 async def _prechat_page(
-    topics: object, embed: bool, *, error: str | None = None, values: PrechatForm | None = None
+    topics: list[welcome.TopicChoice],
+    embed: bool,
+    *,
+    error: str | None = None,
+    values: PrechatForm | None = None,
 ) -> Template:
     return Template(
         "portal/prechat.html",

@@ -1,7 +1,7 @@
 // Canned replies: type "/" and a shortcut in the composer, pick with arrows and Enter or Tab.
 // A dialog lists, adds and deletes them (POST/DELETE /api/staff/canned with x-csrf-token).
 
-import { csrfToken, el, icon } from "/static/portal/dom.js";
+import { csrfToken, el, icon } from "/static/web/dom.js";
 
 export class Canned {
   constructor(popup, input, { canShare, onInsert, onError }) {

@@ -1,11 +1,11 @@
 // The operator console (/admin/chats): conversation list, the open conversation, the client's
 // profile. One staff WebSocket (/ws/staff); protocol in docs/protocol.md.
 
-import { confirmDialog, csrfToken, el, errorText, hueOf, icon, initials, shortWhen, toast, uuid } from "/static/portal/dom.js";
-import { Composer } from "/static/portal/composer.js";
-import { openMenu } from "/static/portal/menu.js";
-import { ChatSocket } from "/static/portal/socket.js";
-import { Thread } from "/static/portal/thread.js";
+import { confirmDialog, csrfToken, el, errorText, hueOf, icon, initials, shortWhen, toast, uuid } from "/static/web/dom.js";
+import { Composer } from "/static/web/composer.js";
+import { openMenu } from "/static/web/menu.js";
+import { ChatSocket } from "/static/web/socket.js";
+import { Thread } from "/static/web/thread.js";
 import { Canned } from "./canned.js";
 import { renderProfile } from "./profile.js";
 

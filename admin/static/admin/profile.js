@@ -1,7 +1,7 @@
 // The client profile side panel: the conversation's facts and the client's PD fields
 // (GET /api/staff/conversations/{id}/profile; the server logs each look as access).
 
-import { el, formatShort, hueOf, initials } from "/static/portal/dom.js";
+import { el, formatShort, hueOf, initials } from "/static/web/dom.js";
 
 const CATEGORY_LABELS = {
   contact: "Контакты",

@@ -1,9 +1,9 @@
 // The client's chat (/chat and the widget's iframe /chat?embed=1). Protocol: docs/protocol.md.
 
-import { confirmDialog, el, errorText, hueOf, icon, initials, toast, uuid } from "./dom.js";
-import { Composer } from "./composer.js";
-import { ChatSocket } from "./socket.js";
-import { Thread } from "./thread.js";
+import { confirmDialog, el, errorText, hueOf, icon, initials, toast, uuid } from "/static/web/dom.js";
+import { Composer } from "/static/web/composer.js";
+import { ChatSocket } from "/static/web/socket.js";
+import { Thread } from "/static/web/thread.js";
 
 const root = document.getElementById("chat");
 const embed = root.dataset.embed === "1";
