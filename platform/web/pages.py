@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, Response, get
 from litestar.response import Template
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from okno.platform.health import database_answers
 from okno.platform.web.access import PUBLIC
+
+
+class Health(msgspec.Struct, frozen=True):
+    status: str  # ok, unavailable
+    database: str  # ok, unreachable
 
 
 class PagesController(Controller):
@@ -17,11 +23,10 @@ class PagesController(Controller):
         return Template("home.html")
 
     @get("/healthz", opt=PUBLIC, tags=["service"])
-    async def healthz(self) -> Response[dict[str, str]]:
+    async def healthz(self) -> Response[Health]:
         """200 when the database answers, 503 when it does not."""
         if not await database_answers():
             return Response(
-                {"status": "unavailable", "database": "unreachable"},
-                status_code=HTTP_503_SERVICE_UNAVAILABLE,
+                Health("unavailable", "unreachable"), status_code=HTTP_503_SERVICE_UNAVAILABLE
             )
-        return Response({"status": "ok", "database": "ok"})
+        return Response(Health("ok", "ok"))
