@@ -1,4 +1,7 @@
-"""The one Litestar app factory: every area's routes, templates, static files and lifespan."""
+"""The one Litestar app factory: every area's routes, templates, static files and lifespan.
+
+The composition root: the one platform module that imports the web areas (tests/test_layout.py).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+from okno.admin.routes import route_handlers as admin_routes
 from okno.platform import database
 from okno.platform.chat.hub import Hub
 from okno.platform.consent.defaults import operator_warnings
@@ -32,6 +36,7 @@ from okno.platform.web.attachments import AttachmentFiles
 from okno.platform.web.pages import PagesController
 from okno.platform.web.security import secure_cookies
 from okno.platform.web.timefmt import msk
+from okno.portal.routes import route_handlers as portal_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 # Where each area keeps its ``static/`` and ``templates/``: platform/web/ holds what both web
@@ -46,10 +51,6 @@ def upload_body_limit() -> int:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    # deferred: the composition root is the one platform module that imports the web areas,
-    # and their controllers import okno.platform.app (secure_cookies) at import time.
-    from okno.admin.routes import route_handlers as admin_routes
-    from okno.portal.routes import route_handlers as portal_routes  # deferred: as above
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

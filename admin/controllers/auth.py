@@ -13,7 +13,6 @@ from litestar.status_codes import (
 )
 
 from okno.admin.forms import LoginForm, PasswordForm
-from okno.platform.app import secure_cookies
 from okno.platform.settings import get_settings
 from okno.platform.staff import passwords
 from okno.platform.staff import service as staff_service
@@ -26,6 +25,7 @@ from okno.platform.web.access import (
     current_staff,
     staff,
 )
+from okno.platform.web.security import secure_cookies
 from okno.platform.web.timefmt import msk
 
 KNOWN_COOKIE = "okno_known"  # this browser has signed in before: see staff_service.authenticate

@@ -17,7 +17,6 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
-from okno.platform.app import secure_cookies
 from okno.platform.chat import visitors
 from okno.platform.consent import receipts
 from okno.platform.rights.deadlines import RULES, RequestKind
@@ -37,6 +36,7 @@ from okno.platform.subjects.fields import FIELDS
 from okno.platform.web import security
 from okno.platform.web.access import PUBLIC
 from okno.platform.web.errors import wants_html
+from okno.platform.web.security import secure_cookies
 from okno.portal.controllers.documents import receipt_page
 
 
