@@ -8,7 +8,8 @@ another basis (``consent_id`` NULL) stays visible until it is blocked.
 from __future__ import annotations
 
 # The visible fields of subject $1 and their values, by field name. Hand-written: "in force"
-# is the view consent_in_force (the one definition of the rule), joined by a subquery. Everyone who shows a subject's profile to staff reads it through
+# is the view consent_in_force (the one definition of the rule), joined by a subquery. Everyone
+# who shows a subject's profile to staff reads it through
 # okno.platform.subjects.service.visible_fields.
 VISIBLE_FIELDS = """
 SELECT f.field, f.value FROM subject_field f
