@@ -11,10 +11,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+import uvicorn
 
-from okno.platform.migrate import MigrationError, migrate
+from okno.platform import database, embedded_db
+from okno.platform.consent.defaults import ensure_published, operator_warnings
+from okno.platform.erasure import destruction, restore, retention
+from okno.platform.migrate import MigrationError, guarding_problem, migrate
+from okno.platform.processing_log import service as log_service
 from okno.platform.settings import SettingsError, get_settings
+from okno.platform.staff import service as staff_service
 from okno.platform.staff.passwords import WeakPasswordError
+from okno.platform.staff.roles import Role
 from okno.platform.staff.service import StaffError
 
 ADMIN_LOGIN = "admin"
@@ -33,7 +40,6 @@ def _use_database() -> Any:
     settings = get_settings()
     if settings.database_url:
         return None
-    from okno.platform import embedded_db
 
     server = embedded_db.start(settings.data_path / "postgres")
     os.environ["OKNO_MIGRATION_DATABASE_URL"] = embedded_db.url(server)
@@ -49,7 +55,6 @@ def _migrate() -> None:
 
 
 def _run(work: Callable[[], Awaitable[int | None]]) -> int:
-    from okno.platform import database
 
     async def with_pool() -> int | None:
         await database.start_pool(2)
@@ -79,9 +84,6 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from okno.platform.staff import service as staff_service
 
     settings = get_settings()
     _migrate()
@@ -109,9 +111,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _prepare(staff_service: Any, password: str | None) -> None:
     """What a first start needs besides the schema: an admin, and published consent texts."""
-    from okno.platform import database
-    from okno.platform.consent.defaults import ensure_published, operator_warnings
-    from okno.platform.migrate import guarding_problem
 
     for warning in operator_warnings():
         print(f"okno: ВНИМАНИЕ: {warning}", file=sys.stderr, flush=True)
@@ -139,8 +138,6 @@ async def _prepare(staff_service: Any, password: str | None) -> None:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from okno.platform.staff import service as staff_service
-    from okno.platform.staff.roles import Role
 
     password = _password(f"Пароль для {args.login}")
 
@@ -161,7 +158,6 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_user_list(_: argparse.Namespace) -> int:
-    from okno.platform.staff import service as staff_service
 
     async def work() -> None:
         for user in await staff_service.list_users():
@@ -172,7 +168,6 @@ def cmd_user_list(_: argparse.Namespace) -> int:
 
 
 def cmd_user_disable(args: argparse.Namespace) -> int:
-    from okno.platform.staff import service as staff_service
 
     async def work() -> None:
         await staff_service.disable_user(args.login)  # audited as the command line
@@ -182,7 +177,6 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
 
 
 def cmd_user_reset_password(args: argparse.Namespace) -> int:
-    from okno.platform.staff import service as staff_service
 
     async def work() -> None:
         await staff_service.get_user(args.login)
@@ -194,8 +188,6 @@ def cmd_user_reset_password(args: argparse.Namespace) -> int:
 
 
 def cmd_log_verify(_: argparse.Namespace) -> int:
-    from okno.platform import database
-    from okno.platform.processing_log import service as log_service
 
     async def work() -> int:
         async with database.acquire() as conn:
@@ -221,7 +213,6 @@ def cmd_log_verify(_: argparse.Namespace) -> int:
 
 
 def cmd_retention_run(_: argparse.Namespace) -> int:
-    from okno.platform.erasure import destruction, retention
 
     async def work() -> int:
         destruction.load_erasers()
@@ -245,7 +236,6 @@ def cmd_retention_run(_: argparse.Namespace) -> int:
 
 
 def cmd_destruction_reapply(_: argparse.Namespace) -> int:
-    from okno.platform.erasure import destruction, restore
 
     async def work() -> int:
         destruction.load_erasers()
@@ -261,7 +251,6 @@ def cmd_destruction_reapply(_: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from okno.platform.staff.roles import Role
 
     root = argparse.ArgumentParser(prog="okno", description="okno: чат с клиентами по 152-ФЗ")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")

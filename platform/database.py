@@ -18,6 +18,8 @@ import asyncpg
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.querystring import QueryString
 
+from okno.platform.settings import get_settings
+
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
@@ -63,6 +65,8 @@ class NoTransactionError(RuntimeError):
 
 
 def engine() -> PostgresEngine:
+    # deferred: piccolo_conf's app registry imports every feature's piccolo_app, and those
+    # import this module (migrations_folder, DatabaseNow).
     from okno.platform.piccolo_conf import DB
 
     return DB
@@ -84,8 +88,6 @@ def bind(database_url: str) -> None:
 
 
 async def start_pool(size: int) -> None:
-    from okno.platform.settings import get_settings
-
     url = get_settings().database_url
     if not url:
         raise RuntimeError("DATABASE_URL is not set: okno serve starts the embedded database")
@@ -154,8 +156,6 @@ async def owner_connection() -> AsyncIterator[asyncpg.Connection]:
     """A connection as the schema's owner, outside the pool, for what only the owner may do
     (VACUUM after a destruction: the server's own role owns no table). Uses
     OKNO_MIGRATION_DATABASE_URL, or DATABASE_URL when that is unset (then it is the owner)."""
-    from okno.platform.settings import get_settings
-
     settings = get_settings()
     url = settings.migration_database_url or settings.database_url
     if not url:
@@ -178,6 +178,8 @@ def migrations_folder(app_name: str) -> str:
 
 def sql_migration(migration_id: str, app_name: str, description: str, sql: str) -> object:
     """A Piccolo migration that runs ``sql`` in the migration's transaction."""
+    # deferred: Piccolo's migration machinery takes about a second to import, and only the
+    # migration runner, never a serving process, loads the migration modules that call this.
     from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
     manager = MigrationManager(

@@ -57,6 +57,7 @@ def forget(name: str | None = None) -> None:
 
 async def announce(name: str) -> None:
     """Tell every worker (this one at once) that ``name`` changed; call after commit."""
+    # deferred: the chat's notify module reads settings cached here (chat -> shared_cache).
     from okno.platform.chat import notify
 
     forget(name)
