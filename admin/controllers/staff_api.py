@@ -8,11 +8,12 @@ import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
-from okno.platform.chat import attachments, console, service, special
 from okno.platform.chat import canned as canned_replies
+from okno.platform.chat import console, service, special
 from okno.platform.chat.history import staff_page
 from okno.platform.chat.profile import panel
 from okno.platform.chat.schemas import (
+    Attachment,
     CannedReply,
     ConversationList,
     Directory,
@@ -127,6 +128,6 @@ class StaffChatApi(Controller):
         await canned_replies.remove(await _user(request), reply_id)
 
     @post("/attachments", status_code=201, opt={"upload": True})
-    async def upload(self, request: Request, data: MultipartBody[Upload]) -> attachments.Attachment:
+    async def upload(self, request: Request, data: MultipartBody[Upload]) -> Attachment:
         """Store a file to send with the next message."""
         return await store(data, "staff", str((await _user(request)).id))

@@ -15,6 +15,7 @@ from litestar import WebSocket, websocket
 from okno.platform.chat import bot, frames, notify, routing, service
 from okno.platform.chat import hub as hub_module
 from okno.platform.chat.errors import AccessEndedError, ChatError
+from okno.platform.chat.schemas import Synced
 from okno.platform.chat.scope import CHAT_ROLES, Scope
 from okno.platform.consent import chat_flow
 from okno.platform.settings import get_settings
@@ -28,7 +29,6 @@ from okno.platform.web.sockets import (
     TYPING_INTERVAL,
     ack,
     admitted,
-    encode,
     serve,
 )
 
@@ -106,8 +106,7 @@ class StaffSession:
             # before the announcement came): it stops delivering now.
             conversation = getattr(frame, "conversation", None)
             if refused.code == "not_found" and conversation in self.peer.watching:
-                self.hub.unwatch(self.peer, conversation)
-                self.peer.send(encode({"type": "access_ended", "conversation": conversation}))
+                self.hub.end_access(self.peer, conversation)
             raise
 
     async def _handle(self, frame: Any) -> None:
@@ -115,9 +114,7 @@ class StaffSession:
             case frames.Open(conversation=conversation, after=after):
                 await service.open_conversation(self.scope, conversation)
                 reached = await self.hub.watch(self.peer, conversation, after, for_client=False)
-                self.peer.send(
-                    encode({"type": "synced", "conversation": conversation, "version": reached})
-                )
+                self.peer.send(frames.encode(Synced(reached, conversation)))
             case frames.Leave(conversation=conversation):
                 self.hub.unwatch(self.peer, conversation)
             case frames.StaffSend():
@@ -166,7 +163,7 @@ class StaffSession:
                 await staff_service.touch_session(self.token)  # OKNO_SESSION_IDLE_MINUTES
                 await self._session_now()
                 await routing.set_presence(self.user.id, self.presence)
-                self.peer.send(encode({"type": "pong"}))
+                self.peer.send(frames.PONG)
 
     async def _session_now(self) -> None:
         """The session, role and teams as they are now (``AccessEndedError`` if it ended)."""

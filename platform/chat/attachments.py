@@ -15,12 +15,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import asyncpg
-import msgspec
 
 from okno.platform import database
 from okno.platform.chat import queries, tables
 from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import ChatError
+from okno.platform.chat.schemas import Attachment
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action
 from okno.platform.settings import get_settings
@@ -43,15 +43,6 @@ ALLOWED_DOCUMENTS = {
     ".csv": "text/csv",
     ".zip": "application/zip",
 }
-
-
-class Attachment(msgspec.Struct, frozen=True):
-    id: str
-    name: str
-    size: int
-    type: str
-    image: bool
-    url: str
 
 
 def folder() -> Path:

@@ -1,4 +1,6 @@
-"""WebSocket frames (docs/protocol.md): msgspec tagged unions with limits, one per direction."""
+"""WebSocket frames (docs/protocol.md): what peers send, as msgspec tagged unions with limits
+(one for clients, one for staff); and the encoder of what the server sends
+(okno.platform.chat.schemas)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import uuid
 from typing import Annotated, Literal
 
 import msgspec
+
+from okno.platform.chat.schemas import Error, Pong
 
 MAX_FRAME_BYTES = 64 * 1024
 MAX_TEXT = 4000
@@ -177,7 +181,10 @@ STAFF_FRAME_TYPES = tuple(frame.__struct_config__.tag for frame in StaffFrame.__
 
 client_decoder = msgspec.json.Decoder(ClientFrame)
 staff_decoder = msgspec.json.Decoder(StaffFrame)
-encoder = msgspec.json.Encoder()
+# The one encoder of what the server sends (okno.platform.chat.schemas): each frame is encoded
+# once, then queued as bytes on every socket that gets it.
+encode = msgspec.json.Encoder().encode
+PONG = encode(Pong())
 
 
 def error(
@@ -186,12 +193,8 @@ def error(
     client_id: uuid.UUID | str | None = None,
     conversation: int | None = None,
 ) -> bytes:
-    frame: dict[str, object] = {"type": "error", "code": code, "message": message}
-    if client_id is not None:
-        frame["client_id"] = str(client_id)
-    if conversation is not None:
-        frame["conversation"] = conversation
-    return encoder.encode(frame)
+    named = str(client_id) if client_id is not None else None
+    return encode(Error(code, message, named, conversation))
 
 
 class Names(msgspec.Struct):

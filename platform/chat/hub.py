@@ -35,11 +35,12 @@ import msgspec
 
 from okno.platform import database, shared_cache
 from okno.platform.chat import messages, notify, queries, routing, service, summaries
+from okno.platform.chat.frames import encode
+from okno.platform.chat.schemas import AccessEnded, MessageFrame, Read, Synced, Typing
 from okno.platform.chat.scope import Scope
 from okno.platform.settings import get_settings
 
 logger = logging.getLogger("okno.chat.hub")
-encode = msgspec.json.Encoder().encode
 
 CLOSE_BACKLOG = 4008
 RECHECK_SECONDS = 10  # every staff socket's session and scope, as a safety net for lost NOTIFYs
@@ -328,11 +329,15 @@ class Hub:
             if peer.kind == "staff" and not (
                 peer.scope is not None and peer.scope.admits(team_id, assignee_id)
             ):
-                self.unwatch(peer, conversation)
-                peer.send(encode({"type": "access_ended", "conversation": conversation}))
+                self.end_access(peer, conversation)
+
+    def end_access(self, peer: Peer, conversation: int) -> None:
+        """``peer`` may no longer see ``conversation``: nothing more of it, and it is told."""
+        self.unwatch(peer, conversation)
+        peer.send(encode(AccessEnded(conversation)))
 
     def _read(self, conversation: int, side: str, seq: int) -> None:
-        frame = encode({"type": "read", "side": side, "seq": seq})
+        frame = encode(Read(side, seq))
         for peer in self.watchers.get(conversation, ()):
             if (peer.kind == "client") != (side == "client"):
                 peer.send(frame)
@@ -340,7 +345,7 @@ class Hub:
             self.refresh(conversation)
 
     def _typing(self, conversation: int, side: str, name: str | None) -> None:
-        frame = encode({"type": "typing", "side": side, "name": name})
+        frame = encode(Typing(side, name))
         for peer in self.watchers.get(conversation, ()):
             if (peer.kind == "client") != (side == "client"):
                 peer.send(frame)
@@ -361,7 +366,7 @@ class Hub:
             if peer.conversation is None:
                 peer.conversation = conversation
                 reached = await self.watch(peer, conversation, 0, for_client=True)
-                peer.send(encode({"type": "synced", "version": reached}))
+                peer.send(encode(Synced(reached)))
 
     async def send_state_to(self, peer: Peer, conversation: int | None) -> None:
         async with self._acquire() as conn:
@@ -407,9 +412,7 @@ class Hub:
             if row["version"] <= watch.high_water:
                 continue  # this socket has it already
             watch.high_water = row["version"]
-            await peer.replay(
-                encode({"type": "message", "message": messages.wire(row, for_client=for_client)})
-            )
+            await peer.replay(_message_frame(row, for_client))
         reached = max(rows[-1]["version"] if rows else after, watch.high_water)
         await peer.settle()
         if peer.watching.get(conversation) is not watch:
@@ -487,12 +490,8 @@ class Hub:
 
     def _deliver(self, row: asyncpg.Record) -> None:
         conversation = row["conversation_id"]
-        staff_frame = encode({"type": "message", "message": messages.wire(row, for_client=False)})
-        client_frame = None
-        if not row["internal"]:
-            client_frame = encode(
-                {"type": "message", "message": messages.wire(row, for_client=True)}
-            )
+        staff_frame = _message_frame(row, for_client=False)
+        client_frame = None if row["internal"] else _message_frame(row, for_client=True)
         for peer in list(self.watchers.get(conversation, ())):
             frame = staff_frame if peer.kind == "staff" else client_frame
             if frame is not None:
@@ -553,6 +552,10 @@ class Hub:
             for peer in self.watchers.get(row["id"], ()):
                 if peer.kind == "client":
                     peer.send(frame)
+
+
+def _message_frame(row: asyncpg.Record, for_client: bool) -> bytes:
+    return encode(MessageFrame(messages.wire(row, for_client=for_client)))
 
 
 def _queued(key: tuple[Any, ...]) -> bool:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 import msgspec
 
 from okno.platform.chat import attachments, queries
+from okno.platform.chat.schemas import Attachment, Author, Button, Form, Link, Quote, WireMessage
 
 QUOTE_LENGTH = 200
 
@@ -16,76 +15,74 @@ BLOCKED_TEXT = "Данные клиента заблокированы на вр
 SPECIAL_TEXT = "скрыто: особая категория"
 
 
-def _author(row: asyncpg.Record, for_client: bool) -> dict[str, Any]:
-    author: dict[str, Any] = {"kind": row["author_kind"], "name": row["author_name"]}
+_buttons = msgspec.json.Decoder(list[Button]).decode
+_links = msgspec.json.Decoder(list[Link]).decode
+_form = msgspec.json.Decoder(Form).decode
+
+
+def _author(row: asyncpg.Record, for_client: bool) -> Author:
     if not for_client and row["author_kind"] == "staff":
-        author["id"] = row["author_id"]  # the console tells its own messages by it
-    return author
+        return Author(row["author_kind"], row["author_name"], row["author_id"])
+    return Author(row["author_kind"], row["author_name"])
 
 
-def wire(row: asyncpg.Record, *, for_client: bool) -> dict[str, Any]:
-    if not for_client and row["subject_blocked"]:
-        return _withheld(row)
-    if not for_client and row["special"]:
-        return _withheld(row, SPECIAL_TEXT)
-    deleted = row["deleted_at"] is not None
-    reply = None
-    if row["reply_to"] is not None and not (for_client and row["reply_internal"]):
-        quoted = "" if row["reply_deleted_at"] else (row["reply_body"] or "")[:QUOTE_LENGTH]
-        reply = {
-            "seq": row["reply_to"],
-            "author": {"kind": row["reply_author_kind"], "name": row["reply_author_name"]},
-            "text": SPECIAL_TEXT if not for_client and row["reply_special"] else quoted,
-        }
-    attachment = None
-    if row["attachment_id"] is not None:
-        attachment = {
-            "id": row["attachment_id"],
-            "name": row["attachment_name"],
-            "size": row["attachment_size"],
-            "type": row["attachment_type"],
-            "image": row["attachment_image"],
-            "url": attachments.download_url(row["attachment_id"], row["attachment_name"]),
-        }
-    return {
-        "conversation": row["conversation_id"],
-        "seq": row["seq"],
-        "version": row["version"],
-        "client_id": str(row["client_id"]),
-        "author": _author(row, for_client),
-        "text": "" if deleted else row["body"],
-        "reply_to": reply,
-        "attachment": attachment,
-        "buttons": [] if deleted else msgspec.json.decode(row["buttons"]),
-        "links": [] if deleted else msgspec.json.decode(row["links"]),
-        "form": None if deleted or row["form"] is None else msgspec.json.decode(row["form"]),
-        "internal": row["internal"],
-        "created_at": row["created_at"],
-        "edited_at": row["edited_at"],
-        "deleted": deleted,
-    }
+def _withheld(row: asyncpg.Record, for_client: bool) -> str | None:
+    """What staff see instead of a message's content: the subject's data are blocked
+    (okno.platform.rights.blocking) or it is marked as a special category; None: the content."""
+    if for_client:
+        return None
+    if row["subject_blocked"]:
+        return BLOCKED_TEXT
+    return SPECIAL_TEXT if row["special"] else None
 
 
-def _withheld(row: asyncpg.Record, text: str = BLOCKED_TEXT) -> dict[str, Any]:
-    """Blocking (okno.platform.rights.blocking) or a special category: staff get a message's
-    place, not its content."""
-    return {
-        "conversation": row["conversation_id"],
-        "seq": row["seq"],
-        "version": row["version"],
-        "client_id": str(row["client_id"]),
-        "author": _author(row, for_client=False),
-        "text": text,
-        "reply_to": None,
-        "attachment": None,
-        "buttons": [],
-        "links": [],
-        "form": None,
-        "internal": row["internal"],
-        "created_at": row["created_at"],
-        "edited_at": row["edited_at"],
-        "deleted": False,
-    }
+def _quote(row: asyncpg.Record, for_client: bool) -> Quote | None:
+    if row["reply_to"] is None or (for_client and row["reply_internal"]):
+        return None
+    quoted = "" if row["reply_deleted_at"] else (row["reply_body"] or "")[:QUOTE_LENGTH]
+    return Quote(
+        row["reply_to"],
+        Author(row["reply_author_kind"], row["reply_author_name"]),
+        SPECIAL_TEXT if not for_client and row["reply_special"] else quoted,
+    )
+
+
+def _attachment(row: asyncpg.Record) -> Attachment | None:
+    if row["attachment_id"] is None:
+        return None
+    return Attachment(
+        row["attachment_id"],
+        row["attachment_name"],
+        row["attachment_size"],
+        row["attachment_type"],
+        row["attachment_image"],
+        attachments.download_url(row["attachment_id"], row["attachment_name"]),
+    )
+
+
+def wire(row: asyncpg.Record, *, for_client: bool) -> WireMessage:
+    """A message row (queries.MESSAGES) as a client's or a staff socket sees it; a withheld
+    message keeps its place, not its content."""
+    withheld = _withheld(row, for_client)
+    deleted = withheld is None and row["deleted_at"] is not None
+    bare = deleted or withheld is not None
+    return WireMessage(
+        conversation=row["conversation_id"],
+        seq=row["seq"],
+        version=row["version"],
+        client_id=str(row["client_id"]),
+        author=_author(row, for_client),
+        text=withheld or ("" if deleted else row["body"]),
+        reply_to=None if withheld else _quote(row, for_client),
+        attachment=None if withheld else _attachment(row),
+        buttons=[] if bare else _buttons(row["buttons"]),
+        links=[] if bare else _links(row["links"]),
+        form=None if bare or row["form"] is None else _form(row["form"]),
+        internal=row["internal"],
+        created_at=row["created_at"],
+        edited_at=row["edited_at"],
+        deleted=deleted,
+    )
 
 
 async def changed_since(

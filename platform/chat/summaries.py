@@ -7,6 +7,17 @@ from typing import Any
 import asyncpg
 
 from okno.platform.chat import queries, routing
+from okno.platform.chat.schemas import (
+    Assignee,
+    Availability,
+    ClientLabel,
+    ConversationSummary,
+    LastMessage,
+    Operator,
+    State,
+    TeamChoice,
+    TopicChoice,
+)
 from okno.platform.hours import service as hours
 from okno.platform.settings import get_settings
 
@@ -44,33 +55,25 @@ def _preview(row: asyncpg.Record) -> str:
     return "Вложение" if row["last_attachment"] else ""
 
 
-def for_staff(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "type": "conversation",
-        "id": row["id"],
-        "status": row["status"],
-        "topic": {"slug": row["topic_slug"], "title": row["topic_title"]}
-        if row["topic_slug"]
-        else None,
-        "assignee": {"id": row["assignee_id"], "name": row["assignee_name"]}
-        if row["assignee_id"]
-        else None,
-        "team": {"id": row["team_id"], "name": row["team_name"]} if row["team_id"] else None,
-        "client": {"subject_id": str(row["subject_id"]), "label": f"Клиент #{row['id']}"},
-        "last_message": {
-            "seq": row["last_seq_shown"],
-            "preview": _preview(row),
-            "author_kind": row["last_author_kind"],
-            "at": row["last_at"],
-        }
+def for_staff(row: asyncpg.Record) -> ConversationSummary:
+    return ConversationSummary(
+        id=row["id"],
+        status=row["status"],
+        topic=TopicChoice(row["topic_slug"], row["topic_title"]) if row["topic_slug"] else None,
+        assignee=Assignee(row["assignee_id"], row["assignee_name"]) if row["assignee_id"] else None,
+        team=TeamChoice(row["team_id"], row["team_name"]) if row["team_id"] else None,
+        client=ClientLabel(str(row["subject_id"]), f"Клиент #{row['id']}"),
+        last_message=LastMessage(
+            row["last_seq_shown"], _preview(row), row["last_author_kind"], row["last_at"]
+        )
         if row["last_seq_shown"]
         else None,
-        "unread": row["unread"],
-        "tags": list(row["tags"]),
-        "version": row["last_version"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-    }
+        unread=row["unread"],
+        tags=list(row["tags"]),
+        version=row["last_version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
 
 
 def _queued(row: asyncpg.Record) -> bool:
@@ -81,14 +84,12 @@ def _queued(row: asyncpg.Record) -> bool:
     )
 
 
-async def client_states(
-    conn: asyncpg.Connection, rows: list[asyncpg.Record]
-) -> list[dict[str, Any]]:
+async def client_states(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[State]:
     """The ``state`` frames of several conversations in two queries, whatever their number."""
     topics = await conn.fetch(queries.ACTIVE_TOPICS)
     queued = [row for row in rows if _queued(row)]
     positions: dict[int, int] = {}
-    available: dict[int | None, dict[str, Any]] = {}
+    available: dict[int | None, Availability] = {}
     if queued:
         queue = await conn.fetch(queries.QUEUE_POSITIONS, [row["id"] for row in queued])
         positions = {row["id"]: row["position"] for row in queue}
@@ -100,23 +101,19 @@ async def client_states(
 
 async def availability(
     conn: asyncpg.Connection, team_ids: list[int | None]
-) -> dict[int | None, dict[str, Any]]:
+) -> dict[int | None, Availability]:
     """What a waiting client is told of each team: open now or when it opens, and whether
     any operator of it is online (one query for all the teams)."""
     wanted = sorted({team for team in team_ids if team is not None})
     online = await routing.teams_online(conn, wanted) if wanted else set()
-    result: dict[int | None, dict[str, Any]] = {}
+    result: dict[int | None, Availability] = {}
     for team in [*wanted, None]:
         now = await hours.availability(team)
-        result[team] = {
-            "open": now.open,
-            "next_opening": now.next_opening,
-            "operators_online": team in online,
-        }
+        result[team] = Availability(now.open, now.next_opening, team in online)
     return result
 
 
-async def client_state(conn: asyncpg.Connection, row: asyncpg.Record | None) -> dict[str, Any]:
+async def client_state(conn: asyncpg.Connection, row: asyncpg.Record | None) -> State:
     if row is not None:
         return (await client_states(conn, [row]))[0]
     topics = await conn.fetch(queries.ACTIVE_TOPICS)
@@ -130,29 +127,22 @@ def _state(
     topics: list[asyncpg.Record],
     row: asyncpg.Record | None,
     position: int | None,
-    available: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    state: dict[str, Any] = {
-        "type": "state",
-        "conversation": None,
-        "status": None,
-        "topic": None,
-        "topics": [{"slug": t["slug"], "title": t["title"]} for t in topics],
-        "operator": None,
-        "queue_position": None,
-        "staff_read_seq": 0,
-        "edit_window_seconds": get_settings().edit_window_seconds,
-        "availability": available,
-    }
-    if row is not None:
-        state.update(
-            conversation=row["id"],
-            status=row["status"],
-            topic=row["topic_slug"],
-            operator={"name": row["assignee_name"], "presence": row["assignee_presence"]}
-            if row["assignee_id"]
-            else None,
-            queue_position=position,
-            staff_read_seq=row["staff_read_seq"],
-        )
-    return state
+    available: Availability | None = None,
+) -> State:
+    offered = [TopicChoice(t["slug"], t["title"]) for t in topics]
+    edit_window = get_settings().edit_window_seconds
+    if row is None:
+        return State(None, None, None, offered, None, None, 0, edit_window, available)
+    return State(
+        conversation=row["id"],
+        status=row["status"],
+        topic=row["topic_slug"],
+        topics=offered,
+        operator=Operator(row["assignee_name"], row["assignee_presence"])
+        if row["assignee_id"]
+        else None,
+        queue_position=position,
+        staff_read_seq=row["staff_read_seq"],
+        edit_window_seconds=edit_window,
+        availability=available,
+    )

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 
 from okno.platform import database
 from okno.platform.chat import summaries
+from okno.platform.chat.schemas import State, TopicChoice
 from okno.platform.teams.tables import Topic
-
-
-class TopicChoice(msgspec.Struct, frozen=True):
-    slug: str
-    title: str
 
 
 async def active_topics() -> list[TopicChoice]:
@@ -27,7 +21,9 @@ async def active_topics() -> list[TopicChoice]:
     return [TopicChoice(row["slug"], row["title"]) for row in rows]
 
 
-async def lobby_state() -> dict[str, Any]:
-    """The ``state`` frame of a visitor without a conversation (docs/protocol.md)."""
+async def lobby_state(topic: str) -> State:
+    """The ``state`` frame of a visitor without a conversation who chose ``topic``
+    (docs/protocol.md)."""
     async with database.acquire() as conn:
-        return await summaries.client_state(conn, None)
+        state = await summaries.client_state(conn, None)
+    return msgspec.structs.replace(state, topic=topic)

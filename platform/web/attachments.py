@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from litestar.response import File
 
 from okno.platform.chat import attachments, file_access
+from okno.platform.chat.schemas import Attachment
 from okno.platform.chat.visitors import VISITOR_COOKIE
 from okno.platform.web.access import current_staff
 
@@ -29,7 +30,7 @@ class Upload(msgspec.Struct):
     file: UploadFile
 
 
-async def store(data: Upload, uploader_kind: str, uploader_id: str) -> attachments.Attachment:
+async def store(data: Upload, uploader_kind: str, uploader_id: str) -> Attachment:
     """Keep an uploaded file to send with the next message."""
     return await attachments.store(
         await data.file.read(), data.file.filename, uploader_kind, uploader_id

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import time
 import traceback
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,11 +30,11 @@ from okno.platform import database
 from okno.platform.chat import frames, service
 from okno.platform.chat import hub as hub_module
 from okno.platform.chat.errors import AccessEndedError, ChatError
+from okno.platform.chat.schemas import Ack
 from okno.platform.errors import Refused
 from okno.platform.settings import get_settings
 
 logger = logging.getLogger("okno.web.sockets")
-encode = msgspec.json.Encoder().encode
 
 CLOSE_UNAUTHORIZED = service.SESSION_ENDED  # 4401: no valid identity, or its session ended
 CLOSE_FORBIDDEN = service.ROLE_WITHOUT_CHAT  # 4403: the role has no chat socket (now)
@@ -257,14 +258,6 @@ async def _handle_safely(
         peer.send(frames.error("internal", "внутренняя ошибка сервера", client_id))
 
 
-def ack(client_id: Any, sent: service.Sent) -> bytes:
+def ack(client_id: uuid.UUID, sent: service.Sent) -> bytes:
     """The ``ack`` frame of a stored send: where the message landed."""
-    return encode(
-        {
-            "type": "ack",
-            "client_id": str(client_id),
-            "conversation": sent.conversation,
-            "seq": sent.seq,
-            "version": sent.version,
-        }
-    )
+    return frames.encode(Ack(str(client_id), sent.conversation, sent.seq, sent.version))

@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 
 from okno.platform.chat import bot, routing, visitors, welcome
 from okno.platform.chat.errors import ChatError
+from okno.platform.chat.schemas import TopicChoice
 from okno.platform.chatsettings import service as chatsettings
 from okno.platform.consent import documents, prechat
 from okno.platform.consent.prechat import PrechatForm
@@ -143,7 +144,7 @@ def theme_css(accent: str) -> str:
 
 
 async def _prechat_page(
-    topics: list[welcome.TopicChoice],
+    topics: list[TopicChoice],
     embed: bool,
     *,
     error: str | None = None,

@@ -8,9 +8,8 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery, MultipartBody
 
-from okno.platform.chat import attachments
 from okno.platform.chat.history import client_page
-from okno.platform.chat.schemas import MessagePage
+from okno.platform.chat.schemas import Attachment, MessagePage
 from okno.platform.chat.visitors import Visitor
 from okno.platform.web.access import visitor_guard
 from okno.platform.web.attachments import Upload, store
@@ -32,7 +31,7 @@ class ClientChatApi(Controller):
         return await client_page(visitor, before, limit)
 
     @post("/attachments", status_code=201, opt={"upload": True})
-    async def upload(self, request: Request, data: MultipartBody[Upload]) -> attachments.Attachment:
+    async def upload(self, request: Request, data: MultipartBody[Upload]) -> Attachment:
         """Store a file to send with the next message."""
         visitor: Visitor = request.state.visitor
         return await store(data, "subject", visitor.token_hash.hex())

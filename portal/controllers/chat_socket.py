@@ -14,6 +14,7 @@ from litestar import WebSocket, websocket
 from okno.platform.chat import bot, buttons, frames, notify, routing, service, welcome
 from okno.platform.chat import hub as hub_module
 from okno.platform.chat.errors import ChatError
+from okno.platform.chat.schemas import Synced
 from okno.platform.chat.visitors import VISITOR_COOKIE, Visitor
 from okno.platform.chat.visitors import find as find_visitor
 from okno.platform.chat.visitors import reload as reload_visitor
@@ -26,7 +27,6 @@ from okno.platform.web.sockets import (
     TYPING_INTERVAL,
     ack,
     admitted,
-    encode,
     per_ip,
     serve,
 )
@@ -85,10 +85,10 @@ class ClientSession:
         if conversation is None:
             self.hub.lobby.setdefault(self.visitor.token_hash, set()).add(self.peer)
             await self.hub.send_state_to(self.peer, None)
-            self.peer.send(encode({"type": "synced", "version": after}))
-            return
-        reached = await self.hub.watch(self.peer, conversation, after, for_client=True)
-        self.peer.send(encode({"type": "synced", "version": reached}))
+            reached = after
+        else:
+            reached = await self.hub.watch(self.peer, conversation, after, for_client=True)
+        self.peer.send(frames.encode(Synced(reached)))
 
     async def handle(self, frame: Any) -> None:
         match frame:
@@ -98,8 +98,7 @@ class ClientSession:
                 await service.choose_topic(self.visitor, slug)
                 conversation = await self._conversation()
                 if conversation is None:
-                    state = await welcome.lobby_state()
-                    self.peer.send(encode({**state, "topic": slug}))
+                    self.peer.send(frames.encode(await welcome.lobby_state(slug)))
                 else:
                     await self.hub.send_state_to(self.peer, conversation)
             case frames.ClientSend():
@@ -141,7 +140,7 @@ class ClientSession:
                     raise ChatError("not_found", "этот запрос уже не действует")
                 await chat_flow.submit_field(conversation, seq, value)
             case frames.Ping():
-                self.peer.send(encode({"type": "pong"}))
+                self.peer.send(frames.PONG)
 
     async def _send(self, frame: frames.ClientSend) -> None:
         first = await self._conversation() is None
