@@ -451,7 +451,7 @@ LOCK_SPECIAL = (
 # Marked messages awaiting the DPO, oldest first, with who marked them, without their content.
 SPECIAL_PENDING = (
     "SELECT m.conversation_id, m.seq, m.special_category, m.special_flagged_at,"
-    " m.attachment_id IS NOT NULL AS has_attachment, u.role, u.pseudonym"
+    " m.attachment_id IS NOT NULL AS has_attachment, u.pseudonym"
     " FROM message m LEFT JOIN staff_user u ON u.id = m.special_flagged_by"
     " WHERE m.special_category IS NOT NULL AND m.special_decision IS NULL"
     " ORDER BY m.special_flagged_at"

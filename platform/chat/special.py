@@ -19,6 +19,7 @@ from okno.platform import database
 from okno.platform.chat import notify, queries, service
 from okno.platform.chat.compliance import PURPOSE
 from okno.platform.chat.errors import ChatError
+from okno.platform.chat.schemas import PendingSpecial, RevealedSpecial
 from okno.platform.chat.tables import Message
 from okno.platform.erasure import areas
 from okno.platform.erasure.registry import eraser, not_pd
@@ -100,14 +101,24 @@ async def flag(user: StaffUser, conversation_id: int, seq: int, category: str) -
     await notify.changed(conversation_id, version)
 
 
-async def pending() -> list[dict[str, Any]]:
+async def pending() -> list[PendingSpecial]:
     """Marked messages awaiting the DPO's decision, oldest first, without their content."""
     async with database.acquire() as conn:
         rows = await conn.fetch(queries.SPECIAL_PENDING)
-    return [{**dict(r), "label": CATEGORIES[r["special_category"]]} for r in rows]
+    return [
+        PendingSpecial(
+            conversation_id=r["conversation_id"],
+            seq=r["seq"],
+            label=CATEGORIES[r["special_category"]],
+            has_attachment=r["has_attachment"],
+            pseudonym=r["pseudonym"],
+            special_flagged_at=r["special_flagged_at"],
+        )
+        for r in rows
+    ]
 
 
-async def reveal(dpo: StaffUser, conversation_id: int, seq: int) -> dict[str, Any]:
+async def reveal(dpo: StaffUser, conversation_id: int, seq: int) -> RevealedSpecial:
     """The marked content, for the DPO to decide on: ``access``, logged."""
     async with database.transaction():
         conn = database.connection()
@@ -124,16 +135,15 @@ async def reveal(dpo: StaffUser, conversation_id: int, seq: int) -> dict[str, An
                 reason="особая категория: просмотр для решения",
             )
         )
-    return {
-        "conversation_id": conversation_id,
-        "seq": seq,
-        "category": row["special_category"],
-        "label": CATEGORIES[row["special_category"]],
-        "text": row["body"],
-        "attachment_name": row["attachment_name"],
-        "decision": row["special_decision"],
-        "consent": row["special_consent"],
-    }
+    return RevealedSpecial(
+        conversation_id=conversation_id,
+        seq=seq,
+        label=CATEGORIES[row["special_category"]],
+        text=row["body"],
+        attachment_name=row["attachment_name"],
+        decision=row["special_decision"],
+        consent=row["special_consent"],
+    )
 
 
 async def keep(dpo: StaffUser, conversation_id: int, seq: int, written_consent: str) -> None:
