@@ -26,6 +26,7 @@ from okno.platform import database
 from okno.platform.chat.hub import Hub
 from okno.platform.consent.defaults import operator_warnings
 from okno.platform.erasure.retention import job as retention_job
+from okno.platform.erasure.verification import DestructionIncompleteError
 from okno.platform.errors import Refused
 from okno.platform.jobs import background_jobs
 from okno.platform.secret_key import secret_key
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={
             HTTPException: errors.http_error,
             Refused: errors.refused,
+            DestructionIncompleteError: errors.destruction_incomplete,
             asyncpg.DataError: errors.data_error,
             **dict.fromkeys(database.UNAVAILABLE, errors.database_unavailable),
             Exception: errors.server_error,

@@ -113,10 +113,7 @@ class ConsentConsole(Controller):
         contents = documents.Contents(
             **{k: v.strip() for k, v in msgspec.structs.asdict(data).items()}
         )
-        try:
-            version = await documents.publish(slug, contents, user.id)
-        except LookupError:
-            raise NotFoundException("нет такого документа") from None
+        version = await documents.publish(slug, contents, user.id)
         return Redirect(version.stable_url, status_code=303)
 
     @post("/purposes/{code:str}")
@@ -125,10 +122,7 @@ class ConsentConsole(Controller):
     ) -> Redirect:
         """Change a purpose's name, allowed fields and retention term."""
         chosen = [data.fields] if isinstance(data.fields, str) else list(data.fields)
-        try:
-            updated = await console.update_purpose(code, data.name, chosen, data.retention_days)
-        except console.PurposeError as refused:
-            raise ClientException(str(refused)) from None
+        updated = await console.update_purpose(code, data.name, chosen, data.retention_days)
         if not updated:
             raise NotFoundException("нет такой цели")
         return Redirect("/admin/consent", status_code=303)

@@ -16,12 +16,12 @@ from litestar.response import Redirect, Template
 
 from okno.platform.erasure import acts
 from okno.platform.erasure import service as erasure
-from okno.platform.erasure.destruction import DestructionError, DestructionIncompleteError
+from okno.platform.errors import NotFound, Refused
 from okno.platform.processing_log.actions import ACTION_LABELS, Action
 from okno.platform.rights import blocking, handling
 from okno.platform.rights import service as rights
 from okno.platform.rights.deadlines import RULES, RequestKind
-from okno.platform.rights.requests import NEXT, STATUS_LABELS, RequestError
+from okno.platform.rights.requests import NEXT, STATUS_LABELS
 from okno.platform.rights.schemas import LogFilter, LogRow
 from okno.platform.staff.roles import Role
 from okno.platform.subjects.fields import FIELDS
@@ -101,7 +101,7 @@ def _uuid(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value.strip())
     except ValueError:
-        raise NotFoundException("нет такого субъекта") from None
+        raise NotFound("нет такого субъекта") from None
 
 
 def _chosen(form: ExecuteForm | SubjectActionForm) -> tuple[str, ...] | None:
@@ -109,10 +109,6 @@ def _chosen(form: ExecuteForm | SubjectActionForm) -> tuple[str, ...] | None:
     if form.scope != "fields":
         return None
     return (form.fields,) if isinstance(form.fields, str) else tuple(form.fields)
-
-
-def _refuse(problem: Exception) -> ClientException:
-    return ClientException(str(problem))
 
 
 class DpoConsole(Controller):
@@ -162,8 +158,6 @@ class DpoConsole(Controller):
             if data.received:
                 day = date.fromisoformat(data.received)
                 received = datetime.combine(day, time(12), MOSCOW)
-                if received > datetime.now(UTC):
-                    raise RequestError("дата получения письма ещё не наступила")
             created = await handling.register_letter(
                 user,
                 kind,
@@ -172,10 +166,12 @@ class DpoConsole(Controller):
                 details=data.details,
                 received_at=received,
             )
-        except (ValueError, RequestError, NotFoundException) as problem:
-            message = str(problem) if not isinstance(problem, NotFoundException) else problem.detail
-            if isinstance(problem, ValueError) and not isinstance(problem, RequestError):
-                message = "выберите вид запроса и дату в формате ГГГГ-ММ-ДД"
+        except (ValueError, Refused) as problem:
+            message = (
+                problem.message
+                if isinstance(problem, Refused)
+                else "выберите вид запроса и дату в формате ГГГГ-ММ-ДД"
+            )
             return Template(
                 "admin/dpo_new.html",
                 context={
@@ -228,17 +224,14 @@ class DpoConsole(Controller):
         assert user is not None
         if data.to not in STATUS_LABELS:
             raise ClientException("выберите следующий шаг")
-        try:
-            await rights.transition(
-                request_id,
-                data.to,
-                user.id,
-                note=data.note.strip()[:2000] or None,
-                notice=data.notice.strip()[:4000] or None,
-                reason=data.reason.strip()[:4000] or None,
-            )
-        except RequestError as problem:
-            raise _refuse(problem) from None
+        await rights.transition(
+            request_id,
+            data.to,
+            user.id,
+            note=data.note.strip()[:2000] or None,
+            notice=data.notice.strip()[:4000] or None,
+            reason=data.reason.strip()[:4000] or None,
+        )
         return Redirect(f"/admin/dpo/requests/{request_id}", status_code=303)
 
     @post("/requests/{request_id:int}/extend")
@@ -248,10 +241,7 @@ class DpoConsole(Controller):
         """The one extension (+5 working days) with the reasoned notice to the subject."""
         user = await current_staff(request)
         assert user is not None
-        try:
-            await rights.extend(request_id, user.id, data.reason)
-        except RequestError as problem:
-            raise _refuse(problem) from None
+        await rights.extend(request_id, user.id, data.reason)
         return Redirect(f"/admin/dpo/requests/{request_id}", status_code=303)
 
     @post("/requests/{request_id:int}/subject")
@@ -260,10 +250,7 @@ class DpoConsole(Controller):
     ) -> Redirect:
         """Identity check of a letter: tie it to the subject okno knows (a pseudonymous id)."""
         user = await current_staff(request)
-        try:
-            await handling.link_subject(request_id, _uuid(data.subject), user)
-        except RequestError as problem:
-            raise _refuse(problem) from None
+        await handling.link_subject(request_id, _uuid(data.subject), user)
         return Redirect(f"/admin/dpo/requests/{request_id}", status_code=303)
 
     @post("/requests/{request_id:int}/execute")
@@ -274,19 +261,14 @@ class DpoConsole(Controller):
         user = await current_staff(request)
         if data.confirm != "yes":
             raise ClientException("подтвердите исполнение запроса")
-        try:
-            done = await handling.execute(
-                request_id,
-                user,
-                fields=_chosen(data),
-                reference=data.reference,
-                field=data.field,
-                value=data.value,
-            )
-        except (RequestError, DestructionError, blocking.BlockingError) as problem:
-            raise _refuse(problem) from None
-        except DestructionIncompleteError as problem:
-            raise ClientException(str(problem), status_code=409) from None
+        done = await handling.execute(
+            request_id,
+            user,
+            fields=_chosen(data),
+            reference=data.reference,
+            field=data.field,
+            value=data.value,
+        )
         if done is None:
             raise NotFoundException("нет такого запроса")
         if done.act_id is not None:
@@ -353,14 +335,9 @@ class DpoConsole(Controller):
         key = _uuid(subject_id)
         if data.confirm != "yes":
             raise ClientException("подтвердите уничтожение")
-        try:
-            act = await erasure.destroy_on_decision(
-                key, fields=_chosen(data), actor=user, reason=data.reason, reference=data.reference
-            )
-        except DestructionError as problem:
-            raise _refuse(problem) from None
-        except DestructionIncompleteError as problem:
-            raise ClientException(str(problem), status_code=409) from None
+        act = await erasure.destroy_on_decision(
+            key, fields=_chosen(data), actor=user, reason=data.reason, reference=data.reference
+        )
         return Redirect(f"/admin/dpo/acts/{act.id}", status_code=303)
 
     # ------------------------------------------------------------ acts
@@ -529,8 +506,5 @@ async def _change_blocking(
     user = await current_staff(request)
     assert user is not None
     key = _uuid(subject_id)
-    try:
-        await change(key, user.id, fields=_chosen(data))
-    except blocking.BlockingError as problem:
-        raise _refuse(problem) from None
+    await change(key, user.id, fields=_chosen(data))
     return Redirect(f"/admin/dpo/subjects/{key}", status_code=303)

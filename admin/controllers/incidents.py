@@ -67,23 +67,20 @@ class IncidentsConsole(Controller):
         if any(not part.isdigit() for part in conversations):
             raise ClientException("диалоги: номера через пробел или запятую")
         fields = [data.fields] if isinstance(data.fields, str) else list(data.fields)
-        try:
-            incident_id = await incidents.record(
-                user.id,
-                IncidentIn(
-                    detected_at=detected,
-                    summary=data.summary[:5000],
-                    causes=data.causes[:5000],
-                    harm=data.harm[:5000],
-                    measures=data.measures[:5000],
-                    contact_person=data.contact_person[:500],
-                    fields=tuple(fields),
-                    conversations=tuple(int(c) for c in conversations),
-                    everyone_with_fields=data.everyone_with_fields == "on",
-                ),
-            )
-        except incidents.IncidentError as refused:
-            raise ClientException(refused.message) from None
+        incident_id = await incidents.record(
+            user.id,
+            IncidentIn(
+                detected_at=detected,
+                summary=data.summary[:5000],
+                causes=data.causes[:5000],
+                harm=data.harm[:5000],
+                measures=data.measures[:5000],
+                contact_person=data.contact_person[:500],
+                fields=tuple(fields),
+                conversations=tuple(int(c) for c in conversations),
+                everyone_with_fields=data.everyone_with_fields == "on",
+            ),
+        )
         return Redirect(f"/admin/incidents/{incident_id}", status_code=303)
 
     @get("/{incident_id:int}")

@@ -14,7 +14,6 @@ from litestar.params import FromPath, MultipartBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from okno.platform.chat import attachments
-from okno.platform.chat.errors import ChatError
 from okno.platform.mailings import console
 from okno.platform.mailings import service as mailings
 from okno.platform.staff.roles import Role
@@ -99,12 +98,9 @@ class MailingsConsole(Controller):
             raise ClientException("нужны заголовок (до 200 знаков) и текст (до 4000)")
         image_id = None
         if data.image is not None and data.image.filename:
-            try:
-                stored = await attachments.store(
-                    await data.image.read(), data.image.filename, "staff", str(user.id)
-                )
-            except ChatError as refused:
-                raise ClientException(str(refused)) from None
+            stored = await attachments.store(
+                await data.image.read(), data.image.filename, "staff", str(user.id)
+            )
             if not stored.image:
                 raise ClientException("картинка: PNG, JPEG, GIF или WebP")
             image_id = stored.id
@@ -143,10 +139,7 @@ class MailingsConsole(Controller):
                 at = datetime.fromisoformat(data.send_at.strip()).replace(tzinfo=MOSCOW)
             except ValueError:
                 raise ClientException("время отправки: ГГГГ-ММ-ДДTЧЧ:ММ") from None
-        try:
-            await mailings.schedule(mailing_id, at)
-        except mailings.MailingError as refused:
-            raise ClientException(str(refused)) from None
+        await mailings.schedule(mailing_id, at)
         return Redirect(f"/admin/mailings/{mailing_id}", status_code=303)
 
     @post("/{mailing_id:int}/cancel")

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from okno.platform.chat import special
-from okno.platform.chat.errors import ChatError
 from okno.platform.staff.roles import Role
 from okno.platform.web.access import current_staff, staff
 
 
 class KeepForm(msgspec.Struct):
     written_consent: str = ""
-
-
-def _refuse(error: ChatError) -> Exception:
-    if error.code == "not_found":
-        return NotFoundException(str(error))
-    return ClientException(str(error), status_code=409 if error.code == "conflict" else 400)
 
 
 class SpecialCategories(Controller):
@@ -48,10 +40,7 @@ class SpecialCategories(Controller):
         """One marked message's content, for the decision (the view is logged)."""
         user = await current_staff(request)
         assert user is not None
-        try:
-            item = await special.reveal(user, conversation_id, seq)
-        except ChatError as refused:
-            raise _refuse(refused) from None
+        item = await special.reveal(user, conversation_id, seq)
         return Template(
             "admin/dpo_special.html", context={"user": user, "pending": [], "item": item}
         )
@@ -62,10 +51,7 @@ class SpecialCategories(Controller):
     ) -> Redirect:
         user = await current_staff(request)
         assert user is not None
-        try:
-            await special.destroy(user, conversation_id, seq)
-        except ChatError as refused:
-            raise _refuse(refused) from None
+        await special.destroy(user, conversation_id, seq)
         return Redirect("/admin/dpo/special", status_code=303)
 
     @post("/{conversation_id:int}/{seq:int}/keep")
@@ -78,8 +64,5 @@ class SpecialCategories(Controller):
     ) -> Redirect:
         user = await current_staff(request)
         assert user is not None
-        try:
-            await special.keep(user, conversation_id, seq, data.written_consent[:400])
-        except ChatError as refused:
-            raise _refuse(refused) from None
+        await special.keep(user, conversation_id, seq, data.written_consent[:400])
         return Redirect("/admin/dpo/special", status_code=303)

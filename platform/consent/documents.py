@@ -17,6 +17,7 @@ from piccolo.query.functions.aggregate import Max
 from okno.platform import database
 from okno.platform.consent import queries
 from okno.platform.consent.tables import ConsentDocument, ConsentDocumentVersion
+from okno.platform.errors import NotFound
 
 KIND_LABELS = {
     "policy": "Политика обработки персональных данных",
@@ -198,7 +199,7 @@ async def publish(slug: str, contents: Contents, staff_id: int | None) -> Versio
             .run()
         )
         if document is None:
-            raise LookupError(f"нет документа {slug}")
+            raise NotFound("нет такого документа")
         latest = (
             await ConsentDocumentVersion.select(Max(ConsentDocumentVersion.version))
             .where(ConsentDocumentVersion.document_id == document["id"])

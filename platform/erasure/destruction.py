@@ -26,6 +26,7 @@ from okno.platform import database
 from okno.platform.chat import notify
 from okno.platform.erasure import acts, areas, compaction, journal, queries, registry, verification
 from okno.platform.erasure.verification import DestructionIncompleteError
+from okno.platform.errors import Refused
 from okno.platform.pd_detect import find_contacts
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
@@ -55,7 +56,7 @@ LOG_REASONS = {
 }
 
 
-class DestructionError(ValueError):
+class DestructionError(Refused):
     """Destruction cannot start (no such subject, already destroyed, PD in the act's texts)."""
 
 

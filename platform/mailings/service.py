@@ -29,7 +29,7 @@ from okno.platform import database, mail
 from okno.platform.chat import buttons, notify, service
 from okno.platform.chat.tables import Conversation
 from okno.platform.consent import service as consent
-from okno.platform.errors import Refused
+from okno.platform.errors import NotFound, Refused
 from okno.platform.mailings import queries
 from okno.platform.mailings.tables import Mailing, MailingDelivery
 from okno.platform.processing_log import service as processing_log
@@ -48,6 +48,10 @@ UNSUBSCRIBE_PATH = "/unsubscribe/"
 
 class MailingError(Refused):
     """A request about mailings that cannot be done; the message is for the person who asked."""
+
+
+class LinkError(MailingError, NotFound):
+    """An unsubscribe link okno did not sign: there is nothing behind it to show."""
 
 
 class Audience(msgspec.Struct, frozen=True, kw_only=True):
@@ -332,7 +336,7 @@ def _from_token(token: str) -> tuple[int, uuid.UUID]:
         if hmac.compare_digest(_signature(body), parts[2]):
             with contextlib.suppress(ValueError):
                 return int(parts[0]), uuid.UUID(hex=parts[1])
-    raise MailingError("ссылка для отписки недействительна")
+    raise LinkError("ссылка для отписки недействительна")
 
 
 async def _finish_sent() -> None:

@@ -18,6 +18,7 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.errors import Refused
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
@@ -28,7 +29,7 @@ LEGAL_BASIS = "152-fz:21.1"
 CONVERSATION_FIELDS = ("message_text", "attachment")
 
 
-class BlockingError(ValueError):
+class BlockingError(Refused):
     """The subject or field cannot be (un)blocked; the message says why."""
 
 

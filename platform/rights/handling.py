@@ -116,6 +116,8 @@ async def register_letter(
     received_at: datetime | None = None,
 ) -> Request:
     """A request that came on paper or by mail, entered by the DPO with the Art. 14 p.3 details."""
+    if received_at is not None and received_at > datetime.now(UTC):
+        raise RequestError("дата получения письма ещё не наступила")
     requester = {key: value.strip()[:500] for key, value in requester.items() if value.strip()}
     if "full_name" not in requester or not ({"document", "relation"} & set(requester)):
         raise RequestError(

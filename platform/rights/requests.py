@@ -16,6 +16,7 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.errors import Refused
 from okno.platform.rights import deadlines, queries
 from okno.platform.rights.deadlines import RULES, RequestClock, RequestKind
 
@@ -40,7 +41,7 @@ NEXT = {
 }
 
 
-class RequestError(ValueError):
+class RequestError(Refused):
     """A transition the flow or the law does not allow; the message says why (Russian)."""
 
 

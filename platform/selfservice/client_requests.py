@@ -20,7 +20,7 @@ from okno.platform import database
 from okno.platform.chat.errors import ChatError
 from okno.platform.consent import fields as field_values
 from okno.platform.consent import service as consent
-from okno.platform.errors import Refused
+from okno.platform.errors import Conflict, NotFound, Refused
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.rights import requests as rights
@@ -57,6 +57,14 @@ class ActError(Refused):
     """A withdrawal or request refused; the message (Russian) says why and is safe to show."""
 
 
+class NoSuchConsentError(ActError, NotFound):
+    """The consent asked about is not one of this subject's."""
+
+
+class NotWithdrawableError(ActError, Conflict):
+    """The consent cannot be withdrawn now: not this subject's to withdraw, or withdrawn already."""
+
+
 class Withdrawn(msgspec.Struct, frozen=True):
     event_id: int
     purpose_kind: str
@@ -69,7 +77,7 @@ async def withdrawal_preview(subject_id: uuid.UUID, given_id: int) -> dict[str, 
     async with database.acquire() as conn:
         found = [c for c in await overview.consents_of(conn, subject_id) if c.id == given_id]
         if not found:
-            raise ActError("нет такого согласия")
+            raise NoSuchConsentError("нет такого согласия")
         held = await conn.fetch(queries.FIELDS_UNDER_CONSENT, subject_id, given_id)
     return {
         "consent": found[0],
@@ -87,11 +95,11 @@ async def withdraw(
         conn = database.connection()
         given = await conn.fetchrow(queries.GIVEN_FOR_UPDATE, given_id, subject_id)
         if given is None:
-            raise ActError("нет такого согласия")
+            raise NotWithdrawableError("нет такого согласия")
         try:
             event_id = await consent.withdraw(conn, subject_id, given_id, proof)
         except ChatError:
-            raise ActError("это согласие уже отозвано") from None
+            raise NotWithdrawableError("это согласие уже отозвано") from None
         request = None
         blocked: tuple[str, ...] = ()
         if given["kind"] != "advertising":

@@ -21,7 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from piccolo.columns import Column
 
 from okno.platform import database, mail
-from okno.platform.errors import Refused
+from okno.platform.errors import Refused, TooMany
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.secret_key import secret_key
@@ -37,8 +37,8 @@ class CodeError(Refused):
     """The code or address was refused; the message (Russian) is safe to show."""
 
 
-class RateLimitedError(CodeError):
-    status_code = 429
+class RateLimitedError(CodeError, TooMany):
+    """Too many codes asked for: the address or the network must wait."""
 
 
 def _keyed(*parts: str) -> bytes:

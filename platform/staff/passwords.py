@@ -10,6 +10,7 @@ from pathlib import Path
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from okno.platform.errors import Refused
 from okno.platform.settings import get_settings
 
 MIN_LENGTH = 10
@@ -17,8 +18,8 @@ MIN_DISTINCT = 5
 COMMON_LIST = Path(__file__).with_name("common_passwords.txt")
 
 
-class WeakPasswordError(ValueError):
-    pass
+class WeakPasswordError(Refused):
+    """A password the policy refuses; the message says why (in Russian)."""
 
 
 @functools.cache

@@ -15,10 +15,12 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
+    HTTP_409_CONFLICT,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
+from okno.platform.erasure.verification import DestructionIncompleteError
 from okno.platform.errors import Refused
 from okno.platform.web.access import PasswordChangeRequired
 
@@ -86,6 +88,12 @@ def refused(request: Request, exc: Refused) -> Response:
     """An operation the domain refused (any area's error): its status and its message, in the
     shape of every other 4xx answer, so no controller translates errors itself."""
     return _error(request, exc.status_code, exc.message)
+
+
+def destruction_incomplete(request: Request, exc: DestructionIncompleteError) -> Response:
+    """A destruction that found PD left behind (logged where it was found): not a refusal but
+    a failure the DPO must see, with where (never the values), as a conflict with the act."""
+    return _error(request, HTTP_409_CONFLICT, str(exc))
 
 
 def data_error(request: Request, exc: asyncpg.DataError) -> Response:

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.exceptions import ClientException, NotAuthorizedException, NotFoundException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST
@@ -195,16 +195,13 @@ class PortalPages(Controller):
     @post("/consents/give")
     async def give(self, request: Request, data: URLEncodedBody[GiveForm]) -> Redirect:
         """An advertising consent, given by ticking the box and pressing the button."""
-        try:
-            await advertising.give(
-                _subject(request).subject_id,
-                data.purpose[:40],
-                data.agree == "on",
-                request.client.host if request.client else None,
-                request.headers.get("user-agent"),
-            )
-        except advertising.AdvertisingError as refused:
-            raise ClientException(str(refused), status_code=400) from None
+        await advertising.give(
+            _subject(request).subject_id,
+            data.purpose[:40],
+            data.agree == "on",
+            request.client.host if request.client else None,
+            request.headers.get("user-agent"),
+        )
         return Redirect("/me/consents?done=given", status_code=303)
 
     @get("/consents/{event_id:int}/receipt")
@@ -215,26 +212,18 @@ class PortalPages(Controller):
     @get("/consents/{event_id:int}/withdraw")
     async def confirm_withdrawal(self, request: Request, event_id: FromPath[int]) -> Template:
         """What follows a withdrawal, before the subject confirms it."""
-        try:
-            preview = await client_requests.withdrawal_preview(
-                _subject(request).subject_id, event_id
-            )
-        except client_requests.ActError:
-            raise NotFoundException("нет такого согласия") from None
+        preview = await client_requests.withdrawal_preview(_subject(request).subject_id, event_id)
         return Template("portal/selfservice_withdraw.html", context={"tab": "consents", **preview})
 
     @post("/consents/{event_id:int}/withdraw")
     async def withdraw(self, request: Request, event_id: FromPath[int]) -> Redirect:
         subject = _subject(request)
-        try:
-            await client_requests.withdraw(
-                subject.subject_id,
-                event_id,
-                request.client.host if request.client else None,
-                request.headers.get("user-agent"),
-            )
-        except client_requests.ActError as refused:
-            raise ClientException(str(refused), status_code=409) from None
+        await client_requests.withdraw(
+            subject.subject_id,
+            event_id,
+            request.client.host if request.client else None,
+            request.headers.get("user-agent"),
+        )
         return Redirect(f"/me/consents?done={event_id}", status_code=303)
 
     @get("/history")

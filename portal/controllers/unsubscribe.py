@@ -6,7 +6,6 @@ The link's signed key names the mailing and the subject; it shows nothing about 
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
@@ -21,10 +20,7 @@ class UnsubscribePages(Controller):
     @get("/{token:str}", opt=PUBLIC)
     async def confirm(self, token: FromPath[str]) -> Template:
         """Asks before withdrawing (mail scanners open links; only the button withdraws)."""
-        try:
-            subscribed = await mailings.check_unsubscribe_link(token[:200])
-        except mailings.MailingError as refused:
-            raise NotFoundException(str(refused)) from None
+        subscribed = await mailings.check_unsubscribe_link(token[:200])
         return Template(
             "portal/unsubscribe.html",
             context={"token": token[:200], "subscribed": subscribed, "done": False},
@@ -32,14 +28,11 @@ class UnsubscribePages(Controller):
 
     @post("/{token:str}", opt=PUBLIC)
     async def unsubscribe(self, request: Request, token: FromPath[str]) -> Template:
-        try:
-            await mailings.unsubscribe_by_link(
-                token[:200],
-                request.client.host if request.client else None,
-                request.headers.get("user-agent"),
-            )
-        except mailings.MailingError as refused:
-            raise NotFoundException(str(refused)) from None
+        await mailings.unsubscribe_by_link(
+            token[:200],
+            request.client.host if request.client else None,
+            request.headers.get("user-agent"),
+        )
         return Template(
             "portal/unsubscribe.html",
             context={"token": token[:200], "subscribed": False, "done": True},
