@@ -302,7 +302,7 @@ async def create_staff(database_url: str, count: int, role: str = "supervisor") 
     os.environ["DATABASE_URL"] = database_url
     from okno.platform import database as okno_database
     from okno.platform.settings import get_settings
-    from okno.platform.staff import service as staff_service
+    from okno.platform.staff import accounts
     from okno.platform.staff.roles import Role
 
     get_settings.cache_clear()
@@ -311,7 +311,7 @@ async def create_staff(database_url: str, count: int, role: str = "supervisor") 
         logins = []
         for _ in range(count):
             login = f"bench-{secrets.token_hex(3)}"
-            await staff_service.create_user(login, Role(role), STAFF_PASSWORD)
+            await accounts.create_user(login, Role(role), STAFF_PASSWORD)
             logins.append(login)
         return logins
     finally:

@@ -19,10 +19,10 @@ from okno.platform.erasure import destruction, restore, retention
 from okno.platform.migrate import MigrationError, guarding_problem, migrate
 from okno.platform.processing_log import service as log_service
 from okno.platform.settings import SettingsError, get_settings
-from okno.platform.staff import service as staff_service
+from okno.platform.staff import accounts
+from okno.platform.staff.errors import StaffError
 from okno.platform.staff.passwords import WeakPasswordError
 from okno.platform.staff.roles import Role
-from okno.platform.staff.service import StaffError
 
 ADMIN_LOGIN = "admin"
 
@@ -87,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     _migrate()
-    _run(lambda: _prepare(staff_service, settings.admin_password))
+    _run(lambda: _prepare(settings.admin_password))
     host, port = args.host or settings.host, args.port or settings.port
     print(f"okno: открыт на http://{host}:{port} (Ctrl-C — остановить)", flush=True)
     uvicorn.run(
@@ -109,7 +109,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _prepare(staff_service: Any, password: str | None) -> None:
+async def _prepare(password: str | None) -> None:
     """What a first start needs besides the schema: an admin, and published consent texts."""
 
     for warning in operator_warnings():
@@ -126,7 +126,7 @@ async def _prepare(staff_service: Any, password: str | None) -> None:
     published = await ensure_published()
     if published:
         print(f"okno: опубликованы первые редакции документов: {', '.join(published)}", flush=True)
-    generated = await staff_service.ensure_admin(ADMIN_LOGIN, password)
+    generated = await accounts.ensure_admin(ADMIN_LOGIN, password)
     if generated:
         print(
             "okno: создан первый администратор.\n"
@@ -142,7 +142,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     password = _password(f"Пароль для {args.login}")
 
     async def work() -> None:
-        user = await staff_service.create_user(
+        user = await accounts.create_user(
             args.login,
             Role(args.role),
             password,
@@ -150,7 +150,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             team=args.team,
             max_chats=args.max_chats,
         )
-        teams = await staff_service.team_names_of(user.id)
+        teams = await accounts.team_names_of(user.id)
         where = f", команда {', '.join(teams)}" if teams else ""
         print(f"okno: добавлен {user.login} ({user.role}), псевдоним {user.pseudonym}{where}")
 
@@ -160,7 +160,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_user_list(_: argparse.Namespace) -> int:
 
     async def work() -> None:
-        for user in await staff_service.list_users():
+        for user in await accounts.list_users():
             state = "отключён" if user.disabled_at else "активен"
             print(f"{user.login}\t{user.role}\t{user.display_name}\t{state}")
 
@@ -170,7 +170,7 @@ def cmd_user_list(_: argparse.Namespace) -> int:
 def cmd_user_disable(args: argparse.Namespace) -> int:
 
     async def work() -> None:
-        await staff_service.disable_user(args.login)  # audited as the command line
+        await accounts.disable_user(args.login)  # audited as the command line
         print(f"okno: {args.login} отключён, его сеансы завершены")
 
     return _run(work)
@@ -179,9 +179,9 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
 def cmd_user_reset_password(args: argparse.Namespace) -> int:
 
     async def work() -> None:
-        await staff_service.get_user(args.login)
+        await accounts.get_user(args.login)
         password = _password(f"Новый пароль для {args.login}")
-        await staff_service.set_password(args.login, password)
+        await accounts.set_password(args.login, password)
         print(f"okno: пароль {args.login} изменён, его сеансы завершены")
 
     return _run(work)

@@ -39,8 +39,9 @@ os.environ.pop("DATABASE_URL", None)
 from okno.platform import database, embedded_db  # noqa: E402
 from okno.platform.migrate import migrate  # noqa: E402
 from okno.platform.settings import get_settings  # noqa: E402
-from okno.platform.staff import service as staff_service  # noqa: E402
+from okno.platform.staff import accounts  # noqa: E402
 from okno.platform.staff.roles import Role  # noqa: E402
+from okno.platform.staff.schemas import StaffUser  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORD = os.environ["OKNO_ADMIN_PASSWORD"]
@@ -271,9 +272,9 @@ async def staff_client(
 async def make_staff(db: None) -> object:
     """Creates staff accounts with unique logins: ``await make_staff(Role.DPO)``."""
 
-    async def make(role: Role, password: str = STAFF_PASSWORD) -> staff_service.StaffUser:
+    async def make(role: Role, password: str = STAFF_PASSWORD) -> StaffUser:
         login = f"{role.value}-{secrets.token_hex(3)}"
-        return await staff_service.create_user(login, role, password)
+        return await accounts.create_user(login, role, password)
 
     return make
 

@@ -23,7 +23,7 @@ import websockets
 
 from okno.platform import database
 from okno.platform.chat.frames import CLIENT_FRAME_TYPES, STAFF_FRAME_TYPES
-from okno.platform.staff import service as staff_service
+from okno.platform.staff import accounts
 from okno.platform.staff.roles import Role
 from okno.platform.web.access import declared_access
 from tests.chat_support import Client, join_team, leave_team, new_team
@@ -241,7 +241,7 @@ async def _subject(base_url: str, text: str) -> tuple[Identity, Client, int]:
 
 async def _staff(base_url: str, role: Role) -> tuple[Identity, str]:
     login = f"{role.value}-{secrets.token_hex(3)}"
-    user = await staff_service.create_user(login, role, STAFF_PASSWORD)
+    user = await accounts.create_user(login, role, STAFF_PASSWORD)
     if role == Role.OPERATOR:
         await join_team(user.id)
     http = await staff_client(base_url, login)
@@ -491,7 +491,7 @@ async def test_each_staff_frame_admits_exactly_the_chat_roles(base_url, world, k
 
 async def test_an_operator_outside_the_team_reaches_nothing_of_it(base_url, world) -> None:
     login = f"outsider-{secrets.token_hex(3)}"
-    user = await staff_service.create_user(login, Role.OPERATOR, STAFF_PASSWORD)
+    user = await accounts.create_user(login, Role.OPERATOR, STAFF_PASSWORD)
     await leave_team(user.id)  # new operators join «Поддержка»: this one is in no team
     http = await staff_client(base_url, login)
     outsider = Identity("outsider", dict(http.cookies), http.csrf, Role.OPERATOR)  # type: ignore[attr-defined]
@@ -998,7 +998,7 @@ async def test_a_staff_socket_lives_exactly_as_long_as_its_right(
     from tests.chat_support import Staff
 
     login = f"{role.value}-{secrets.token_hex(3)}"
-    user = await staff_service.create_user(login, role, STAFF_PASSWORD)
+    user = await accounts.create_user(login, role, STAFF_PASSWORD)
     if role is not Role.ADMIN:  # admins belong to no team and see every conversation
         await join_team(user.id)
     client = await Client.open(base_url)

@@ -15,8 +15,9 @@ import pytest
 import websockets
 
 from okno.platform import database
-from okno.platform.staff import service as staff_service
+from okno.platform.staff import accounts
 from okno.platform.staff.roles import Role
+from okno.platform.staff.schemas import StaffUser
 from tests.chat_support import Client, Staff, join_team, leave_team, new_team
 from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, ServerProcess, staff_client
 
@@ -32,7 +33,7 @@ async def still_open(peer: Staff) -> None:
     await peer.until("pong")
 
 
-async def operator_in_team(make_staff: Any, team_id: int = 1) -> staff_service.StaffUser:
+async def operator_in_team(make_staff: Any, team_id: int = 1) -> StaffUser:
     user = await make_staff(Role.OPERATOR)
     await join_team(user.id, team_id)  # on the team's page, as the admin does
     return user
@@ -375,7 +376,7 @@ async def test_one_address_holds_a_capped_number_of_sockets_and_new_conversation
 
 async def test_a_one_time_password_opens_no_chat_socket(base_url, db) -> None:
     login = f"temp-{secrets.token_hex(3)}"
-    await staff_service.create_user(login, Role.OPERATOR, STAFF_PASSWORD, must_change=True)
+    await accounts.create_user(login, Role.OPERATOR, STAFF_PASSWORD, must_change=True)
     staff = await Staff.open(base_url, login)
     try:
         # A one-time password opens only the page that replaces it (which ends the session).

@@ -240,9 +240,9 @@ async def test_the_first_admin_signs_in_and_must_choose_a_new_password(base_url,
         assert changed.status_code == 303
         assert (await login(client, "admin", ADMIN_PASSWORD)).status_code == 401
         assert (await login(client, "admin", "a-new-admin-password")).status_code == 303
-    from okno.platform.staff import service as staff_service
+    from okno.platform.staff import accounts
 
-    await staff_service.set_password("admin", ADMIN_PASSWORD)
+    await accounts.set_password("admin", ADMIN_PASSWORD)
 
 
 async def test_an_admin_adds_a_staff_account_from_the_console(base_url, make_staff) -> None:

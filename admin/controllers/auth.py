@@ -14,8 +14,8 @@ from litestar.status_codes import (
 
 from okno.admin.forms import LoginForm, PasswordForm
 from okno.platform.settings import get_settings
-from okno.platform.staff import passwords
-from okno.platform.staff import service as staff_service
+from okno.platform.staff import accounts, passwords, sessions, signin
+from okno.platform.staff.errors import LoginFailedError
 from okno.platform.web import security
 from okno.platform.web.access import (
     ANY_STAFF,
@@ -28,7 +28,7 @@ from okno.platform.web.access import (
 from okno.platform.web.security import secure_cookies
 from okno.platform.web.timefmt import msk
 
-KNOWN_COOKIE = "okno_known"  # this browser has signed in before: see staff_service.authenticate
+KNOWN_COOKIE = "okno_known"  # this browser has signed in before: see signin.authenticate
 KNOWN_DAYS = 90
 
 
@@ -48,13 +48,13 @@ class AuthController(Controller):
     @post("/login", opt=PUBLIC)
     async def login(self, request: Request, data: URLEncodedBody[LoginForm]) -> Template | Redirect:
         try:
-            user = await staff_service.authenticate(
+            user = await signin.authenticate(
                 data.login,
                 data.password,
                 ip=request.client.host if request.client else None,
                 known=request.cookies.get(KNOWN_COOKIE),
             )
-        except staff_service.LoginFailedError as failure:
+        except LoginFailedError as failure:
             locked = failure.locked_until is not None
             message = (
                 "Слишком много неудачных попыток."
@@ -68,9 +68,7 @@ class AuthController(Controller):
                 status_code=HTTP_429_TOO_MANY_REQUESTS if locked else HTTP_401_UNAUTHORIZED,
             )
         # Signing in replaces the session this browser presented (another account's, say).
-        token = await staff_service.start_session(
-            user.id, replacing=request.cookies.get(STAFF_COOKIE)
-        )
+        token = await sessions.start_session(user.id, replacing=request.cookies.get(STAFF_COOKIE))
         target = "/admin/password" if user.must_change_password else _safe_next(data.next)
         settings = get_settings()
         secure = secure_cookies(settings)
@@ -86,9 +84,7 @@ class AuthController(Controller):
             ),
             Cookie(
                 key=KNOWN_COOKIE,
-                value=staff_service.known_browser_token(
-                    user.id, await staff_service.password_hash_of(user.id)
-                ),
+                value=signin.known_browser_token(user.id, await signin.password_hash_of(user.id)),
                 httponly=True,
                 samesite="lax",
                 secure=secure,
@@ -101,7 +97,7 @@ class AuthController(Controller):
 
     @post("/logout", guards=[staff(*ANY_STAFF)], opt=PASSWORD_CHANGE)
     async def logout(self, request: Request) -> Redirect:
-        await staff_service.end_session(request.cookies[STAFF_COOKIE])
+        await sessions.end_session(request.cookies[STAFF_COOKIE])
         response = Redirect("/admin/login", status_code=303)
         response.delete_cookie(STAFF_COOKIE, path="/")
         response.cookies.append(security.new_nonce_cookie(secure_cookies(get_settings())))
@@ -112,10 +108,10 @@ class AuthController(Controller):
         """The password form and the account's sessions (other browsers can be signed out)."""
         user = await current_staff(request)
         assert user is not None
-        sessions = await staff_service.sessions_of(user.id, request.cookies[STAFF_COOKIE])
+        live = await sessions.sessions_of(user.id, request.cookies[STAFF_COOKIE])
         return Template(
             "admin/password.html",
-            context={"user": user, "sessions": sessions, "ended": ended},
+            context={"user": user, "sessions": live, "ended": ended},
         )
 
     @post("/sessions/end-others", guards=[staff(*ANY_STAFF)])
@@ -123,7 +119,7 @@ class AuthController(Controller):
         """Sign out every other browser of this account."""
         user = await current_staff(request)
         assert user is not None
-        ended = await staff_service.end_other_sessions(user.id, request.cookies[STAFF_COOKIE])
+        ended = await sessions.end_other_sessions(user.id, request.cookies[STAFF_COOKIE])
         return Redirect(f"/admin/password?ended={ended}", status_code=303)
 
     @post("/password", guards=[staff(*ANY_STAFF)], opt=PASSWORD_CHANGE)
@@ -137,14 +133,14 @@ class AuthController(Controller):
             error = "Новый пароль и повтор не совпадают."
         else:
             try:
-                await staff_service.authenticate(
+                await signin.authenticate(
                     user.login,
                     data.current,
                     ip=request.client.host if request.client else None,
                     known=request.cookies.get(KNOWN_COOKIE),
                 )
-                await staff_service.set_password(user.login, data.new)
-            except staff_service.LoginFailedError as failure:
+                await accounts.set_password(user.login, data.new)
+            except LoginFailedError as failure:
                 error = (
                     "Текущий пароль указан неверно."
                     if failure.locked_until is None
@@ -154,10 +150,10 @@ class AuthController(Controller):
             except passwords.WeakPasswordError as weak:
                 error = f"Новый пароль не подходит: {weak}."
         if error:
-            sessions = await staff_service.sessions_of(user.id, request.cookies[STAFF_COOKIE])
+            live = await sessions.sessions_of(user.id, request.cookies[STAFF_COOKIE])
             return Template(
                 "admin/password.html",
-                context={"user": user, "error": error, "sessions": sessions, "ended": -1},
+                context={"user": user, "error": error, "sessions": live, "ended": -1},
                 status_code=HTTP_400_BAD_REQUEST,
             )
         # Changing the password ended every session, this one too: sign in again.

@@ -14,7 +14,7 @@ from okno.platform.chatsettings import service as chatsettings
 from okno.platform.hours import service as hours
 from okno.platform.settings import get_settings
 from okno.platform.staff.roles import Role
-from okno.platform.staff.service import StaffUser
+from okno.platform.staff.schemas import StaffUser
 from okno.platform.teams import service as teams_service
 from okno.platform.web.access import current_staff, staff
 

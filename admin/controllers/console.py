@@ -12,9 +12,10 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST
 from okno.admin.controllers.teams import actor_of
 from okno.admin.forms import NewStaffForm, ProfileForm, RoleForm
 from okno.platform.audit.service import Actor
-from okno.platform.staff import passwords
-from okno.platform.staff import service as staff_service
+from okno.platform.staff import accounts, passwords
+from okno.platform.staff.errors import StaffError
 from okno.platform.staff.roles import ROLE_LABELS, Role
+from okno.platform.staff.schemas import Profile
 from okno.platform.teams import service as teams
 from okno.platform.web.access import ANY_STAFF, current_staff, staff
 
@@ -42,12 +43,12 @@ class StaffAccountsController(Controller):
             "admin/staff.html",
             context={
                 "user": await current_staff(request),
-                "accounts": await staff_service.list_accounts(),
+                "accounts": await accounts.list_accounts(),
                 "roles": list(Role),
                 "role_labels": ROLE_LABELS,
                 "teams": [t for t in all_teams if t.archived_at is None],
                 "team_names": _team_names(all_teams),
-                "default_max_chats": staff_service.DEFAULT_MAX_CHATS,
+                "default_max_chats": accounts.DEFAULT_MAX_CHATS,
                 "error": error,
             },
             status_code=status,
@@ -60,7 +61,7 @@ class StaffAccountsController(Controller):
         error: str | None = None,
         one_time_password: str | None = None,
     ) -> Template:
-        account = await staff_service.get_account(login)
+        account = await accounts.get_account(login)
         all_teams = await teams.list_teams()
         return Template(
             "admin/account.html",
@@ -96,7 +97,7 @@ class StaffAccountsController(Controller):
                 request, "Не удалось добавить: укажите число диалогов цифрами.", 400
             )
         try:
-            await staff_service.create_user(
+            await accounts.create_user(
                 data.login.strip().lower(),
                 role,
                 data.password,
@@ -105,7 +106,7 @@ class StaffAccountsController(Controller):
                 max_chats=max_chats,
                 actor=await actor_of(request),
             )
-        except (staff_service.StaffError, passwords.WeakPasswordError) as problem:
+        except (StaffError, passwords.WeakPasswordError) as problem:
             return await self._page(
                 request, f"Не удалось добавить: {problem}.", HTTP_400_BAD_REQUEST
             )
@@ -115,7 +116,7 @@ class StaffAccountsController(Controller):
     async def account(self, request: Request, login: FromPath[str]) -> Template:
         try:
             return await self._account(request, login)
-        except staff_service.StaffError as problem:
+        except StaffError as problem:
             return await self._page(request, f"{problem}.", HTTP_400_BAD_REQUEST)
 
     async def _change(
@@ -123,10 +124,10 @@ class StaffAccountsController(Controller):
     ) -> Template | Redirect:
         try:
             await change(await actor_of(request))
-        except staff_service.StaffError as problem:
+        except StaffError as problem:
             try:
                 return await self._account(request, login, f"Не удалось: {problem}.")
-            except staff_service.StaffError:
+            except StaffError:
                 return await self._page(request, f"{problem}.", HTTP_400_BAD_REQUEST)
         return Redirect(f"/admin/staff/{login}", status_code=303)
 
@@ -138,9 +139,9 @@ class StaffAccountsController(Controller):
             try:
                 max_chats = int(data.max_chats)
             except ValueError:
-                raise staff_service.StaffError("укажите число диалогов цифрами") from None
-            profile = staff_service.Profile(data.display_name, data.pseudonym, max_chats)
-            await staff_service.update_profile(actor, login, profile)
+                raise StaffError("укажите число диалогов цифрами") from None
+            profile = Profile(data.display_name, data.pseudonym, max_chats)
+            await accounts.update_profile(actor, login, profile)
 
         return await self._change(request, login, change)
 
@@ -150,8 +151,8 @@ class StaffAccountsController(Controller):
     ) -> Template | Redirect:
         async def change(actor: Actor) -> None:
             if data.role not in {r.value for r in Role}:
-                raise staff_service.StaffError("выберите роль из списка")
-            await staff_service.set_role(actor, login, Role(data.role))
+                raise StaffError("выберите роль из списка")
+            await accounts.set_role(actor, login, Role(data.role))
 
         return await self._change(request, login, change)
 
@@ -159,11 +160,11 @@ class StaffAccountsController(Controller):
     async def reset_password(self, request: Request, login: FromPath[str]) -> Template:
         """A one-time password, shown on this response only; it must be changed at sign-in."""
         try:
-            password = await staff_service.reset_password(await actor_of(request), login)
-        except staff_service.StaffError as problem:
+            password = await accounts.reset_password(await actor_of(request), login)
+        except StaffError as problem:
             try:
                 return await self._account(request, login, f"Не удалось: {problem}.")
-            except staff_service.StaffError:
+            except StaffError:
                 return await self._page(request, f"{problem}.", HTTP_400_BAD_REQUEST)
         response = await self._account(request, login, one_time_password=password)
         response.headers["cache-control"] = "no-store"
@@ -171,11 +172,11 @@ class StaffAccountsController(Controller):
 
     @post("/{login:str}/unlock")
     async def unlock(self, request: Request, login: FromPath[str]) -> Template | Redirect:
-        return await self._change(request, login, lambda a: staff_service.unlock(a, login))
+        return await self._change(request, login, lambda a: accounts.unlock(a, login))
 
     @post("/{login:str}/enable")
     async def enable(self, request: Request, login: FromPath[str]) -> Template | Redirect:
-        return await self._change(request, login, lambda a: staff_service.enable_user(a, login))
+        return await self._change(request, login, lambda a: accounts.enable_user(a, login))
 
     @post("/{login:str}/disable")
     async def disable(self, request: Request, login: FromPath[str]) -> Template | Redirect:
@@ -184,7 +185,7 @@ class StaffAccountsController(Controller):
             return await self._page(request, "Нельзя отключить собственную учётную запись.", 400)
 
         async def change(actor: Actor) -> None:
-            await staff_service.disable_user(login, actor)
+            await accounts.disable_user(login, actor)
 
         return await self._change(request, login, change)
 

@@ -23,7 +23,7 @@ from okno.platform.chat.schemas import (
     Tagged,
 )
 from okno.platform.chat.scope import CHAT_ROLES, Scope
-from okno.platform.staff.service import StaffUser
+from okno.platform.staff.schemas import StaffUser
 from okno.platform.web.access import current_staff, staff
 from okno.platform.web.attachments import Upload, store
 

@@ -19,7 +19,8 @@ from okno.platform.chat.schemas import Synced
 from okno.platform.chat.scope import CHAT_ROLES, Scope
 from okno.platform.consent import chat_flow
 from okno.platform.settings import get_settings
-from okno.platform.staff import service as staff_service
+from okno.platform.staff import sessions
+from okno.platform.staff.schemas import StaffUser
 from okno.platform.web.access import STAFF_COOKIE
 from okno.platform.web.sockets import (
     CLOSE_FORBIDDEN,
@@ -48,14 +49,14 @@ async def _staff_socket(socket: WebSocket) -> None:
     # Who it is, before the handshake completes: once the peer sees it open, the socket is
     # registered and receives every summary from then on.
     try:
-        user = await staff_service.session_user(token) if token else None
+        user = await sessions.session_user(token) if token else None
         if user is None:
             refusal = (CLOSE_UNAUTHORIZED, "войдите как сотрудник")
         elif user.role not in CHAT_ROLES:
             refusal = (CLOSE_FORBIDDEN, "у вашей роли нет доступа к диалогам")
         else:
             assert token is not None
-            now = await service.session_now(staff_service.session_key(token))
+            now = await service.session_now(sessions.session_key(token))
     except AccessEndedError as ended:
         refusal = (ended.code, str(ended))
     except DATABASE_DOWN:
@@ -85,9 +86,7 @@ async def _staff_socket(socket: WebSocket) -> None:
 
 
 class StaffSession:
-    def __init__(
-        self, hub: hub_module.Hub, peer: hub_module.Peer, user: staff_service.StaffUser
-    ) -> None:
+    def __init__(self, hub: hub_module.Hub, peer: hub_module.Peer, user: StaffUser) -> None:
         self.hub, self.peer, self.user = hub, peer, user
         self.presence = "online"
         self.last_typing = 0.0
@@ -160,7 +159,7 @@ class StaffSession:
                 self.presence = status
                 await routing.set_presence(self.user.id, status)
             case frames.Ping():
-                await staff_service.touch_session(self.token)  # OKNO_SESSION_IDLE_MINUTES
+                await sessions.touch_session(self.token)  # OKNO_SESSION_IDLE_MINUTES
                 await self._session_now()
                 await routing.set_presence(self.user.id, self.presence)
                 self.peer.send(frames.PONG)

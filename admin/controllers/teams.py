@@ -11,7 +11,8 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST
 
 from okno.admin.forms import MemberForm, NameForm, TopicForm
 from okno.platform.audit.service import Actor
-from okno.platform.staff import service as staff_service
+from okno.platform.staff import accounts
+from okno.platform.staff.errors import StaffError
 from okno.platform.staff.roles import ROLE_LABELS, Role
 from okno.platform.teams import service as teams
 from okno.platform.web.access import current_staff, staff
@@ -45,7 +46,7 @@ class TeamsConsole(Controller):
             context={
                 "user": await current_staff(request),
                 "teams": await teams.list_teams(),
-                "accounts": {a.id: a for a in await staff_service.list_accounts()},
+                "accounts": {a.id: a for a in await accounts.list_accounts()},
                 "error": error,
             },
             status_code=HTTP_400_BAD_REQUEST if error else 200,
@@ -53,17 +54,17 @@ class TeamsConsole(Controller):
 
     async def _team(self, request: Request, team_id: int, error: str | None = None) -> Template:
         team = await teams.get_team(team_id)
-        accounts = await staff_service.list_accounts()
+        everyone = await accounts.list_accounts()
         return Template(
             "admin/team.html",
             context={
                 "user": await current_staff(request),
                 "manages": await teams.manages(await actor_of(request), team_id),
                 "team": team,
-                "members": [a for a in accounts if a.id in team.member_ids],
+                "members": [a for a in everyone if a.id in team.member_ids],
                 "candidates": [
                     a
-                    for a in accounts
+                    for a in everyone
                     if a.id not in team.member_ids
                     and a.role in teams.MEMBER_ROLES
                     and a.disabled_at is None
@@ -99,7 +100,7 @@ class TeamsConsole(Controller):
     ) -> Template | Redirect:
         try:
             await change()
-        except (teams.TeamsError, staff_service.StaffError) as problem:
+        except (teams.TeamsError, StaffError) as problem:
             try:
                 return await self._team(request, team_id, f"Не удалось: {problem}.")
             except teams.TeamsError:

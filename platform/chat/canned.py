@@ -6,7 +6,7 @@ from okno.platform.chat.errors import ChatError
 from okno.platform.chat.schemas import CannedReply as Reply
 from okno.platform.chat.tables import CannedReply
 from okno.platform.staff.roles import Role
-from okno.platform.staff.service import StaffUser
+from okno.platform.staff.schemas import StaffUser
 
 # Who may add and remove shared replies.
 SHARED_BY = (Role.SUPERVISOR, Role.ADMIN)

@@ -13,7 +13,7 @@ from okno.platform.chat import attachments, queries, service
 from okno.platform.chat.scope import CHAT_ROLES
 from okno.platform.chat.tables import Message
 from okno.platform.chat.visitors import find as find_visitor
-from okno.platform.staff.service import StaffUser
+from okno.platform.staff.schemas import StaffUser
 from okno.platform.subjects.tables import Subject
 
 

@@ -84,7 +84,7 @@ async def staff_changed(staff_id: int) -> None:
     worker re-checks that account's open sockets at once. Like ``changed``, it follows a
     commit, so a NOTIFY lost to an outage is no error: each hub re-checks all its staff sockets
     every ``hub.RECHECK_SECONDS`` anyway. The teams' service calls it when memberships change;
-    ``staff.service.announce_sessions_ended`` calls it for sessions and roles."""
+    ``staff.sessions.announce_sessions_ended`` calls it for sessions and roles."""
     try:
         await publish({"a": staff_id})
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:

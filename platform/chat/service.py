@@ -26,7 +26,7 @@ from okno.platform.settings import get_settings
 from okno.platform.staff import tables as staff_tables
 from okno.platform.staff.queries import session_valid
 from okno.platform.staff.roles import Role
-from okno.platform.staff.service import StaffUser
+from okno.platform.staff.schemas import StaffUser
 from okno.platform.teams.tables import Team, Topic
 
 STORE = (Action.RECORDING, Action.STORAGE)

@@ -28,7 +28,7 @@ from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
 from okno.platform.staff.roles import Role
-from okno.platform.staff.service import StaffUser
+from okno.platform.staff.schemas import StaffUser
 from okno.platform.subjects.fields import FIELDS, Category
 
 HIDDEN_TEXT = "скрыто: особая категория"

@@ -15,8 +15,9 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers import BaseRouteHandler
 
 from okno.platform.chat import visitors
-from okno.platform.staff import service as staff_service
+from okno.platform.staff import sessions
 from okno.platform.staff.roles import Role
+from okno.platform.staff.schemas import StaffUser
 
 STAFF_COOKIE = "okno_staff"
 PUBLIC: dict[str, Any] = {"access": "public"}
@@ -32,21 +33,21 @@ class PasswordChangeRequired(PermissionDeniedException):
     """The account signed in with a one-time password and must choose its own first."""
 
 
-async def current_staff(connection: ASGIConnection) -> staff_service.StaffUser | None:
+async def current_staff(connection: ASGIConnection) -> StaffUser | None:
     """The signed-in staff member, looked up once per request (also one who must still change
     the one-time password: the guard refuses those everywhere but the password page)."""
     if "staff_user" not in connection.state:
         token = connection.cookies.get(STAFF_COOKIE)
         connection.state.staff_user = (
-            await staff_service.session_user(token, allow_must_change=True) if token else None
+            await sessions.session_user(token, allow_must_change=True) if token else None
         )
     return connection.state.staff_user
 
 
-async def socket_staff(token: str | None) -> staff_service.StaffUser | None:
+async def socket_staff(token: str | None) -> StaffUser | None:
     """The staff member behind a socket's session cookie; the same rules as ``staff()``'s guard
     (live, not idle, enabled, password already changed)."""
-    return await staff_service.session_user(token) if token else None
+    return await sessions.session_user(token) if token else None
 
 
 def staff(*roles: Role) -> Guard:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from playwright.async_api import expect
 
-from okno.platform.staff import service as staff_service
+from okno.platform.staff import accounts
 from okno.platform.staff.roles import Role
 from tests.browser.conftest import client_page, staff_page
 from tests.browser.test_chat_ui import bubble, conversation_of, open_menu, operator_opens
@@ -71,7 +71,7 @@ async def say(page, text: str) -> None:
 
 async def test_screenshots(browser, base_url, db, tmp_path) -> None:
     folder = shots_folder(tmp_path)
-    anna = await staff_service.create_user(
+    anna = await accounts.create_user(
         f"anna-{secrets.token_hex(3)}", Role.OPERATOR, STAFF_PASSWORD, "Анна Петрова"
     )
     await join_team(anna.id)

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.async_api import expect
 
-from okno.platform.staff import service as staff_service
+from okno.platform.staff import accounts
 from okno.platform.staff.roles import Role
 from tests.browser.test_chat_ui import bubble
 from tests.browser.test_screenshots import shots_folder
@@ -120,7 +120,7 @@ async def test_a_visitor_chats_inside_the_widget(
     browser, widget_server, shop, db, tmp_path
 ) -> None:
     shop.okno_origin = widget_server.url
-    boss = await staff_service.create_user(
+    boss = await accounts.create_user(
         f"maria-{secrets.token_hex(3)}", Role.SUPERVISOR, STAFF_PASSWORD, "Мария Соколова"
     )
     context = await browser.new_context(viewport={"width": 1100, "height": 760}, locale="ru-RU")
