@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from okno.platform.erasure.compaction import job as compact_destroyed_tables
-from okno.platform.mailings.service import runner as send_mailings
+from okno.platform.mailings.sending import runner as send_mailings
 from okno.platform.processing_log.service import sealer as seal_processing_log
 
 Job = Callable[[asyncio.Event], Coroutine[Any, Any, None]]

@@ -23,6 +23,7 @@ from aiosmtpd.controller import Controller
 
 from okno.platform import database
 from okno.platform.consent import service as consent
+from okno.platform.mailings import sending
 from okno.platform.mailings import service as mailings
 from okno.platform.staff.roles import Role
 from tests.chat_support import Client, Staff, subject_of
@@ -198,11 +199,11 @@ async def test_an_interrupted_mailing_resumes_without_sending_twice(
     await http.post(f"/admin/mailings/{mailing_id}/schedule", data={"_csrf_token": http.csrf})
     # Senders in this process race the server's own sender; one is cut off mid-run (as a
     # killed process would be: its open transaction never commits), the others finish.
-    interrupted = asyncio.create_task(mailings.run_due())
+    interrupted = asyncio.create_task(sending.run_due())
     await asyncio.sleep(0.05)
     interrupted.cancel()
     await asyncio.gather(interrupted, return_exceptions=True)
-    await asyncio.gather(mailings.run_due(), mailings.run_due())
+    await asyncio.gather(sending.run_due(), sending.run_due())
     report = await wait_until_sent(mailing_id)
     assert report["delivered"] == 4
     for client, conversation in clients:

@@ -220,7 +220,7 @@ def test_the_bot_never_asks_for_special_category_data() -> None:
     """Every Russian text in the modules whose bot speaks in the chat, read from their source."""
     root = Path(__file__).resolve().parent.parent / "platform"
     speakers = ("chat/bot.py", "chat/service.py", "consent/chat_flow.py", "consent/prechat.py")
-    speakers += ("reviews/service.py", "mailings/service.py")
+    speakers += ("reviews/service.py", "mailings/sending.py", "mailings/unsubscribe.py")
     literals = re.compile(r'"([^"\n]*[а-яё][^"\n]*)"')
     texts = [text for name in speakers for text in literals.findall((root / name).read_text())]
     texts += [text for offer in OFFERS.values() for text in offer]

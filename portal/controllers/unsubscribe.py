@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
-from okno.platform.mailings import service as mailings
+from okno.platform.mailings import unsubscribe
 from okno.platform.web.access import PUBLIC
 
 
@@ -20,7 +20,7 @@ class UnsubscribePages(Controller):
     @get("/{token:str}", opt=PUBLIC)
     async def confirm(self, token: FromPath[str]) -> Template:
         """Asks before withdrawing (mail scanners open links; only the button withdraws)."""
-        subscribed = await mailings.check_unsubscribe_link(token[:200])
+        subscribed = await unsubscribe.check_link(token[:200])
         return Template(
             "portal/unsubscribe.html",
             context={"token": token[:200], "subscribed": subscribed, "done": False},
@@ -28,7 +28,7 @@ class UnsubscribePages(Controller):
 
     @post("/{token:str}", opt=PUBLIC)
     async def unsubscribe(self, request: Request, token: FromPath[str]) -> Template:
-        await mailings.unsubscribe_by_link(
+        await unsubscribe.by_link(
             token[:200],
             request.client.host if request.client else None,
             request.headers.get("user-agent"),
