@@ -17,6 +17,7 @@ from okno.platform.staff.roles import Role
 from okno.platform.staff.schemas import StaffUser
 from okno.platform.teams import service as teams_service
 from okno.platform.web.access import current_staff, staff
+from okno.platform.web.forms import submitted
 
 
 def _actor(user: StaffUser | None) -> Actor:
@@ -71,13 +72,15 @@ class ChatSettingsConsole(Controller):
     async def save(
         self, request: Request, data: URLEncodedBody[chatsettings.SettingsForm]
     ) -> Template | Redirect:
-        try:
-            await chatsettings.save(_actor(await current_staff(request)), data)
-        except chatsettings.ChatSettingsError as problem:
-            return await self._page(
-                request, data, f"Не сохранено: {problem}.", HTTP_400_BAD_REQUEST
-            )
-        return Redirect("/admin/settings/chat?saved=1", status_code=303)
+        actor = _actor(await current_staff(request))
+        return await submitted(
+            lambda: chatsettings.save(actor, data),
+            "/admin/settings/chat?saved=1",
+            lambda refused: self._page(
+                request, data, f"Не сохранено: {refused}.", HTTP_400_BAD_REQUEST
+            ),
+            chatsettings.ChatSettingsError,
+        )
 
 
 class HoursConsole(Controller):
@@ -140,13 +143,14 @@ class HoursConsole(Controller):
         if team_id not in {s.team_id for s in await self._editable(user)}:
             # As with conversations: a team that is not yours is not shown to be there.
             raise NotFoundException("нет такой команды или её часы меняет администратор")
-        try:
-            await hours.save(_actor(user), team_id, data)
-        except hours.HoursError as problem:
-            return await self._page(
-                request, f"Не сохранено: {problem}.", (team_id, data), HTTP_400_BAD_REQUEST
-            )
-        return Redirect(f"/admin/hours?saved={team_id}#team-{team_id}", status_code=303)
+        return await submitted(
+            lambda: hours.save(_actor(user), team_id, data),
+            f"/admin/hours?saved={team_id}#team-{team_id}",
+            lambda refused: self._page(
+                request, f"Не сохранено: {refused}.", (team_id, data), HTTP_400_BAD_REQUEST
+            ),
+            hours.HoursError,
+        )
 
 
 def _form_of(schedule: hours.Schedule) -> hours.HoursForm:

@@ -12,12 +12,14 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST
 from okno.admin.controllers.teams import actor_of
 from okno.admin.forms import NewStaffForm, ProfileForm, RoleForm
 from okno.platform.audit.service import Actor
-from okno.platform.staff import accounts, passwords
+from okno.platform.staff import accounts
 from okno.platform.staff.errors import StaffError
+from okno.platform.staff.passwords import WeakPasswordError
 from okno.platform.staff.roles import ROLE_LABELS, Role
 from okno.platform.staff.schemas import Profile
 from okno.platform.teams import service as teams
 from okno.platform.web.access import ANY_STAFF, current_staff, staff
+from okno.platform.web.forms import submitted
 
 
 class ConsoleController(Controller):
@@ -96,21 +98,23 @@ class StaffAccountsController(Controller):
             return await self._page(
                 request, "Не удалось добавить: укажите число диалогов цифрами.", 400
             )
-        try:
-            await accounts.create_user(
+        actor = await actor_of(request)
+        return await submitted(
+            lambda: accounts.create_user(
                 data.login.strip().lower(),
                 role,
                 data.password,
                 data.display_name.strip() or None,
                 team=team if role in teams.MEMBER_ROLES else None,
                 max_chats=max_chats,
-                actor=await actor_of(request),
-            )
-        except (StaffError, passwords.WeakPasswordError) as problem:
-            return await self._page(
-                request, f"Не удалось добавить: {problem}.", HTTP_400_BAD_REQUEST
-            )
-        return Redirect("/admin/staff", status_code=303)
+                actor=actor,
+            ),
+            "/admin/staff",
+            lambda refused: self._page(
+                request, f"Не удалось добавить: {refused}.", HTTP_400_BAD_REQUEST
+            ),
+            (StaffError, WeakPasswordError),
+        )
 
     @get("/{login:str}")
     async def account(self, request: Request, login: FromPath[str]) -> Template:
@@ -119,17 +123,24 @@ class StaffAccountsController(Controller):
         except StaffError as problem:
             return await self._page(request, f"{problem}.", HTTP_400_BAD_REQUEST)
 
+    async def _refused(self, request: Request, login: str, refused: str) -> Template:
+        """The account's page says why a change was refused; the list does when the account
+        itself is not there."""
+        try:
+            return await self._account(request, login, f"Не удалось: {refused}.")
+        except StaffError:
+            return await self._page(request, f"{refused}.", HTTP_400_BAD_REQUEST)
+
     async def _change(
         self, request: Request, login: str, change: Callable[[Actor], Awaitable[None]]
     ) -> Template | Redirect:
-        try:
-            await change(await actor_of(request))
-        except StaffError as problem:
-            try:
-                return await self._account(request, login, f"Не удалось: {problem}.")
-            except StaffError:
-                return await self._page(request, f"{problem}.", HTTP_400_BAD_REQUEST)
-        return Redirect(f"/admin/staff/{login}", status_code=303)
+        actor = await actor_of(request)
+        return await submitted(
+            lambda: change(actor),
+            f"/admin/staff/{login}",
+            lambda refused: self._refused(request, login, refused),
+            StaffError,
+        )
 
     @post("/{login:str}/profile")
     async def profile(
@@ -162,10 +173,7 @@ class StaffAccountsController(Controller):
         try:
             password = await accounts.reset_password(await actor_of(request), login)
         except StaffError as problem:
-            try:
-                return await self._account(request, login, f"Не удалось: {problem}.")
-            except StaffError:
-                return await self._page(request, f"{problem}.", HTTP_400_BAD_REQUEST)
+            return await self._refused(request, login, problem.message)
         response = await self._account(request, login, one_time_password=password)
         response.headers["cache-control"] = "no-store"
         return response

@@ -16,6 +16,7 @@ from okno.platform.staff.errors import StaffError
 from okno.platform.staff.roles import ROLE_LABELS, Role
 from okno.platform.teams import service as teams
 from okno.platform.web.access import current_staff, staff
+from okno.platform.web.forms import submitted
 
 
 async def actor_of(request: Request) -> Actor:
@@ -98,14 +99,16 @@ class TeamsConsole(Controller):
     async def _change(
         self, request: Request, team_id: int, change: Callable[[], Awaitable[None]]
     ) -> Template | Redirect:
-        try:
-            await change()
-        except (teams.TeamsError, StaffError) as problem:
+        async def again(refused: str) -> Template:
+            # The team's page says why; the list does when the team itself is what is refused.
             try:
-                return await self._team(request, team_id, f"Не удалось: {problem}.")
+                return await self._team(request, team_id, f"Не удалось: {refused}.")
             except teams.TeamsError:
-                return await self._list(request, f"Не удалось: {problem}.")
-        return Redirect(f"/admin/teams/{team_id}", status_code=303)
+                return await self._list(request, f"Не удалось: {refused}.")
+
+        return await submitted(
+            change, f"/admin/teams/{team_id}", again, (teams.TeamsError, StaffError)
+        )
 
     @post("/{team_id:int}/rename", guards=ADMIN_ONLY)
     async def rename(
@@ -172,11 +175,12 @@ class TopicsConsole(Controller):
     async def _change(
         self, request: Request, change: Callable[[], Awaitable[object]]
     ) -> Template | Redirect:
-        try:
-            await change()
-        except teams.TeamsError as problem:
-            return await self._page(request, f"Не удалось: {problem}.")
-        return Redirect("/admin/topics", status_code=303)
+        return await submitted(
+            change,
+            "/admin/topics",
+            lambda refused: self._page(request, f"Не удалось: {refused}."),
+            teams.TeamsError,
+        )
 
     @get("/")
     async def index(self, request: Request) -> Template:
