@@ -31,6 +31,7 @@ from okno.platform.selfservice.compliance import (
     CORRECTION_BASIS,
     WITHDRAWAL_BASIS,
     entry,
+    log_blocking,
 )
 from okno.platform.subjects.fields import FIELDS
 
@@ -112,21 +113,14 @@ async def withdraw(
                 purpose_code=given["purpose_code"],
                 consent_id=given_id,
             )
-            rows = await conn.fetch(queries.FIELDS_UNDER_CONSENT, subject_id, given_id)
-            blocked = tuple(sorted(r["field"] for r in rows if r["field"] in FIELDS))
-            if blocked:
-                await processing_log.record(
-                    entry(
-                        Action.BLOCKING,
-                        ActorKind.SYSTEM,
-                        subject_id,
-                        blocked,
-                        purpose=given["purpose_code"],
-                        basis=WITHDRAWAL_BASIS,
-                        reason="отзыв согласия",
-                        request_id=request.id,
-                    )
-                )
+            blocked = await log_blocking(
+                subject_id,
+                await conn.fetch(queries.FIELDS_UNDER_CONSENT, subject_id, given_id),
+                purpose=given["purpose_code"],
+                basis=WITHDRAWAL_BASIS,
+                reason="отзыв согласия",
+                request_id=request.id,
+            )
     return Withdrawn(event_id, given["kind"], request, blocked)
 
 
@@ -205,21 +199,13 @@ async def file_request(
             )
         if kind is RequestKind.BLOCKING:
             # Art. 21 p.1: blocked from the moment of the claim, for the time of the check.
-            chosen = details["field"]
-            rows = await conn.fetch(queries.BLOCK_FIELDS, subject_id, chosen)
-            blocked = tuple(r["field"] for r in rows if r["field"] in FIELDS)
-            if blocked:
-                await processing_log.record(
-                    entry(
-                        Action.BLOCKING,
-                        ActorKind.SYSTEM,
-                        subject_id,
-                        blocked,
-                        basis=BLOCKING_BASIS,
-                        reason="блокирование на время проверки по вашему требованию",
-                        request_id=request.id,
-                    )
-                )
+            await log_blocking(
+                subject_id,
+                await conn.fetch(queries.BLOCK_FIELDS, subject_id, details["field"]),
+                basis=BLOCKING_BASIS,
+                reason="блокирование на время проверки по вашему требованию",
+                request_id=request.id,
+            )
     return Filed(request=request)
 
 

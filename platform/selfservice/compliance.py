@@ -8,9 +8,14 @@ purpose ``subject-rights`` on the bases of Art. 14, 20 and 21.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
+import asyncpg
+
+from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
+from okno.platform.subjects.fields import FIELDS
 
 PURPOSE = "subject-rights"
 ACCESS_BASIS = "152-fz:14"  # the subject's right to their data and to information about it
@@ -46,3 +51,31 @@ def provision(subject_id: uuid.UUID, fields: tuple[str, ...], reason: str) -> li
     if not fields:
         return []
     return [entry(Action.PROVISION, ActorKind.SYSTEM, subject_id, fields, reason=reason)]
+
+
+async def log_blocking(
+    subject_id: uuid.UUID,
+    rows: Iterable[asyncpg.Record],
+    *,
+    basis: str,
+    reason: str,
+    request_id: int,
+    purpose: str = PURPOSE,
+) -> tuple[str, ...]:
+    """The registry's fields among ``rows`` (the ``field`` of each row just blocked), sorted;
+    their blocking logged as the system's act, in the caller's transaction (none, no row)."""
+    blocked = tuple(sorted(row["field"] for row in rows if row["field"] in FIELDS))
+    if blocked:
+        await processing_log.record(
+            entry(
+                Action.BLOCKING,
+                ActorKind.SYSTEM,
+                subject_id,
+                blocked,
+                purpose=purpose,
+                basis=basis,
+                reason=reason,
+                request_id=request_id,
+            )
+        )
+    return blocked

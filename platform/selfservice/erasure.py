@@ -15,14 +15,11 @@ from okno.platform.consent import service as consent
 from okno.platform.erasure.areas import defer_unlink
 from okno.platform.erasure.registry import eraser, not_pd
 from okno.platform.mail import outbox_folder
-from okno.platform.processing_log import service as processing_log
-from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.rights import requests as rights
 from okno.platform.rights.deadlines import RequestKind
 from okno.platform.selfservice import queries, subject
-from okno.platform.selfservice.compliance import WITHDRAWAL_BASIS, entry
+from okno.platform.selfservice.compliance import WITHDRAWAL_BASIS, log_blocking
 from okno.platform.selfservice.tables import MailOutbox, PortalCode, PortalExport, PortalSession
-from okno.platform.subjects.fields import FIELDS
 
 DELETE_CONTROL = "button:Удалить мои данные"
 
@@ -123,18 +120,11 @@ async def delete_my_data(
             details={"scope": "all", "withdrawal_event": events[0] if events else None},
             consent_id=processing[0] if processing else None,
         )
-        rows = await conn.fetch(queries.BLOCK_FIELDS, subject_id, "all")
-        blocked = tuple(sorted(r["field"] for r in rows if r["field"] in FIELDS))
-        if blocked:
-            await processing_log.record(
-                entry(
-                    Action.BLOCKING,
-                    ActorKind.SYSTEM,
-                    subject_id,
-                    blocked,
-                    basis=WITHDRAWAL_BASIS,
-                    reason="отзыв согласий: удаление всех данных по просьбе субъекта",
-                    request_id=request.id,
-                )
-            )
+        blocked = await log_blocking(
+            subject_id,
+            await conn.fetch(queries.BLOCK_FIELDS, subject_id, "all"),
+            basis=WITHDRAWAL_BASIS,
+            reason="отзыв согласий: удаление всех данных по просьбе субъекта",
+            request_id=request.id,
+        )
     return DeletionFiled(request, len(events), blocked)
