@@ -268,6 +268,40 @@ async def staff_client(
     return client
 
 
+async def add_staff(admin: httpx.AsyncClient, login: str, role: str) -> None:
+    """An account added on the admin's page (``admin``: a staff_client of an admin)."""
+    added = await admin.post(
+        "/admin/staff/",
+        data={
+            "login": login,
+            "display_name": login,
+            "role": role,
+            "password": STAFF_PASSWORD,
+            "_csrf_token": admin.csrf,  # type: ignore[attr-defined]
+        },
+    )
+    assert added.status_code == 303, added.text
+
+
+# A module with an okno of its own (tests/fresh_okno.py) names it ``okno``; these reach it.
+
+
+@pytest.fixture
+async def admin(okno: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
+    """The first admin, signed in to the module's own okno."""
+    client = await staff_client(okno.url, "admin", ADMIN_PASSWORD)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def okno_db(okno: ServerProcess) -> AsyncIterator[asyncpg.Connection]:
+    """The module's own okno's database, for assertions only."""
+    conn = await asyncpg.connect(okno.database_url)  # type: ignore[attr-defined]
+    yield conn
+    await conn.close()
+
+
 @pytest.fixture
 async def make_staff(db: None) -> object:
     """Creates staff accounts with unique logins: ``await make_staff(Role.DPO)``."""

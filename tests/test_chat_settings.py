@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, ServerProcess, csrf_from, staff_client
+from tests.conftest import ADMIN_PASSWORD, ServerProcess, add_staff, csrf_from, staff_client
 from tests.fresh_okno import fresh_okno
 
 DEFAULTS = {
@@ -30,20 +30,6 @@ def okno(database_url: str) -> Iterator[ServerProcess]:
     # Two workers: a change made through one must reach pages served by the other.
     with fresh_okno(database_url, workers=2) as server:
         yield server
-
-
-@pytest.fixture
-async def admin(okno: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    client = await staff_client(okno.url, "admin", ADMIN_PASSWORD)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def db(okno: ServerProcess) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(okno.database_url)  # type: ignore[attr-defined]
-    yield conn
-    await conn.close()
 
 
 async def save(admin: httpx.AsyncClient, **fields: str) -> httpx.Response:
@@ -66,7 +52,7 @@ async def on_every_worker(url: str, path: str, expected: str) -> str:
 
 
 async def test_each_setting_reaches_the_clients_page_and_the_widget(
-    okno: ServerProcess, admin: httpx.AsyncClient, db: asyncpg.Connection
+    okno: ServerProcess, admin: httpx.AsyncClient, okno_db: asyncpg.Connection
 ) -> None:
     saved = await save(
         admin,
@@ -119,7 +105,7 @@ async def test_each_setting_reaches_the_clients_page_and_the_widget(
     )
 
     # Each change is one entry in the staff audit log: who, which setting, old -> new.
-    rows = await db.fetch(
+    rows = await okno_db.fetch(
         "SELECT actor_login, entity_key, before, after FROM staff_audit"
         " WHERE entity = 'setting' ORDER BY id"
     )
@@ -156,46 +142,36 @@ async def test_each_setting_reaches_the_clients_page_and_the_widget(
 async def test_bad_input_is_refused_with_a_clear_message_and_changes_nothing(
     okno: ServerProcess,
     admin: httpx.AsyncClient,
-    db: asyncpg.Connection,
+    okno_db: asyncpg.Connection,
     field: str,
     value: str,
     message: str,
 ) -> None:
-    before = await db.fetch("SELECT key, value FROM chat_setting ORDER BY key")
-    logged = await db.fetchval("SELECT count(*) FROM staff_audit")
+    before = await okno_db.fetch("SELECT key, value FROM chat_setting ORDER BY key")
+    logged = await okno_db.fetchval("SELECT count(*) FROM staff_audit")
     refused = await save(admin, **{"title": "Другой заголовок", field: value})
     assert refused.status_code == 400
     assert "Не сохранено: " in refused.text
     assert message in refused.text
-    assert await db.fetch("SELECT key, value FROM chat_setting ORDER BY key") == before
-    assert await db.fetchval("SELECT count(*) FROM staff_audit") == logged
+    assert await okno_db.fetch("SELECT key, value FROM chat_setting ORDER BY key") == before
+    assert await okno_db.fetchval("SELECT count(*) FROM staff_audit") == logged
 
 
 @pytest.mark.parametrize("role", ["operator", "supervisor", "dpo"])
 async def test_other_staff_can_neither_see_nor_change_the_settings(
-    okno: ServerProcess, admin: httpx.AsyncClient, db: asyncpg.Connection, role: str
+    okno: ServerProcess, admin: httpx.AsyncClient, okno_db: asyncpg.Connection, role: str
 ) -> None:
     login = f"{role}-settings"
-    added = await admin.post(
-        "/admin/staff/",
-        data={
-            "login": login,
-            "display_name": role,
-            "role": role,
-            "password": STAFF_PASSWORD,
-            "_csrf_token": admin.csrf,  # type: ignore[attr-defined]
-        },
-    )
-    assert added.status_code == 303, added.text
+    await add_staff(admin, login, role)
     member = await staff_client(okno.url, login)
-    before = await db.fetch("SELECT key, value FROM chat_setting ORDER BY key")
+    before = await okno_db.fetch("SELECT key, value FROM chat_setting ORDER BY key")
     assert (await member.get("/admin/settings/chat/")).status_code == 403
     refused = await member.post(
         "/admin/settings/chat/",
         data={**DEFAULTS, "title": "Взлом", "_csrf_token": member.csrf},  # type: ignore[attr-defined]
     )
     assert refused.status_code == 403
-    assert await db.fetch("SELECT key, value FROM chat_setting ORDER BY key") == before
+    assert await okno_db.fetch("SELECT key, value FROM chat_setting ORDER BY key") == before
     await member.aclose()
 
 

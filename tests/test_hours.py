@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 from okno.platform.hours.service import HoursError, HoursForm, Schedule, is_day_off, parse
 from okno.platform.settings import SettingsError, load_settings
 from tests.chat_support import Client, join_team
-from tests.conftest import ADMIN_PASSWORD, STAFF_PASSWORD, ServerProcess, staff_client
+from tests.conftest import ServerProcess, add_staff, staff_client
 from tests.fresh_okno import ClockFile, fresh_okno
 
 WEEKDAYS = {
@@ -110,37 +110,9 @@ def okno(database_url: str, clock: ClockFile) -> Iterator[ServerProcess]:
         yield server
 
 
-@pytest.fixture
-async def admin(okno: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
-    client = await staff_client(okno.url, "admin", ADMIN_PASSWORD)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def db(okno: ServerProcess) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(okno.database_url)  # type: ignore[attr-defined]
-    yield conn
-    await conn.close()
-
-
 async def post_hours(client: httpx.AsyncClient, team: int, **fields: str) -> httpx.Response:
     form = {"time_zone": "Europe/Moscow", "_csrf_token": client.csrf, **fields}  # type: ignore[attr-defined]
     return await client.post(f"/admin/hours/{team}", data=form)
-
-
-async def add_staff(admin: httpx.AsyncClient, login: str, role: str) -> None:
-    added = await admin.post(
-        "/admin/staff/",
-        data={
-            "login": login,
-            "display_name": login,
-            "role": role,
-            "password": STAFF_PASSWORD,
-            "_csrf_token": admin.csrf,  # type: ignore[attr-defined]
-        },
-    )
-    assert added.status_code == 303, added.text
 
 
 async def test_on_a_holiday_the_client_is_told_the_first_working_day(
@@ -173,7 +145,7 @@ async def bot_says(client: Client, start: str) -> dict[str, Any]:
 
 
 async def test_after_hours_a_client_may_leave_an_email_but_only_under_consent(
-    okno: ServerProcess, admin: httpx.AsyncClient, db: asyncpg.Connection
+    okno: ServerProcess, admin: httpx.AsyncClient, okno_db: asyncpg.Connection
 ) -> None:
     saved = await post_hours(admin, 1, production_calendar="on", **WEEKDAYS)
     assert saved.status_code == 303
@@ -193,11 +165,11 @@ async def test_after_hours_a_client_may_leave_an_email_but_only_under_consent(
     form = await bot_says(client, "Укажите e-mail")
     assert form["form"]["field"] == "email"
     await client.send(type="field", seq=form["seq"], value="anna@example.ru")
-    subject = await db.fetchval(
+    subject = await okno_db.fetchval(
         "SELECT subject_id FROM conversation WHERE id = $1", ack["conversation"]
     )
     for _ in range(50):  # the frame is handled after it is sent; read until it has been
-        saved = await db.fetchrow(
+        saved = await okno_db.fetchrow(
             "SELECT value, purpose, consent_id FROM subject_field"
             " WHERE subject_id = $1 AND field = 'email'",
             subject,
@@ -221,15 +193,15 @@ async def test_after_hours_a_client_may_leave_an_email_but_only_under_consent(
     ],
 )
 async def test_bad_hours_are_refused_with_a_clear_message_and_change_nothing(
-    admin: httpx.AsyncClient, db: asyncpg.Connection, fields: dict[str, str], message: str
+    admin: httpx.AsyncClient, okno_db: asyncpg.Connection, fields: dict[str, str], message: str
 ) -> None:
-    before = await db.fetch("SELECT * FROM team_hours ORDER BY team_id")
-    logged = await db.fetchval("SELECT count(*) FROM staff_audit")
+    before = await okno_db.fetch("SELECT * FROM team_hours ORDER BY team_id")
+    logged = await okno_db.fetchval("SELECT count(*) FROM staff_audit")
     refused = await post_hours(admin, 1, **fields)
     assert refused.status_code == 400
     assert f"Не сохранено: {message}" in refused.text
-    assert await db.fetch("SELECT * FROM team_hours ORDER BY team_id") == before
-    assert await db.fetchval("SELECT count(*) FROM staff_audit") == logged
+    assert await okno_db.fetch("SELECT * FROM team_hours ORDER BY team_id") == before
+    assert await okno_db.fetchval("SELECT count(*) FROM staff_audit") == logged
 
 
 async def test_an_unknown_team_is_not_found(admin: httpx.AsyncClient) -> None:
@@ -237,43 +209,43 @@ async def test_an_unknown_team_is_not_found(admin: httpx.AsyncClient) -> None:
 
 
 async def test_round_the_clock_again_removes_the_schedule(
-    admin: httpx.AsyncClient, db: asyncpg.Connection
+    admin: httpx.AsyncClient, okno_db: asyncpg.Connection
 ) -> None:
     assert (await post_hours(admin, 1, **WEEKDAYS)).status_code == 303
     assert (await post_hours(admin, 1, always_open="on")).status_code == 303
-    assert await db.fetchval("SELECT count(*) FROM team_hours WHERE team_id = 1") == 0
+    assert await okno_db.fetchval("SELECT count(*) FROM team_hours WHERE team_id = 1") == 0
     assert "круглосуточно" in (await admin.get("/admin/hours")).text
-    last = await db.fetchrow("SELECT before, after FROM staff_audit ORDER BY id DESC LIMIT 1")
+    last = await okno_db.fetchrow("SELECT before, after FROM staff_audit ORDER BY id DESC LIMIT 1")
     assert '"часы": "круглосуточно"' in last["after"]
 
 
 @pytest.mark.parametrize("role", ["operator", "dpo"])
 async def test_operators_and_the_dpo_cannot_change_hours(
-    okno: ServerProcess, admin: httpx.AsyncClient, db: asyncpg.Connection, role: str
+    okno: ServerProcess, admin: httpx.AsyncClient, okno_db: asyncpg.Connection, role: str
 ) -> None:
     await add_staff(admin, f"{role}-hours", role)
     member = await staff_client(okno.url, f"{role}-hours")
-    before = await db.fetch("SELECT * FROM team_hours")
+    before = await okno_db.fetch("SELECT * FROM team_hours")
     assert (await member.get("/admin/hours")).status_code == 403
     assert (await post_hours(member, 1, always_open="on")).status_code == 403
-    assert await db.fetch("SELECT * FROM team_hours") == before
+    assert await okno_db.fetch("SELECT * FROM team_hours") == before
     await member.aclose()
 
 
 async def test_a_supervisor_changes_only_the_hours_of_their_own_teams(
-    okno: ServerProcess, admin: httpx.AsyncClient, db: asyncpg.Connection
+    okno: ServerProcess, admin: httpx.AsyncClient, okno_db: asyncpg.Connection
 ) -> None:
     await add_staff(admin, "sveta", "supervisor")
     sveta = await staff_client(okno.url, "sveta")
     assert "Вы не состоите ни в одной команде" in (await sveta.get("/admin/hours")).text
     assert (await post_hours(sveta, 1, always_open="on")).status_code == 404
 
-    staff_id = await db.fetchval("SELECT id FROM staff_user WHERE login = 'sveta'")
+    staff_id = await okno_db.fetchval("SELECT id FROM staff_user WHERE login = 'sveta'")
     await join_team(staff_id, 1, base_url=okno.url)  # the admin adds her on the team's page
     assert "Поддержка" in (await sveta.get("/admin/hours")).text
     saved = await post_hours(sveta, 1, sat_opens="10:00", sat_closes="16:00")
     assert saved.status_code == 303, saved.text
-    entry = await db.fetchrow("SELECT actor_login FROM staff_audit ORDER BY id DESC LIMIT 1")
+    entry = await okno_db.fetchrow("SELECT actor_login FROM staff_audit ORDER BY id DESC LIMIT 1")
     assert entry["actor_login"] == "sveta"
     await sveta.aclose()
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +51,6 @@ def okno(database_url: str, clock: ClockFile) -> Iterator[ServerProcess]:
         yield server
 
 
-@pytest.fixture
-async def db(okno: ServerProcess) -> AsyncIterator[asyncpg.Connection]:
-    """The fresh install's database, for assertions only."""
-    conn = await asyncpg.connect(okno.database_url)  # type: ignore[attr-defined]
-    yield conn
-    await conn.close()
-
-
 def okno_cli(server: ServerProcess, *args: str, password: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "okno.platform.cli", *args],
@@ -90,7 +82,7 @@ async def set_hours(admin: httpx.AsyncClient, team: int, **fields: str) -> httpx
 
 
 async def test_a_client_outside_hours_is_told_when_and_assigned_next_morning(
-    okno: ServerProcess, clock: ClockFile, db: asyncpg.Connection, tmp_path: Path
+    okno: ServerProcess, clock: ClockFile, okno_db: asyncpg.Connection, tmp_path: Path
 ) -> None:
     # The admin signs in and gives «Поддержка» a working week, 9 to 18 Moscow time, closed on
     # the production calendar's holidays.
@@ -115,8 +107,11 @@ async def test_a_client_outside_hours_is_told_when_and_assigned_next_morning(
         password=STAFF_PASSWORD,
     )
     assert added.returncode == 0, added.stderr
-    olga = await db.fetchval("SELECT id FROM staff_user WHERE login = 'olga'")
-    assert await db.fetchval("SELECT team_id FROM team_member WHERE staff_id = $1", olga) == SUPPORT
+    olga = await okno_db.fetchval("SELECT id FROM staff_user WHERE login = 'olga'")
+    assert (
+        await okno_db.fetchval("SELECT team_id FROM team_member WHERE staff_id = $1", olga)
+        == SUPPORT
+    )
 
     # Olga is online in the evening: she is not given anything while the team is closed.
     operator = await Staff.open(okno.url, "olga")
@@ -151,12 +146,12 @@ async def test_a_client_outside_hours_is_told_when_and_assigned_next_morning(
     await operator.send(type="presence", status="online")
     await operator.send(type="ping")
     await operator.until("pong")
-    row = await db.fetchrow(
+    row = await okno_db.fetchrow(
         "SELECT assignee_id, waiting_since IS NOT NULL AS waiting FROM conversation WHERE id = $1",
         conversation,
     )
     assert (row["assignee_id"], row["waiting"]) == (None, True)
-    bot_replies = await db.fetchval(
+    bot_replies = await okno_db.fetchval(
         "SELECT count(*) FROM message WHERE conversation_id = $1 AND author_kind = 'bot'",
         conversation,
     )
@@ -177,7 +172,7 @@ async def test_a_client_outside_hours_is_told_when_and_assigned_next_morning(
     assert seen[0]["queue_position"] is None
     assert seen[0]["availability"] is None
     assert (
-        await db.fetchval("SELECT assignee_id FROM conversation WHERE id = $1", conversation)
+        await okno_db.fetchval("SELECT assignee_id FROM conversation WHERE id = $1", conversation)
         == olga
     )
 
@@ -187,7 +182,7 @@ async def test_a_client_outside_hours_is_told_when_and_assigned_next_morning(
     assert "Номер заказа 4512, размер не подошёл" in texts
 
     # Every change of the hours is in the staff audit log, with who made it.
-    audit = await db.fetchrow(
+    audit = await okno_db.fetchrow(
         "SELECT actor_login, entity, entity_key, after FROM staff_audit WHERE entity = 'team'"
     )
     assert (audit["actor_login"], audit["entity_key"]) == ("admin", "Поддержка")
