@@ -8,7 +8,8 @@ import asyncio
 import contextlib
 import json
 import secrets
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -208,12 +209,24 @@ async def test_a_transfer_to_another_team_ends_the_operators_subscription(
         await client.close()
 
 
-async def test_leaving_the_team_ends_the_subscription_at_the_announcement(
-    base_url, make_staff, supervisor
-) -> None:
+class TeamWatch(NamedTuple):
+    client: Client
+    conversation: int
+    operator: Staff  # on the console, with the conversation open
+    user: StaffUser  # the operator's account
+
+    async def reaches_the_operator_no_more(self, text: str) -> None:
+        said = await self.client.say(text)
+        later = await self.operator.quiet(0.8)
+        assert not [f for f in later if f["type"] == "message"], said
+
+
+@pytest.fixture
+async def team_watch(base_url, make_staff, supervisor) -> AsyncIterator[TeamWatch]:
+    """A conversation the supervisor holds, so that the operator watching it sees it only as a
+    member of its team."""
     client = await Client.open(base_url)
     conversation = (await client.say("вопрос команде"))["conversation"]
-    # The supervisor holds it, so the operator sees it only as a member of its team.
     await supervisor.open_conversation(conversation)
     await supervisor.send(type="take", conversation=conversation)
     await supervisor.until("conversation", id=conversation, status="open")
@@ -221,15 +234,19 @@ async def test_leaving_the_team_ends_the_subscription_at_the_announcement(
     operator = await Staff.open(base_url, user.login)
     try:
         await operator.open_conversation(conversation)
-        await leave_team(user.id)  # the admin takes her out on the team's page
-        ended = await operator.until("access_ended")
-        assert ended["conversation"] == conversation
-        said = await client.say("это оператор вне команды уже не видит")
-        later = await operator.quiet(0.8)
-        assert not [f for f in later if f["type"] == "message"], said
+        yield TeamWatch(client, conversation, operator, user)
     finally:
         await operator.close()
         await client.close()
+
+
+async def test_leaving_the_team_ends_the_subscription_at_the_announcement(
+    team_watch: TeamWatch,
+) -> None:
+    await leave_team(team_watch.user.id)  # the admin takes her out on the team's page
+    ended = await team_watch.operator.until("access_ended")
+    assert ended["conversation"] == team_watch.conversation
+    await team_watch.reaches_the_operator_no_more("это оператор вне команды уже не видит")
 
 
 # ---------------------------------------------------------------- only okno's own pages
@@ -386,28 +403,14 @@ async def test_a_one_time_password_opens_no_chat_socket(base_url, db) -> None:
 
 
 async def test_a_frame_refused_for_lost_access_ends_that_subscription_too(
-    base_url, make_staff, supervisor
+    team_watch: TeamWatch,
 ) -> None:
-    client = await Client.open(base_url)
-    conversation = (await client.say("вопрос"))["conversation"]
-    # The supervisor holds it, so the operator sees it only as a member of its team.
-    await supervisor.open_conversation(conversation)
-    await supervisor.send(type="take", conversation=conversation)
-    await supervisor.until("conversation", id=conversation, status="open")
-    user = await operator_in_team(make_staff)
-    operator = await Staff.open(base_url, user.login)
-    try:
-        await operator.open_conversation(conversation)
-        # Tampering: the membership goes with no announcement at all; the next frame that
-        # names the conversation reads the teams as they are now.
-        async with database.acquire() as conn:
-            await conn.execute("DELETE FROM team_member WHERE staff_id = $1", user.id)
-        await operator.send(type="open", conversation=conversation, after=0)
-        assert (await operator.until("access_ended"))["conversation"] == conversation
-        assert (await operator.until("error"))["code"] == "not_found"
-        said = await client.say("уже не для него")
-        later = await operator.quiet(0.8)
-        assert not [f for f in later if f["type"] == "message"], said
-    finally:
-        await operator.close()
-        await client.close()
+    operator, conversation = team_watch.operator, team_watch.conversation
+    # Tampering: the membership goes with no announcement at all; the next frame that
+    # names the conversation reads the teams as they are now.
+    async with database.acquire() as conn:
+        await conn.execute("DELETE FROM team_member WHERE staff_id = $1", team_watch.user.id)
+    await operator.send(type="open", conversation=conversation, after=0)
+    assert (await operator.until("access_ended"))["conversation"] == conversation
+    assert (await operator.until("error"))["code"] == "not_found"
+    await team_watch.reaches_the_operator_no_more("уже не для него")
