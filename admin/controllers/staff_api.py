@@ -8,8 +8,8 @@ import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
+from okno.platform.chat import access, console, special
 from okno.platform.chat import canned as canned_replies
-from okno.platform.chat import console, service, special
 from okno.platform.chat.history import staff_page
 from okno.platform.chat.profile import panel
 from okno.platform.chat.schemas import (
@@ -52,7 +52,7 @@ async def _user(request: Request) -> StaffUser:
 
 
 async def _scope(request: Request) -> Scope:
-    return await service.scope_of(await _user(request))
+    return await access.scope_of(await _user(request))
 
 
 class StaffChatApi(Controller):

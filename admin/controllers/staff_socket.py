@@ -12,7 +12,7 @@ from typing import Any
 
 from litestar import WebSocket, websocket
 
-from okno.platform.chat import bot, frames, notify, routing, service
+from okno.platform.chat import access, bot, frames, notify, routing, service
 from okno.platform.chat import hub as hub_module
 from okno.platform.chat.errors import AccessEndedError, ChatError
 from okno.platform.chat.schemas import Synced
@@ -56,7 +56,7 @@ async def _staff_socket(socket: WebSocket) -> None:
             refusal = (CLOSE_FORBIDDEN, "у вашей роли нет доступа к диалогам")
         else:
             assert token is not None
-            now = await service.session_now(sessions.session_key(token))
+            now = await access.session_now(sessions.session_key(token))
     except AccessEndedError as ended:
         refusal = (ended.code, str(ended))
     except DATABASE_DOWN:
@@ -132,10 +132,10 @@ class StaffSession:
             case frames.StaffDelete(conversation=conversation, seq=seq):
                 await service.staff_edit(self.scope, conversation, seq, None)
             case frames.StaffRead(conversation=conversation, seq=seq):
-                await service.visible_conversation(self.scope, conversation)
+                await access.visible_conversation(self.scope, conversation)
                 await service.mark_read("staff", conversation, seq)
             case frames.StaffTyping(conversation=conversation):
-                await service.visible_conversation(self.scope, conversation)
+                await access.visible_conversation(self.scope, conversation)
                 if time.monotonic() - self.last_typing > TYPING_INTERVAL:
                     self.last_typing = time.monotonic()
                     await notify.publish(
@@ -152,7 +152,7 @@ class StaffSession:
             case frames.RequestField(conversation=conversation, field=field):
                 await chat_flow.request_field(self.scope, conversation, field)
             case frames.OfferConsent(conversation=conversation, purpose=purpose):
-                await service.visible_conversation(self.scope, conversation)
+                await access.visible_conversation(self.scope, conversation)
                 await chat_flow.offer(conversation, purpose)
             case frames.Presence(status=status):
                 await self._session_now()
@@ -167,6 +167,6 @@ class StaffSession:
     async def _session_now(self) -> None:
         """The session, role and teams as they are now (``AccessEndedError`` if it ended)."""
         assert self.scope.session is not None
-        now = await service.session_now(self.scope.session)
+        now = await access.session_now(self.scope.session)
         self.peer.scope = now.scope
         self.hub.arm(self.peer, now.expires_at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from okno.platform import database
-from okno.platform.chat import compliance, queries, service, summaries
+from okno.platform.chat import access, compliance, queries, service, summaries
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.schemas import Colleague, ConversationList, Directory, Tagged, TeamChoice
 from okno.platform.chat.scope import Scope
@@ -54,7 +54,7 @@ async def conversations(scope: Scope, box: str, q: str | None, tag: str | None) 
 async def set_tags(scope: Scope, conversation_id: int, tags: list[str]) -> Tagged:
     """Replace the tags of a conversation the caller may see (mailing audiences and search
     use them)."""
-    await service.visible_conversation(scope, conversation_id)
+    await access.visible_conversation(scope, conversation_id)
     return Tagged(conversation_id, await service.set_tags(conversation_id, tags))
 
 

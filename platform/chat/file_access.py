@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from okno.platform import database
-from okno.platform.chat import attachments, queries, service
+from okno.platform.chat import access, attachments, queries
 from okno.platform.chat.scope import CHAT_ROLES
 from okno.platform.chat.tables import Message
 from okno.platform.chat.visitors import find as find_visitor
@@ -54,7 +54,7 @@ async def _staff_may_read(user: StaffUser, row: Any) -> bool:
         if row["uploader_id"] == str(user.id):
             return True
         return user.role in CHAT_ROLES and await _carried(row["id"])
-    scope = await service.scope_of(user)
+    scope = await access.scope_of(user)
     if row["subject_id"] is not None and await _blocked(row["subject_id"]):
         return False  # blocked subject: no files for staff (okno.platform.rights.blocking)
     if row["special"]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from okno.platform import database
-from okno.platform.chat import messages, service
+from okno.platform.chat import access, messages, service
 from okno.platform.chat.schemas import MessagePage
 from okno.platform.chat.scope import Scope
 from okno.platform.chat.visitors import Visitor
@@ -24,7 +24,7 @@ async def staff_page(
     scope: Scope, conversation_id: int, before: int | None, limit: int
 ) -> MessagePage:
     """Messages of a conversation the caller may see before ``before``, oldest first."""
-    await service.visible_conversation(scope, conversation_id)
+    await access.visible_conversation(scope, conversation_id)
     async with database.acquire() as conn:
         rows = await messages.page_before(conn, conversation_id, before, limit, for_client=False)
     return MessagePage([messages.wire(row, for_client=False) for row in rows])

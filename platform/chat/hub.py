@@ -34,7 +34,7 @@ import asyncpg
 import msgspec
 
 from okno.platform import database, shared_cache
-from okno.platform.chat import messages, notify, queries, routing, service, summaries
+from okno.platform.chat import access, messages, notify, queries, routing, service, summaries
 from okno.platform.chat.frames import encode
 from okno.platform.chat.schemas import AccessEnded, MessageFrame, Read, Synced, Typing
 from okno.platform.chat.scope import Scope
@@ -291,16 +291,16 @@ class Hub:
         if not peers:
             return
         async with self._acquire() as conn:
-            found = await service.sessions_now(conn, [p.scope.session for p in peers])  # type: ignore[union-attr,misc]
+            found = await access.sessions_now(conn, [p.scope.session for p in peers])  # type: ignore[union-attr,misc]
         still = []
         for peer in peers:
             assert peer.scope is not None
             assert peer.scope.session is not None
             now = found.get(peer.scope.session)
             if now is None:
-                peer.end(service.SESSION_ENDED, "сеанс завершён")
+                peer.end(access.SESSION_ENDED, "сеанс завершён")
             elif now.role not in service.CHAT_ROLES:
-                peer.end(service.ROLE_WITHOUT_CHAT, "у роли нет доступа к диалогам")
+                peer.end(access.ROLE_WITHOUT_CHAT, "у роли нет доступа к диалогам")
             else:
                 peer.scope = now.scope
                 self.arm(peer, now.expires_at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from okno.platform import database
-from okno.platform.chat import queries, service
+from okno.platform.chat import access, queries
 from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.schemas import FieldChoice, Profile, ProfileConsent, ProfileField
 from okno.platform.chat.scope import Scope
@@ -17,7 +17,7 @@ from okno.platform.subjects.tables import Subject
 async def panel(scope: Scope, conversation_id: int) -> Profile:
     """The profile of a conversation's client the caller may see: the fields under a consent
     still in force (not blocked), each purpose's consent, and what the operator may ask for."""
-    conversation = await service.visible_conversation(scope, conversation_id)
+    conversation = await access.visible_conversation(scope, conversation_id)
     subject_id = conversation["subject_id"]
     async with database.transaction():
         conn = database.connection()

@@ -23,7 +23,7 @@ class Scope(msgspec.Struct, frozen=True):
 
     A socket's scope also carries its ``session`` (the token's hash): each frame that names a
     conversation re-checks the session, the role and the teams as they are in the database
-    now (``service.visible_conversation``); the hub re-checks the scope of open sockets on
+    now (``access.visible_conversation``); the hub re-checks the scope of open sockets on
     every announcement of a change to the account (``staff.sessions.announce_sessions_ended``)."""
 
     staff_id: int

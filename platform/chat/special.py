@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from okno.platform import database
-from okno.platform.chat import notify, queries, service
+from okno.platform.chat import access, notify, queries, service
 from okno.platform.chat.compliance import PURPOSE
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.schemas import PendingSpecial, RevealedSpecial
@@ -71,7 +71,7 @@ async def flag(user: StaffUser, conversation_id: int, seq: int, category: str) -
     if category not in CATEGORIES:
         raise ChatError("invalid_frame", f"категория: одна из {', '.join(CATEGORIES)}")
     if user.role is not Role.DPO:
-        await service.visible_conversation(await service.scope_of(user), conversation_id)
+        await access.visible_conversation(await access.scope_of(user), conversation_id)
     async with database.transaction():
         conn = database.connection()
         row = await _locked(conn, conversation_id, seq)

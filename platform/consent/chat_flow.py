@@ -15,7 +15,7 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
-from okno.platform.chat import buttons, service
+from okno.platform.chat import access, buttons, service
 from okno.platform.chat.compliance import Actor
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.tables import Conversation
@@ -113,7 +113,7 @@ buttons.register("consent", _on_press)
 
 async def request_field(scope: service.Scope, conversation_id: int, field: str) -> service.Sent:
     """The operator asks for one field; refused unless a consent's purpose allows it."""
-    conversation = await service.visible_conversation(scope, conversation_id)
+    conversation = await access.visible_conversation(scope, conversation_id)
     async with database.acquire() as conn:
         await consent.require(conn, conversation["subject_id"], SUPPORT, field)
     label = FIELDS[field].label

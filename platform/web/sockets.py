@@ -27,7 +27,7 @@ import msgspec
 from litestar import WebSocket
 
 from okno.platform import database
-from okno.platform.chat import frames, service
+from okno.platform.chat import access, frames, service
 from okno.platform.chat import hub as hub_module
 from okno.platform.chat.errors import AccessEndedError, ChatError
 from okno.platform.chat.schemas import Ack
@@ -36,8 +36,8 @@ from okno.platform.settings import get_settings
 
 logger = logging.getLogger("okno.web.sockets")
 
-CLOSE_UNAUTHORIZED = service.SESSION_ENDED  # 4401: no valid identity, or its session ended
-CLOSE_FORBIDDEN = service.ROLE_WITHOUT_CHAT  # 4403: the role has no chat socket (now)
+CLOSE_UNAUTHORIZED = access.SESSION_ENDED  # 4401: no valid identity, or its session ended
+CLOSE_FORBIDDEN = access.ROLE_WITHOUT_CHAT  # 4403: the role has no chat socket (now)
 CLOSE_TRY_AGAIN = 1013  # the database is away while the socket opens: reconnect later
 CLOSE_TOO_MANY = 4429  # more sockets from this IP than OKNO_WS_PER_IP
 TYPING_INTERVAL = 2.0
