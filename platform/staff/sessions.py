@@ -46,15 +46,9 @@ async def start_session(user_id: int, *, replacing: str | None = None) -> str:
     ttl = timedelta(minutes=get_settings().session_ttl_minutes)
     async with database.transaction():
         await StaffSession.delete().where(StaffSession.expires_at < database.NOW).run()
-        if replacing:
-            replaced = (
-                await StaffSession.delete()
-                .where(StaffSession.token_hash == session_key(replacing))
-                .returning(StaffSession.user_id)
-                .run()
-            )
-            if replaced:
-                await announce_sessions_ended(replaced[0]["user_id"], database.connection())
+        replaced = await _delete(replacing) if replacing else None
+        if replaced is not None:
+            await announce_sessions_ended(replaced, database.connection())
         await StaffSession.insert(
             StaffSession(
                 token_hash=session_key(token),
@@ -137,11 +131,17 @@ def _idle() -> timedelta:
 
 
 async def end_session(token: str) -> None:
-    ended = (
+    ended = await _delete(token)
+    if ended is not None:
+        await announce_sessions_ended(ended)
+
+
+async def _delete(token: str) -> int | None:
+    """The session's row deleted; the id of its account, if it was there."""
+    deleted = (
         await StaffSession.delete()
         .where(StaffSession.token_hash == session_key(token))
         .returning(StaffSession.user_id)
         .run()
     )
-    if ended:
-        await announce_sessions_ended(ended[0]["user_id"])
+    return deleted[0]["user_id"] if deleted else None
