@@ -11,7 +11,8 @@ import asyncpg
 import pytest
 
 from okno.platform import database
-from okno.platform.erasure import areas, compaction
+from okno.platform.erasure import compaction
+from okno.platform.erasure.files import unlink
 from okno.platform.staff.roles import Role
 from tests.conftest import staff_client
 from tests.test_destruction import make_person
@@ -137,7 +138,7 @@ def test_a_destroyed_file_is_overwritten_before_it_is_deleted(tmp_path) -> None:
     path = tmp_path / "scan.txt"
     path.write_bytes(b"passport 4500 123456" * 1000)
     handle = path.open("rb")  # a reader that still has the file open sees its new content
-    areas.unlink([path])
+    unlink([path])
     assert not path.exists()
     assert set(handle.read()) == {0}
     handle.close()

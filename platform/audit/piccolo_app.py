@@ -9,3 +9,6 @@ APP_CONFIG = AppConfig(
     table_classes=[StaffAudit],
     migration_dependencies=["okno.platform.staff.piccolo_app"],
 )
+
+# The modules that declare this feature's columns to destruction (erasure.registry.load).
+ERASURE = ("okno.platform.audit.erasure",)

@@ -529,3 +529,70 @@ ATTACHMENT_SENT_TO_SUBJECT = (
     "SELECT 1 FROM message m JOIN conversation c ON c.id = m.conversation_id"
     " WHERE m.attachment_id = $1 AND c.subject_id = $2 AND m.deleted_at IS NULL"
 )
+
+# ---------------------------------------------------------------- destruction
+
+# The chat's erasers and what destruction shares with them (chat/erasure.py,
+# erasure/destruction.py). Hand-written: they run on the connection of destruction's
+# transaction, with row locks, jsonb operators and CTEs that count what they changed.
+
+
+def attachments_to_erase(where: str) -> str:
+    """Attachments matching ``where`` that still have a file or a name, locked for the eraser."""
+    # where is one of this module's fixed fragments (CHAT_ATTACHMENTS, ATTACHMENTS_BEFORE,
+    # ATTACHMENT_BY_ID); values are parameters.
+    return (
+        f"SELECT id, path FROM attachment WHERE ({where}) AND (path IS NOT NULL OR name <> '')"  # noqa: S608 — see above
+        " FOR UPDATE"
+    )
+
+
+# The attachments' files and names go; the rows stay (messages point at them).
+ATTACHMENTS_FORGET = "UPDATE attachment SET path = NULL, name = '' WHERE id = ANY($1::text[])"
+# attachments_to_erase's ``where`` for a subject's chat: their conversation's files, and what their
+# chat sessions uploaded before a conversation existed ($1 conversation, $2 session hashes).
+CHAT_ATTACHMENTS = (
+    "conversation_id = $1 OR (conversation_id IS NULL AND uploader_kind = 'subject'"
+    " AND uploader_id = ANY($2::text[]))"
+)
+# attachments_to_erase's ``where`` for one attachment ($1): a special category's file.
+ATTACHMENT_BY_ID = "id = $1"
+# attachments_to_erase's ``where`` for the files of a conversation's messages written before $2.
+ATTACHMENTS_BEFORE = (
+    "id IN (SELECT attachment_id FROM message WHERE conversation_id = $1"
+    " AND created_at < $2 AND attachment_id IS NOT NULL)"
+)
+# The subject's chat sessions (their token hashes name what a session uploaded).
+VISITOR_TOKENS = "SELECT token_hash FROM visitor WHERE subject_id = $1"
+# The subject's conversation, locked against new messages while it is erased.
+CONVERSATION_LOCK = "SELECT id FROM conversation WHERE subject_id = $1 FOR UPDATE"
+# The operators' tags on the conversation go; counts 1 if there were any.
+CONVERSATION_TAGS_CLEAR = (
+    "WITH t AS (UPDATE conversation SET tags = '{}' WHERE id = $1"
+    " AND tags <> '{}' RETURNING 1) SELECT count(*) FROM t"
+)
+# The subject's chat sessions removed; counts them.
+VISITORS_DELETE = (
+    "WITH gone AS (DELETE FROM visitor WHERE subject_id = $1 RETURNING 1) SELECT count(*) FROM gone"
+)
+# Messages still holding a text (not yet the tombstone $2) or a bot's masked form, written
+# before $3 if given, in order: each takes the next version of the conversation.
+TOMBSTONE_CANDIDATES = (
+    "SELECT seq, author_kind FROM message WHERE conversation_id = $1"
+    " AND ($3::timestamptz IS NULL OR created_at < $3) AND ("
+    " (author_kind IN ('subject', 'staff') AND body NOT IN ('', $2))"
+    " OR (author_kind = 'bot' AND (form ? 'display' OR buttons <> '[]'::jsonb)))"
+    " ORDER BY seq"
+)
+# Takes $2 versions of the conversation for its changed messages; returns the last one.
+CONVERSATION_VERSIONS_TAKE = (
+    "UPDATE conversation SET last_version = last_version + $2, updated_at = now()"
+    " WHERE id = $1 RETURNING last_version"
+)
+# One message becomes the tombstone $4 (a bot's text stays, its masked value and buttons go).
+MESSAGE_TOMBSTONE = (
+    "UPDATE message SET version = $3,"
+    " body = CASE WHEN author_kind = 'bot' THEN body ELSE $4 END,"
+    " buttons = '[]', form = CASE WHEN form IS NULL THEN NULL ELSE form - 'display' END"
+    " WHERE conversation_id = $1 AND seq = $2"
+)

@@ -16,13 +16,12 @@ from typing import Any
 import asyncpg
 
 from okno.platform import database
-from okno.platform.chat import access, notify, queries, service
+from okno.platform.chat import access, erasure, notify, queries, service
 from okno.platform.chat.compliance import PURPOSE
 from okno.platform.chat.errors import ChatError
 from okno.platform.chat.schemas import PendingSpecial, RevealedSpecial
 from okno.platform.chat.tables import Message
-from okno.platform.erasure import areas
-from okno.platform.erasure.registry import eraser, not_pd
+from okno.platform.erasure import files
 from okno.platform.pd_detect import contains_pd
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
@@ -177,14 +176,14 @@ async def keep(dpo: StaffUser, conversation_id: int, seq: int, written_consent: 
 
 async def destroy(dpo: StaffUser, conversation_id: int, seq: int) -> None:
     """Destroy the content (text and file); the message keeps its place as a tombstone."""
-    files = areas.PENDING_FILES.set([])
+    token = files.PENDING_FILES.set([])
     try:
         async with database.transaction():
             conn = database.connection()
             row = await _undecided(conn, conversation_id, seq)
             version = await service.next_version(conversation_id)
             destroyed: queries.Values = {
-                Message.body: areas.TOMBSTONE,
+                Message.body: erasure.TOMBSTONE,
                 Message.version: version,
                 Message.special_decision: "destroyed",
                 Message.special_decided_by: dpo.id,
@@ -192,7 +191,9 @@ async def destroy(dpo: StaffUser, conversation_id: int, seq: int) -> None:
             }
             await Message.update(destroyed).where(Message.key(conversation_id, seq)).run()
             if row["attachment_id"] is not None:
-                await areas.erase_attachments(conn, "id = $1", row["attachment_id"])
+                await erasure.erase_attachments(
+                    conn, queries.ATTACHMENT_BY_ID, row["attachment_id"]
+                )
             await processing_log.record(
                 _entry(
                     Action.DESTRUCTION,
@@ -203,9 +204,9 @@ async def destroy(dpo: StaffUser, conversation_id: int, seq: int) -> None:
                     reason="особая категория без письменного согласия: уничтожено",
                 )
             )
-        areas.unlink(areas.PENDING_FILES.get() or [])
+        files.unlink(files.PENDING_FILES.get() or [])
     finally:
-        areas.PENDING_FILES.reset(files)
+        files.PENDING_FILES.reset(token)
     await notify.changed(conversation_id, version)
 
 
@@ -216,17 +217,3 @@ async def _undecided(conn: asyncpg.Connection, conversation_id: int, seq: int) -
     if row["special_decision"] is not None:
         raise ChatError("conflict", "решение по этому сообщению уже принято")
     return row
-
-
-not_pd(
-    "message.special_category",
-    "message.special_decision",
-    reason="codes: which Art. 10 category staff marked, and the DPO's decision",
-)
-
-
-@eraser("special-categories", columns=("message.special_consent",))
-async def erase_written_consents(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
-    """The reference of a written consent may name the subject: it goes with the rest."""
-    cleared = await conn.fetchval(queries.CLEAR_WRITTEN_CONSENTS, subject_id)
-    return {"реквизиты письменных согласий": cleared} if cleared else {}

@@ -9,3 +9,6 @@ APP_CONFIG = AppConfig(
     table_classes=[ChatSetting],
     migration_dependencies=[],
 )
+
+# The modules that declare this feature's columns to destruction (erasure.registry.load).
+ERASURE = ("okno.platform.chatsettings.erasure",)

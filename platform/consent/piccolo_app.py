@@ -19,3 +19,6 @@ APP_CONFIG = AppConfig(
         "okno.platform.chat.piccolo_app",
     ],
 )
+
+# The modules that declare this feature's columns to destruction (erasure.registry.load).
+ERASURE = ("okno.platform.consent.erasure",)

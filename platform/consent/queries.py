@@ -89,3 +89,13 @@ SAVE_FIELD = (
     " ON CONFLICT (subject_id, field) DO UPDATE SET value = $3, source = $4, purpose = $5,"
     " consent_id = $6, retain_until = $7, updated_at = now()"
 )
+
+# The consent eraser (consent/erasure.py). Hand-written: it runs on the connection of
+# destruction's transaction, and counts what it changed in the same statement (a CTE).
+
+# Consent events stay as proof; their IP address and user agent go (the trigger allows it).
+CONSENT_PROOF_ERASE = (
+    "WITH changed AS (UPDATE consent_event SET ip = NULL, user_agent = NULL"
+    " WHERE subject_id = $1 AND (ip IS NOT NULL OR user_agent IS NOT NULL) RETURNING 1)"
+    " SELECT count(*) FROM changed"
+)

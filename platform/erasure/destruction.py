@@ -23,8 +23,18 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.chat import erasure as chat_erasure
 from okno.platform.chat import notify
-from okno.platform.erasure import acts, areas, compaction, journal, queries, registry, verification
+from okno.platform.chat import queries as chat_queries
+from okno.platform.erasure import (
+    acts,
+    compaction,
+    files,
+    journal,
+    queries,
+    registry,
+    verification,
+)
 from okno.platform.erasure.verification import DestructionIncompleteError
 from okno.platform.errors import Refused
 from okno.platform.pd_detect import find_contacts
@@ -127,15 +137,15 @@ async def _run(
         raise DestructionError("укажите причину уничтожения")
     erasers = load_erasers()
     pending: list[Path] = []
-    token = areas.PENDING_FILES.set(pending)
+    token = files.PENDING_FILES.set(pending)
     try:
         act, where, evidence = await _destroy(
             subject_id, fields, actor, reason, legal_basis, request_id, identification, before,
             erasers, pending,
         )  # fmt: skip
     finally:
-        areas.PENDING_FILES.reset(token)
-    await asyncio.to_thread(areas.unlink, pending)
+        files.PENDING_FILES.reset(token)
+    await asyncio.to_thread(files.unlink, pending)
     await asyncio.to_thread(journal.append, act)  # for a restore from a backup: journal.py
     async with database.acquire() as conn:  # the act's log rows chained, the head kept outside
         await processing_log.seal_all(conn)
@@ -268,7 +278,7 @@ async def _scrub(conn: asyncpg.Connection, evidence: verification.Evidence) -> i
     for column in registry.SCRUBBED:
         table, name = column.split(".")
         for value in values:
-            changed += await conn.fetchval(queries.scrub(table, name), value, areas.REDACTED)
+            changed += await conn.fetchval(queries.scrub(table, name), value, registry.REDACTED)
     return changed
 
 
@@ -307,16 +317,18 @@ async def _erase_fields(
             if row["author_kind"] == "subject" and kinds:
                 spans = [span for span in find_contacts(body) if span[2] in kinds]
                 for start, end, _ in reversed(spans):
-                    body = body[:start] + areas.REDACTED + body[end:]
+                    body = body[:start] + registry.REDACTED + body[end:]
             for value in values:
-                body = body.replace(value, areas.REDACTED)
+                body = body.replace(value, registry.REDACTED)
             form = msgspec.json.decode(row["form"]) if row["form"] else None
             form_hit = isinstance(form, dict) and form.get("field") in fields
             if body != row["body"] or form_hit:
                 changes.append((row["seq"], body, form_hit))
         if not changes:
             continue
-        last = await conn.fetchval(queries.CONVERSATION_VERSIONS_TAKE, conversation, len(changes))
+        last = await conn.fetchval(
+            chat_queries.CONVERSATION_VERSIONS_TAKE, conversation, len(changes)
+        )
         first = last - len(changes) + 1
         await conn.executemany(
             queries.MESSAGE_MASK,
@@ -333,13 +345,13 @@ async def _erase_fields(
 async def _erase_messages(
     conn: asyncpg.Connection, where: verification.Footprint, before: datetime
 ) -> dict[str, int]:
-    texts = files = 0
+    texts = attachments = 0
     for conversation in where.conversations:
-        files += await areas.erase_attachments(
-            conn, queries.ATTACHMENTS_BEFORE, conversation, before
+        attachments += await chat_erasure.erase_attachments(
+            conn, chat_queries.ATTACHMENTS_BEFORE, conversation, before
         )
-        texts += await areas.tombstone(conn, conversation, before)
-    counts = {"сообщения": texts, "вложения": files}
+        texts += await chat_erasure.tombstone(conn, conversation, before)
+    counts = {"сообщения": texts, "вложения": attachments}
     return {kind: count for kind, count in counts.items() if count}
 
 

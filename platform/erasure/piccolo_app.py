@@ -12,3 +12,6 @@ APP_CONFIG = AppConfig(
         "okno.platform.rights.piccolo_app",
     ],
 )
+
+# The modules that declare this feature's columns to destruction (erasure.registry.load).
+ERASURE = ("okno.platform.erasure.erasure",)

@@ -1,12 +1,13 @@
 """The hand-written SQL of destruction, verification, compaction and the retention job.
 
-Why hand-written: the erasers and the verification reach every feature's tables (subject_field,
-message, conversation, attachment, visitor, consent_event, rights_request, mailing_delivery,
-review) on the one connection of the destruction's transaction, with CTEs that count what they
-changed, locks, jsonb operators and casts the query builder does not spell; compaction and the
-retention job run on connections of their own (the schema owner's, the advisory lock's) that
-Piccolo's engine does not hold. Plain CRUD of erasure's own tables is Piccolo (acts.py,
-compaction.py, retention.py, service.py).
+Why hand-written: destruction and the verification reach other features' tables (subject,
+subject_field, message, conversation, attachment, rights_request, review, and every column of
+the schema) on the one connection of the destruction's transaction, with CTEs that count what
+they changed, locks, jsonb operators and casts the query builder does not spell; compaction and
+the retention job run on connections of their own (the schema owner's, the advisory lock's)
+that Piccolo's engine does not hold. Plain CRUD of erasure's own tables is Piccolo (acts.py,
+compaction.py, retention.py, service.py). Each feature's eraser keeps its SQL in that feature's
+queries.py.
 
 The few statements that take identifiers or fragments are functions; each says where they come
 from (never from a request).
@@ -19,107 +20,6 @@ def quote(name: str) -> str:
     """A table or column name as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
 
-
-# --- the erasers (areas.py) -------------------------------------------------------------------
-
-# Profile fields of the subject removed as rows; counts them for the act.
-PROFILE_DELETE = (
-    "WITH gone AS (DELETE FROM subject_field WHERE subject_id = $1 RETURNING 1)"
-    " SELECT count(*) FROM gone"
-)
-
-
-def attachments_to_erase(where: str) -> str:
-    """Attachments matching ``where`` that still have a file or a name, locked for the eraser."""
-    # where is a fixed fragment of okno's (CHAT_ATTACHMENTS, ATTACHMENTS_BEFORE, chat/special.py's
-    # "id = $1"); values are parameters.
-    return (
-        f"SELECT id, path FROM attachment WHERE ({where}) AND (path IS NOT NULL OR name <> '')"  # noqa: S608 — see above
-        " FOR UPDATE"
-    )
-
-
-# The attachments' files and names go; the rows stay (messages point at them).
-ATTACHMENTS_FORGET = "UPDATE attachment SET path = NULL, name = '' WHERE id = ANY($1::text[])"
-# attachments_to_erase's ``where`` for a subject's chat: their conversation's files, and what their
-# chat sessions uploaded before a conversation existed ($1 conversation, $2 session hashes).
-CHAT_ATTACHMENTS = (
-    "conversation_id = $1 OR (conversation_id IS NULL AND uploader_kind = 'subject'"
-    " AND uploader_id = ANY($2::text[]))"
-)
-# attachments_to_erase's ``where`` for the files of a conversation's messages written before $2.
-ATTACHMENTS_BEFORE = (
-    "id IN (SELECT attachment_id FROM message WHERE conversation_id = $1"
-    " AND created_at < $2 AND attachment_id IS NOT NULL)"
-)
-# The subject's chat sessions (their token hashes name what a session uploaded).
-VISITOR_TOKENS = "SELECT token_hash FROM visitor WHERE subject_id = $1"
-# The subject's conversation, locked against new messages while it is erased.
-CONVERSATION_LOCK = "SELECT id FROM conversation WHERE subject_id = $1 FOR UPDATE"
-# The operators' tags on the conversation go; counts 1 if there were any.
-CONVERSATION_TAGS_CLEAR = (
-    "WITH t AS (UPDATE conversation SET tags = '{}' WHERE id = $1"
-    " AND tags <> '{}' RETURNING 1) SELECT count(*) FROM t"
-)
-# The subject's chat sessions removed; counts them.
-VISITORS_DELETE = (
-    "WITH gone AS (DELETE FROM visitor WHERE subject_id = $1 RETURNING 1) SELECT count(*) FROM gone"
-)
-# Messages still holding a text (not yet the tombstone $2) or a bot's masked form, written
-# before $3 if given, in order: each takes the next version of the conversation.
-TOMBSTONE_CANDIDATES = (
-    "SELECT seq, author_kind FROM message WHERE conversation_id = $1"
-    " AND ($3::timestamptz IS NULL OR created_at < $3) AND ("
-    " (author_kind IN ('subject', 'staff') AND body NOT IN ('', $2))"
-    " OR (author_kind = 'bot' AND (form ? 'display' OR buttons <> '[]'::jsonb)))"
-    " ORDER BY seq"
-)
-# Takes $2 versions of the conversation for its changed messages; returns the last one.
-CONVERSATION_VERSIONS_TAKE = (
-    "UPDATE conversation SET last_version = last_version + $2, updated_at = now()"
-    " WHERE id = $1 RETURNING last_version"
-)
-# One message becomes the tombstone $4 (a bot's text stays, its masked value and buttons go).
-MESSAGE_TOMBSTONE = (
-    "UPDATE message SET version = $3,"
-    " body = CASE WHEN author_kind = 'bot' THEN body ELSE $4 END,"
-    " buttons = '[]', form = CASE WHEN form IS NULL THEN NULL ELSE form - 'display' END"
-    " WHERE conversation_id = $1 AND seq = $2"
-)
-# Consent events stay as proof; their IP address and user agent go (the trigger allows it).
-CONSENT_PROOF_ERASE = (
-    "WITH changed AS (UPDATE consent_event SET ip = NULL, user_agent = NULL"
-    " WHERE subject_id = $1 AND (ip IS NOT NULL OR user_agent IS NOT NULL) RETURNING 1)"
-    " SELECT count(*) FROM changed"
-)
-# What the subject's written requests identified them by, counted for the act.
-RIGHTS_LETTER_COUNTS = (
-    "SELECT count(*) FILTER (WHERE requester ? 'full_name') AS names,"
-    " count(*) FILTER (WHERE requester ? 'document') AS documents,"
-    " count(*) FILTER (WHERE requester ? 'address') AS addresses"
-    " FROM rights_request WHERE subject_id = $1"
-)
-# The subject's requests keep kind, status and dates; details and free texts become $2.
-RIGHTS_REQUESTS_REDACT = (
-    "WITH changed AS (UPDATE rights_request SET details = '{}', requester = '{}',"
-    " answer = CASE WHEN answer IS NULL THEN NULL ELSE $2 END,"
-    " decision_reason = CASE WHEN decision_reason IS NULL THEN NULL ELSE $2 END,"
-    " extension_reason = CASE WHEN extension_reason IS NULL THEN NULL ELSE $2 END"
-    " WHERE subject_id = $1 RETURNING 1) SELECT count(*) FROM changed"
-)
-# Their requests' events keep the transitions; note and notice become $2 (the trigger allows it).
-RIGHTS_EVENTS_REDACT = (
-    "UPDATE rights_request_event SET"
-    " note = CASE WHEN note IS NULL THEN NULL ELSE $2 END,"
-    " notice_to_subject = CASE WHEN notice_to_subject IS NULL THEN NULL ELSE $2 END"
-    " WHERE request_id IN (SELECT id FROM rights_request WHERE subject_id = $1)"
-    " AND (note <> $2 OR notice_to_subject <> $2)"
-)
-# A failed delivery's reason (a mail server's answer may quote the address) becomes $2.
-DELIVERY_REASONS_ERASE = (
-    "WITH e AS (UPDATE mailing_delivery SET reason = $2 WHERE subject_id = $1"
-    " AND reason IS NOT NULL AND reason <> $2 RETURNING 1) SELECT count(*) FROM e"
-)
 
 # --- the destruction's transaction (destruction.py) -------------------------------------------
 

@@ -27,7 +27,8 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
-from okno.platform.erasure import acts, areas, compaction, destruction, queries
+from okno.platform.chat.erasure import TOMBSTONE
+from okno.platform.erasure import acts, compaction, destruction, queries
 from okno.platform.erasure.destruction import DestructionError, DestructionIncompleteError
 from okno.platform.erasure.schemas import Run, Summary
 from okno.platform.erasure.tables import RetentionRun
@@ -168,7 +169,7 @@ async def _old_messages(summary: Summary, now: datetime) -> None:
         if not days:
             return
         before = now - timedelta(days=days)
-        subjects = await conn.fetch(queries.OLD_MESSAGE_SUBJECTS, before, areas.TOMBSTONE)
+        subjects = await conn.fetch(queries.OLD_MESSAGE_SUBJECTS, before, TOMBSTONE)
     for row in subjects:
         try:
             await destruction.destroy_messages(

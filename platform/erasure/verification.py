@@ -32,15 +32,17 @@ import asyncpg
 import msgspec
 
 from okno.platform.chat import attachments
+from okno.platform.chat.erasure import TOMBSTONE
 from okno.platform.erasure import queries
-from okno.platform.erasure.areas import NEUTRAL
-from okno.platform.erasure.registry import COLUMNS, SCRUBBED
+from okno.platform.erasure.registry import COLUMNS, REDACTED, SCRUBBED
 from okno.platform.settings import get_settings
 from okno.platform.subjects.fields import FIELDS
 
 SEARCHED_TYPES = ("text", "character varying", "character", "jsonb", "json", "ARRAY", "bytea")
 MIN_LENGTH = 4  # shorter values ("да", "чат") prove nothing and are skipped
 MAX_FILE_BYTES = 64 * 1024 * 1024
+# Texts the erasers leave behind: a destroyed value that is part of one is checked elsewhere.
+NEUTRAL = (TOMBSTONE, REDACTED)
 # Keys of a request's details that name things rather than hold the subject's values: the
 # field a correction, blocking or destruction is about (``field``, ``fields``), ids of events
 # and consents, flags. Everything else there (comments, new values, letters' texts) is PD.

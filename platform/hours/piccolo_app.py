@@ -9,3 +9,6 @@ APP_CONFIG = AppConfig(
     table_classes=[TeamHours],
     migration_dependencies=["okno.platform.chat.piccolo_app"],
 )
+
+# The modules that declare this feature's columns to destruction (erasure.registry.load).
+ERASURE = ("okno.platform.hours.erasure",)

@@ -13,3 +13,6 @@ APP_CONFIG = AppConfig(
         "okno.platform.consent.piccolo_app",
     ],
 )
+
+# The modules that declare this feature's columns to destruction (erasure.registry.load).
+ERASURE = ("okno.platform.incidents.erasure",)

@@ -66,3 +66,12 @@ FINISH_SENT = (
     " AND NOT EXISTS (SELECT 1 FROM mailing_delivery d WHERE d.mailing_id = mailing.id"
     " AND d.status = 'pending')"
 )
+
+# The mailings' eraser (mailings/erasure.py). Hand-written: it runs on the connection of
+# destruction's transaction, and counts what it changed in the same statement (a CTE).
+
+# A failed delivery's reason (a mail server's answer may quote the address) becomes $2.
+DELIVERY_REASONS_ERASE = (
+    "WITH e AS (UPDATE mailing_delivery SET reason = $2 WHERE subject_id = $1"
+    " AND reason IS NOT NULL AND reason <> $2 RETURNING 1) SELECT count(*) FROM e"
+)

@@ -12,3 +12,6 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=migrations_folder("processing_log"),
     table_classes=[ProcessingLog, ProcessingLogChain, ProcessingLogUnsealed],
 )
+
+# The modules that declare this feature's columns to destruction (erasure.registry.load).
+ERASURE = ("okno.platform.processing_log.erasure",)

@@ -28,7 +28,7 @@ FROM review r WHERE r.publication <> 'private' ORDER BY r.published_at DESC LIMI
 
 # Destruction of subject $1's reviews: the rating stays (not PD), the text goes, and with it
 # any publication; answers how many reviews were erased. Hand-written: an eraser runs on the
-# connection destruction gives it (okno.platform.erasure.registry).
+# connection destruction gives it (reviews/erasure.py).
 ERASE = """
 WITH e AS (UPDATE review SET body = '', publication = 'private', consent_id = NULL,
            published_at = NULL WHERE subject_id = $1 RETURNING 1)

@@ -15,17 +15,13 @@ in its text; the dissemination consent only ever covers the author's name under 
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
-
-import asyncpg
 
 from okno.platform import database
 from okno.platform.chat import buttons, service
 from okno.platform.chat.errors import ChatError
 from okno.platform.consent import documents
 from okno.platform.consent import service as consent
-from okno.platform.erasure.registry import eraser, not_pd
 from okno.platform.pd_detect import find_contacts, mask
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
@@ -262,15 +258,6 @@ def _display(name: str | None, show: str | None) -> str:
     first = name.split()[0]
     return first if show == "first" else f"{first[0]}."
 
-
-@eraser("reviews", columns=("review.body",))
-async def erase_reviews(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
-    """A destroyed subject's review keeps its rating (not PD) and loses its text."""
-    erased = await conn.fetchval(queries.ERASE, subject_id)
-    return {"отзывы": erased}
-
-
-not_pd("review.publication", reason="how the review is published: a kind, not a value")
 
 buttons.register("rate", _rated)
 buttons.register("review", _publication)

@@ -153,3 +153,32 @@ LOG_SEARCH = (
     " AND ($5 = '' OR purpose = $5) AND at >= $6 AND at < $7"
     " ORDER BY id DESC LIMIT $8"
 )
+
+# --- the rights eraser (erasure.py) ----------------------------------------------------------
+
+# Hand-written: the eraser runs on the connection of destruction's transaction, with jsonb
+# operators, FILTER aggregates and a CTE that counts what it changed.
+
+# What the subject's written requests identified them by, counted for the act.
+RIGHTS_LETTER_COUNTS = (
+    "SELECT count(*) FILTER (WHERE requester ? 'full_name') AS names,"
+    " count(*) FILTER (WHERE requester ? 'document') AS documents,"
+    " count(*) FILTER (WHERE requester ? 'address') AS addresses"
+    " FROM rights_request WHERE subject_id = $1"
+)
+# The subject's requests keep kind, status and dates; details and free texts become $2.
+RIGHTS_REQUESTS_REDACT = (
+    "WITH changed AS (UPDATE rights_request SET details = '{}', requester = '{}',"
+    " answer = CASE WHEN answer IS NULL THEN NULL ELSE $2 END,"
+    " decision_reason = CASE WHEN decision_reason IS NULL THEN NULL ELSE $2 END,"
+    " extension_reason = CASE WHEN extension_reason IS NULL THEN NULL ELSE $2 END"
+    " WHERE subject_id = $1 RETURNING 1) SELECT count(*) FROM changed"
+)
+# Their requests' events keep the transitions; note and notice become $2 (the trigger allows it).
+RIGHTS_EVENTS_REDACT = (
+    "UPDATE rights_request_event SET"
+    " note = CASE WHEN note IS NULL THEN NULL ELSE $2 END,"
+    " notice_to_subject = CASE WHEN notice_to_subject IS NULL THEN NULL ELSE $2 END"
+    " WHERE request_id IN (SELECT id FROM rights_request WHERE subject_id = $1)"
+    " AND (note <> $2 OR notice_to_subject <> $2)"
+)

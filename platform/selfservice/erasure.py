@@ -12,7 +12,7 @@ import msgspec
 
 from okno.platform import database
 from okno.platform.consent import service as consent
-from okno.platform.erasure.areas import defer_unlink
+from okno.platform.erasure.files import defer_unlink
 from okno.platform.erasure.registry import eraser, not_pd
 from okno.platform.mail import outbox_folder
 from okno.platform.rights import requests as rights

@@ -8,3 +8,6 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=migrations_folder("staff"),
     table_classes=[StaffUser, StaffSession, StaffLoginFailure],
 )
+
+# The modules that declare this feature's columns to destruction (erasure.registry.load).
+ERASURE = ("okno.platform.staff.erasure",)

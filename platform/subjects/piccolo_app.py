@@ -8,3 +8,6 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=migrations_folder("subjects"),
     table_classes=[Subject, SubjectField],
 )
+
+# The modules that declare this feature's columns to destruction (erasure.registry.load).
+ERASURE = ("okno.platform.subjects.erasure",)

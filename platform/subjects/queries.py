@@ -17,3 +17,12 @@ WHERE f.subject_id = $1 AND f.blocked_at IS NULL
   AND (f.consent_id IS NULL OR f.consent_id IN (SELECT id FROM consent_in_force))
 ORDER BY f.field
 """
+
+# The subjects' eraser (subjects/erasure.py). Hand-written: it runs on the connection of
+# destruction's transaction, and counts what it removed in the same statement (a CTE).
+
+# Profile fields of the subject removed as rows; counts them for the act.
+PROFILE_DELETE = (
+    "WITH gone AS (DELETE FROM subject_field WHERE subject_id = $1 RETURNING 1)"
+    " SELECT count(*) FROM gone"
+)
