@@ -1,9 +1,10 @@
 """Every column that can hold a subject's PD is known to destruction: erased by a registered
-eraser, scrubbed of the subject's values, or declared as not PD with the reason; and the
-registry fills itself from platform modules alone."""
+eraser, scrubbed of the subject's values, or declared as not PD with the reason; each by the
+feature whose table it is; and the registry fills itself from platform modules alone."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -72,6 +73,54 @@ def test_erasers_register_without_any_ui_module() -> None:
         "['chat', 'consent', 'mailings', 'portal', 'reviews', 'rights', 'special-categories',"
         " 'subjects'] []"
     ), out
+
+
+# In a fresh process: what each feature's ERASURE modules declare, imported one by one in the
+# order of Piccolo's app registry (registry.load's order), and the order load gives the erasers.
+DECLARATIONS = """
+import importlib, json
+from okno.platform.erasure import registry
+from okno.platform.piccolo_conf import APP_REGISTRY
+early = sorted(registry.COLUMNS)
+apps, owners, declared = {}, {}, {}
+for app in APP_REGISTRY.apps:
+    config = importlib.import_module(app)
+    name = config.APP_CONFIG.app_name
+    apps[name] = [app, list(config.ERASURE)]
+    owners.update({table._meta.tablename: name for table in config.APP_CONFIG.table_classes})
+    for module in config.ERASURE:
+        before = set(registry.COLUMNS)
+        importlib.import_module(module)
+        declared.update({column: [name, module] for column in set(registry.COLUMNS) - before})
+erasers = [[area, function.__module__] for area, function in registry.load().items()]
+print(json.dumps({"early": early, "apps": apps, "owners": owners, "declared": declared,
+                  "all": sorted(registry.COLUMNS), "erasers": erasers}))
+"""
+
+
+def test_each_feature_declares_the_columns_of_its_own_tables() -> None:
+    """Every declaration comes from a module the owning feature's piccolo_app.py names in
+    ERASURE: a column t.c is declared by the app whose Table class has the tablename t."""
+    out = subprocess.run(
+        [sys.executable, "-c", DECLARATIONS], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
+    found = json.loads(out)
+    assert found["early"] == [], "declared on importing the app registry, before any ERASURE"
+    for name, (app, modules) in found["apps"].items():
+        package = app.rpartition(".")[0]
+        assert modules, f"{app} names no ERASURE module"
+        assert all(module.rpartition(".")[0] == package for module in modules), name
+    undeclared = sorted(set(found["all"]) - set(found["declared"]))
+    assert not undeclared, "declared by no ERASURE module, in its turn: " + ", ".join(undeclared)
+    strays = [
+        f"{column} (by {module}; the table is {found['owners'][column.partition('.')[0]]}'s)"
+        for column, (name, module) in sorted(found["declared"].items())
+        if found["owners"].get(column.partition(".")[0], name) != name
+    ]
+    assert not strays, "columns declared by another feature: " + ", ".join(strays)
+    modules = [module for _, names in found["apps"].values() for module in names]
+    order = [modules.index(module) for _, module in found["erasers"]]
+    assert order == sorted(order), f"erasers out of the app registry's order: {found['erasers']}"
 
 
 def test_a_column_declared_twice_differently_is_refused() -> None:
