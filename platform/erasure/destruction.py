@@ -26,15 +26,7 @@ from okno.platform import database
 from okno.platform.chat import erasure as chat_erasure
 from okno.platform.chat import notify
 from okno.platform.chat import queries as chat_queries
-from okno.platform.erasure import (
-    acts,
-    compaction,
-    files,
-    journal,
-    queries,
-    registry,
-    verification,
-)
+from okno.platform.erasure import acts, compaction, files, journal, queries, registry, verification
 from okno.platform.erasure.verification import DestructionIncompleteError
 from okno.platform.errors import Refused
 from okno.platform.pd_detect import find_contacts
