@@ -93,9 +93,7 @@ def positive(counts: dict[str, int]) -> dict[str, int]:
 def declaring_modules() -> list[str]:
     """The modules every feature's ``piccolo_app.py`` names in ``ERASURE``, in the order of
     Piccolo's app registry."""
-    return [
-        name for app in APP_REGISTRY.apps for name in importlib.import_module(app).ERASURE
-    ]
+    return [name for app in APP_REGISTRY.apps for name in importlib.import_module(app).ERASURE]
 
 
 def load() -> dict[str, Eraser]:
