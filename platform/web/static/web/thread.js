@@ -330,15 +330,15 @@ export class Thread {
 
   ticks(msg, pending) {
     if (pending && pending.state === "sending") {
-      return el("span", { class: "ticks sending", title: "Отправляется", "aria-label": "Отправляется" }, icon("clock"));
+      return el("span", { class: "ticks sending", role: "img", title: "Отправляется", "aria-label": "Отправляется" }, icon("clock"));
     }
     if (pending && pending.state === "failed") {
-      return el("span", { class: "ticks failed", title: "Не отправлено", "aria-label": "Не отправлено" }, icon("warn"));
+      return el("span", { class: "ticks failed", role: "img", title: "Не отправлено", "aria-label": "Не отправлено" }, icon("warn"));
     }
     const read = msg.seq && msg.seq <= this.otherReadSeq;
     return read
-      ? el("span", { class: "ticks read", title: "Прочитано", "aria-label": "Прочитано" }, icon("checks"))
-      : el("span", { class: "ticks sent", title: "Доставлено", "aria-label": "Доставлено" }, icon("check"));
+      ? el("span", { class: "ticks read", role: "img", title: "Прочитано", "aria-label": "Прочитано" }, icon("checks"))
+      : el("span", { class: "ticks sent", role: "img", title: "Доставлено", "aria-label": "Доставлено" }, icon("check"));
   }
 
   replyQuote(reply) {
@@ -485,7 +485,7 @@ export class Thread {
       const at = node.dataset.at;
       const key = dayKey(at);
       if (key !== prevKey) {
-        node.before(el("li", { class: "day", role: "separator" }, el("span", {}, dayLabel(at))));
+        node.before(el("li", { class: "day" }, el("span", {}, dayLabel(at))));
         prevKey = key;
         prev = null;
       }
