@@ -126,21 +126,47 @@ class ChatPages(Controller):
 
 
 def theme_css(accent: str) -> str:
-    """``--accent`` and the two shades okno.css derives from it (darker, and a pale tint)."""
+    """``--accent`` and the two shades okno.css derives from it (darker, and a pale tint).
+
+    The darker shade is text (links, topic buttons, names) on white and on the tint, and the
+    fill under white text: it is darkened until it has WCAG 2.1 AA contrast (4.5:1) with the
+    tint, whatever accent the company chose."""
     red, green, blue = (int(accent[i : i + 2], 16) for i in (1, 3, 5))
 
-    def shade(factor: float) -> str:
-        return "#" + "".join(f"{round(c * factor):02x}" for c in (red, green, blue))
+    def shade(factor: float) -> tuple[int, ...]:
+        return tuple(round(c * factor) for c in (red, green, blue))
 
-    def tint(share: float) -> str:
-        return "#" + "".join(f"{round(c + (255 - c) * share):02x}" for c in (red, green, blue))
+    def tint(share: float) -> tuple[int, ...]:
+        return tuple(round(c + (255 - c) * share) for c in (red, green, blue))
 
+    soft = tint(0.86)
+    factor = 0.82
+    while factor > 0 and contrast(shade(factor), soft) < 4.6:
+        factor -= 0.02
     return (
-        f":root {{ --accent: {accent}; --accent-dark: {shade(0.82)};"
-        f" --accent-soft: {tint(0.86)}; }}\n"
+        f":root {{ --accent: {accent}; --accent-dark: {hex_colour(shade(max(factor, 0)))};"
+        f" --accent-soft: {hex_colour(soft)}; }}\n"
         # The brand mark without okno's own blue square, so the accent shows through.
         '.avatar-brand, .welcome-mark { background-image: url("/static/web/chat-mark.svg"); }\n'
     )
+
+
+def hex_colour(rgb: tuple[int, ...]) -> str:
+    return "#" + "".join(f"{c:02x}" for c in rgb)
+
+
+def contrast(one: tuple[int, ...], other: tuple[int, ...]) -> float:
+    """The WCAG 2.1 contrast ratio of two sRGB colours."""
+
+    def luminance(rgb: tuple[int, ...]) -> float:
+        linear = [
+            c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+            for c in (v / 255 for v in rgb)
+        ]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(one), luminance(other)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 async def _prechat_page(
