@@ -29,7 +29,7 @@ class ShopSite:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 page = (
-                    "<!doctype html><meta charset=utf-8><title>Магазин «Ромашка»</title>"
+                    "<!doctype html><html lang=ru><meta charset=utf-8><title>Магазин «Ромашка»</title>"
                     "<body style='font-family:sans-serif;margin:40px;background:#faf7f2'>"
                     "<h1>Магазин «Ромашка»</h1><p>Цветы с доставкой по городу.</p>"
                     f'<script src="{site.okno_origin}/widget.js" async></script>'

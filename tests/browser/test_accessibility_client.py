@@ -1,0 +1,144 @@
+"""Everything a client reaches, checked with axe-core's WCAG 2.1 A and AA rules at desktop and
+phone sizes (tests/browser/a11y.py): the chat in each state (empty, the consent offer, messages
+from both sides, an error), the widget closed and open on a company's site, the documents,
+the reviews, and «Мои данные» before and after signing in. See docs/ui.md, «Accessibility».
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import expect
+
+from okno.platform.staff.roles import Role
+from tests.browser.a11y import DESKTOP, PHONE, assert_accessible
+from tests.browser.conftest import PageErrors, client_page
+from tests.browser.test_chat_ui import bubble, conversation_of
+from tests.browser.test_widget import shop, widget_server  # noqa: F401 (fixtures)
+from tests.chat_support import Staff
+
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
+
+
+async def at_both_sizes(page, state: str) -> None:
+    """The page as it is now, at desktop and at phone width (the phone width is also what a
+    640 px window looks like at 200 % zoom): no axe violation and no horizontal scroll."""
+    for size, viewport in SIZES.items():
+        await page.set_viewport_size(viewport)
+        await page.wait_for_timeout(50)
+        await assert_accessible(page, f"{state} ({size})")
+        scroll = await page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert scroll <= 0, f"{state} ({size}): scrolls sideways by {scroll}px"
+
+
+async def test_the_chat_empty_with_the_consent_offer_and_with_messages(
+    browser, base_url, make_staff
+) -> None:
+    client = await client_page(browser, base_url)
+    await expect(client.locator(".chat-welcome")).to_be_visible()
+    await expect(client.locator(".chat-status")).not_to_contain_text("Подключение")
+    await at_both_sizes(client, "/chat empty, connected")
+
+    composer = client.locator(".composer-input")
+    await composer.fill("Здравствуйте, где мой заказ?")
+    await composer.press("Enter")
+    await expect(bubble(client, "где мой заказ").locator(".ticks.sent")).to_be_visible()
+    conversation = await conversation_of(client)
+    user = await make_staff(Role.SUPERVISOR)
+    operator = await Staff.open(base_url, user.login)
+    try:
+        await operator.open_conversation(conversation)
+        await operator.send(type="offer_consent", conversation=conversation, purpose="support")
+        offer = client.locator(".msg", has=client.locator(".bot-buttons button"))
+        await expect(offer).to_have_count(1)
+        await at_both_sizes(client, "/chat with the consent offer")
+
+        await offer.locator(".bot-buttons button").first.click()
+        await expect(client.locator(".msg", has_text="согласие сохранено")).to_have_count(1)
+        await operator.say(conversation, "Добрый день! Заказ уже в пути.")
+        await expect(bubble(client, "Заказ уже в пути")).to_have_count(1)
+        await composer.fill("Спасибо!")
+        await composer.press("Enter")
+        await expect(bubble(client, "Спасибо!").locator(".ticks.sent")).to_be_visible()
+        await at_both_sizes(client, "/chat with messages from both sides")
+        assert client.errors.errors == []
+    finally:
+        await operator.close()
+        await client.context.close()
+
+
+async def test_the_chat_with_an_error_and_offline(browser, base_url) -> None:
+    client = await client_page(browser, base_url)
+    limit = int(await client.locator("#chat").get_attribute("data-max-upload"))
+    await client.locator(".file-input").set_input_files(
+        {"name": "big.bin", "mimeType": "application/octet-stream", "buffer": b"\0" * (limit + 1)}
+    )
+    await expect(client.locator(".toast-error")).to_contain_text("слишком большой")
+    await at_both_sizes(client, "/chat with an oversized file refused")
+
+    await client.evaluate("window.okno.socket.stopped = true; window.okno.socket.drop()")
+    await expect(client.locator(".conn-banner")).to_be_visible()
+    await at_both_sizes(client, "/chat offline, with the banner")
+    assert client.errors.errors == []
+    await client.context.close()
+
+
+async def test_the_widget_closed_and_open(browser, widget_server, shop) -> None:  # noqa: F811
+    shop.okno_origin = widget_server.url
+    context = await browser.new_context(viewport=DESKTOP, locale="ru-RU")
+    page = await context.new_page()
+    try:
+        await page.goto(shop.origin)
+        button = page.get_by_role("button", name="Открыть чат с компанией")
+        await expect(button).to_be_visible()
+        await at_both_sizes(page, "widget closed")
+        await button.click()
+        chat = page.frame_locator("[data-okno-widget] iframe")
+        await expect(chat.locator(".chat-welcome")).to_be_visible()
+        await at_both_sizes(page, "widget open (the host page)")
+        frame = next(f for f in page.frames if "/chat?embed=1" in f.url)
+        await frame.wait_for_function("() => window.okno && window.okno.socket.state === 'open'")
+        for size, viewport in SIZES.items():
+            await page.set_viewport_size(viewport)
+            await assert_accessible(frame, f"widget open (the chat in its frame, {size})")
+    finally:
+        await context.close()
+
+
+async def test_the_documents_and_the_reviews(browser, base_url) -> None:
+    context = await browser.new_context(viewport=DESKTOP, locale="ru-RU")
+    page = await context.new_page()
+    errors = PageErrors(page)
+    for path in ("/policy", "/consents/processing-support", "/reviews", "/"):
+        await page.goto(f"{base_url}{path}")
+        await at_both_sizes(page, path)
+    assert errors.errors == []
+    await context.close()
+
+
+async def test_my_data_signed_out_and_signed_in(browser, base_url) -> None:
+    context = await browser.new_context(viewport=DESKTOP, locale="ru-RU")
+    page = await context.new_page()
+    errors = PageErrors(page)
+    await page.goto(f"{base_url}/me")
+    await expect(page).to_have_url(re.compile(r"/me/login$"))
+    await at_both_sizes(page, "/me/login")
+    await context.close()
+
+    # The chat's own browser goes straight in (tests/browser/test_portal.py).
+    client = await client_page(browser, base_url)
+    composer = client.locator(".composer-input")
+    await composer.fill("Здравствуйте")
+    await composer.press("Enter")
+    await client.wait_for_function("() => window.okno.state.conversation")
+    await client.goto(f"{base_url}/me")
+    await expect(client).to_have_url(re.compile(r"/me/data$"))
+    for path in ("/me/data", "/me/consents", "/me/history", "/me/requests", "/me/export"):
+        await client.goto(f"{base_url}{path}")
+        await expect(client).to_have_url(re.compile(f"{path}$"))
+        await at_both_sizes(client, path)
+    assert errors.errors == []
+    assert client.errors.errors == []
+    await client.context.close()
