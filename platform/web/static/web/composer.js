@@ -276,10 +276,14 @@ export class Composer {
     if (!text.trim() && !this.attachment) return;
     const sent = this.o.onSend?.({ text: text.trim() ? text : "", replyTo: this.replyTo, attachment: this.attachment });
     if (sent === false) return;
+    // Sent with the send button (Space or Enter on it): the button is disabled now and would
+    // drop the focus to the page, so it goes back to the text, where the next message starts.
+    const fromButton = document.activeElement === this.sendButton;
     this.replyTo = null;
     this.attachment = null;
     this.setText("");
     this.renderContext();
     this.update();
+    if (fromButton) this.focus();
   }
 }

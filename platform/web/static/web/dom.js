@@ -121,6 +121,11 @@ export function shortWhen(value, now = new Date()) {
   return d.toLocaleDateString("ru-RU", { day: "numeric", month: "short" });
 }
 
+/** "smooth", or "auto" for someone who asked the system for less motion (prefers-reduced-motion). */
+export function scrollMotion() {
+  return window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+}
+
 export function formatBytes(bytes) {
   if (!Number.isFinite(bytes)) return "";
   if (bytes < 1024) return `${bytes} Б`;

@@ -4,7 +4,7 @@
 // Messages are upserted by seq and a newer version replaces an older one, so frames that
 // arrive twice (resume after a reconnect, several tabs) never double anything.
 
-import { appendLinkified, dayKey, dayLabel, el, formatBytes, formatFull, formatTime, icon, parseTime, plural } from "./dom.js";
+import { appendLinkified, dayKey, dayLabel, el, formatBytes, formatFull, formatTime, icon, parseTime, plural, scrollMotion } from "./dom.js";
 import { openMenu } from "./menu.js";
 
 const GROUP_MS = 5 * 60 * 1000;
@@ -514,7 +514,7 @@ export class Thread {
 
   scrollToBottom(smooth) {
     const s = this.scroller;
-    s.scrollTo({ top: s.scrollHeight, behavior: smooth ? "smooth" : "auto" });
+    s.scrollTo({ top: s.scrollHeight, behavior: smooth ? scrollMotion() : "auto" });
     this.stickToBottom = true;
     if (!smooth) this.checkSeen();
   }
@@ -525,7 +525,7 @@ export class Thread {
       this.o.onMissing?.(seq);
       return;
     }
-    entry.node.scrollIntoView({ block: "center", behavior: "smooth" });
+    entry.node.scrollIntoView({ block: "center", behavior: scrollMotion() });
     entry.node.classList.remove("flash");
     void entry.node.offsetWidth;
     entry.node.classList.add("flash");
