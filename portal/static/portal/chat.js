@@ -387,8 +387,13 @@ function renderHeader() {
   } else {
     text = "обычно отвечаем за несколько минут";
   }
+  // The status is a live region: it is rewritten only when it changes, so a screen reader
+  // announces "печатает…" once, not on every typing frame or timer tick.
+  const className = `chat-status ${cls}`.trim();
+  if (ui.status.dataset.text === text && ui.status.className === className) return;
+  ui.status.dataset.text = text;
   ui.status.textContent = text;
-  ui.status.className = `chat-status ${cls}`.trim();
+  ui.status.className = className;
   if (cls === "is-typing") ui.status.append(el("span", { class: "typing-dots", "aria-hidden": "true" }, el("i"), el("i"), el("i")));
 }
 

@@ -61,6 +61,7 @@
   }
   css(host, at({ position: "fixed", bottom: "20px", "z-index": "2147483000", "font-family": font }, "20px"));
   var shadow = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+  var reducedMotion = !!(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
 
   var button = document.createElement("button");
   button.type = "button";
@@ -70,7 +71,8 @@
   css(button, {
     width: "60px", height: "60px", "border-radius": "50%", border: "0", padding: "0", cursor: "pointer",
     background: accent, color: "#fff", display: "flex", "align-items": "center", "justify-content": "center",
-    "box-shadow": "0 6px 20px rgba(16,24,40,.25)", transition: "transform .15s ease, background .15s ease",
+    "box-shadow": "0 6px 20px rgba(16,24,40,.25)",
+    transition: reducedMotion ? "none" : "transform .15s ease, background .15s ease",
     position: "relative", outline: "none",
   });
   var chatIcon = svgIcon(["M4 5h16v11H9l-5 4z", "M8 9.5h8", "M8 12.5h5"], 28);
@@ -78,9 +80,10 @@
   css(closeIcon, { display: "none" });
   button.appendChild(chatIcon);
   button.appendChild(closeIcon);
-  button.addEventListener("mouseenter", function () { css(button, { transform: "scale(1.06)" }); });
+  button.addEventListener("mouseenter", function () { if (!reducedMotion) css(button, { transform: "scale(1.06)" }); });
   button.addEventListener("mouseleave", function () { css(button, { transform: "none" }); });
-  button.addEventListener("focus", function () { css(button, { "box-shadow": "0 0 0 4px rgba(42,158,241,.35), 0 6px 20px rgba(16,24,40,.25)" }); });
+  // A ring of white and dark around the button: visible on any site and any accent colour.
+  button.addEventListener("focus", function () { css(button, { "box-shadow": "0 0 0 3px #fff, 0 0 0 5px #1d2733, 0 6px 20px rgba(16,24,40,.25)" }); });
   button.addEventListener("blur", function () { css(button, { "box-shadow": "0 6px 20px rgba(16,24,40,.25)" }); });
 
   var badge = document.createElement("span");
