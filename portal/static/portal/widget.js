@@ -23,6 +23,22 @@
   var SVG = "http://www.w3.org/2000/svg";
   var config = /*OKNO_CONFIG*/ {};
   var accent = config.accent || "#2a9ef1";
+  // The accent darkened until text in it has 4.5:1 contrast on white (WCAG 2.1 AA), as the
+  // chat's own --accent-dark is (portal/controllers/chat.py, theme_css).
+  var accentText = (function () {
+    var rgb = [1, 3, 5].map(function (i) { return parseInt(accent.slice(i, i + 2), 16); });
+    function luminance(c) {
+      var l = c.map(function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+      return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+    }
+    var factor = 1;
+    var shade = rgb;
+    while (factor > 0 && 1.05 / (luminance(shade) + 0.05) < 4.6) {
+      factor -= 0.02;
+      shade = rgb.map(function (v) { return Math.round(v * factor); });
+    }
+    return "rgb(" + shade.join(",") + ")";
+  })();
   var side = config.side === "left" ? "left" : "right";
   var other = side === "left" ? "right" : "left";
   var allowed = location.origin === origin || (config.origins || []).indexOf(location.origin) !== -1;
@@ -146,7 +162,7 @@
     link.target = "_blank";
     link.rel = "noopener";
     link.textContent = "Открыть чат в новой вкладке";
-    css(link, { color: accent, "font-weight": "600" });
+    css(link, { color: accentText, "font-weight": "600" });
     box.appendChild(title);
     box.appendChild(text);
     box.appendChild(link);
