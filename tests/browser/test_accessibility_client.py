@@ -13,11 +13,22 @@ from playwright.async_api import expect
 from okno.platform.staff.roles import Role
 from tests.browser.a11y import DESKTOP, PHONE, assert_accessible
 from tests.browser.conftest import PageErrors, client_page
-from tests.browser.test_chat_ui import bubble, conversation_of
+from tests.browser.test_chat_ui import bubble, conversation_of, png
+from tests.browser.test_consent_ui import prechat_server  # noqa: F401 (a fixture)
 from tests.browser.test_widget import shop, widget_server  # noqa: F401 (fixtures)
 from tests.chat_support import Staff
 
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
+
+
+SETTLED = """() => document.getAnimations().every(
+  (a) => a.playState !== "running" || a.effect.getTiming().iterations === Infinity)"""
+
+
+async def check(page, state: str) -> None:
+    """axe on the page once its fade-ins have ended (a half-faded text is not what one reads)."""
+    await page.wait_for_function(SETTLED)
+    await assert_accessible(page, state)
 
 
 async def at_both_sizes(page, state: str) -> None:
@@ -26,7 +37,7 @@ async def at_both_sizes(page, state: str) -> None:
     for size, viewport in SIZES.items():
         await page.set_viewport_size(viewport)
         await page.wait_for_timeout(50)
-        await assert_accessible(page, f"{state} ({size})")
+        await check(page, f"{state} ({size})")
         scroll = await page.evaluate(
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
@@ -102,7 +113,7 @@ async def test_the_widget_closed_and_open(browser, widget_server, shop) -> None:
         await frame.wait_for_function("() => window.okno && window.okno.socket.state === 'open'")
         for size, viewport in SIZES.items():
             await page.set_viewport_size(viewport)
-            await assert_accessible(frame, f"widget open (the chat in its frame, {size})")
+            await check(frame, f"widget open (the chat in its frame, {size})")
     finally:
         await context.close()
 
@@ -142,3 +153,124 @@ async def test_my_data_signed_out_and_signed_in(browser, base_url) -> None:
     assert errors.errors == []
     assert client.errors.errors == []
     await client.context.close()
+
+
+async def test_the_chat_menu_reply_form_viewer_and_receipts(browser, base_url, make_staff) -> None:
+    client = await client_page(browser, base_url)
+    composer = client.locator(".composer-input")
+    await composer.fill("Здравствуйте")
+    await composer.press("Enter")
+    conversation = await conversation_of(client)
+    user = await make_staff(Role.SUPERVISOR)
+    operator = await Staff.open(base_url, user.login)
+    try:
+        await operator.open_conversation(conversation)
+        await operator.send(type="offer_consent", conversation=conversation, purpose="support")
+        await client.get_by_role("button", name="Даю согласие").click()
+        await expect(client.locator(".msg", has_text="согласие сохранено")).to_have_count(1)
+
+        # A requested phone: the inline form, then the server's explanation of a bad value.
+        await operator.send(type="request_field", conversation=conversation, field="phone")
+        field = client.locator(".bot-form input")
+        await expect(field).to_be_visible()
+        await at_both_sizes(client, "/chat with a requested phone")
+        await field.fill("12")
+        await field.press("Enter")
+        await expect(client.locator(".toast-error")).to_be_visible()
+        await at_both_sizes(client, "/chat with a refused phone")
+
+        # The message menu open, and a reply in the composer (the menu closes on resize: it is
+        # opened at each size).
+        await operator.say(conversation, "Пришлите фото чека, пожалуйста.")
+        for size, viewport in SIZES.items():
+            await client.set_viewport_size(viewport)
+            await client.wait_for_timeout(300)  # the thread settles (a scroll closes the menu)
+            message = bubble(client, "фото чека").last
+            await message.locator(".msg-menu-button").focus()
+            await client.keyboard.press("Enter")
+            await expect(client.get_by_role("menu")).to_be_visible()
+            await check(client, f"/chat with the message menu open ({size})")
+            await client.keyboard.press("Escape")
+        await client.set_viewport_size(DESKTOP)
+        await bubble(client, "фото чека").last.locator(".msg-menu-button").click()
+        await client.get_by_role("menuitem", name="Ответить").click()
+        await expect(client.locator(".context-reply")).to_be_visible()
+        await at_both_sizes(client, "/chat replying to a message")
+
+        # An image sent: inline, and open in the viewer.
+        await client.locator(".file-input").set_input_files(
+            {"name": "чек.png", "mimeType": "image/png", "buffer": png()}
+        )
+        await expect(client.locator(".context-attachment")).to_contain_text("чек.png")
+        await at_both_sizes(client, "/chat with a file ready to send")
+        await composer.press("Enter")
+        image = client.locator(".msg .att-image").last
+        await expect(image.locator("img")).to_be_visible()
+        await at_both_sizes(client, "/chat with an image")
+        await image.click()
+        await expect(client.locator(".lightbox")).to_be_visible()
+        await check(client, "/chat with the image viewer open")
+        await client.keyboard.press("Escape")
+
+        # The consent receipt the bot linked, and the same consent in «Мои данные».
+        receipt = client.locator(".bot-links a[href^='/chat/consents/']").first
+        href = await receipt.get_attribute("href")
+        event_id = href.rsplit("/", 1)[1]
+        await client.goto(f"{base_url}{href}")
+        await at_both_sizes(client, "the consent receipt from the chat")
+        await client.goto(f"{base_url}/me")
+        for path in (f"/me/consents/{event_id}/receipt", f"/me/consents/{event_id}/withdraw"):
+            await client.goto(f"{base_url}{path}")
+            await expect(client).to_have_url(re.compile(f"{path}$"))
+            await at_both_sizes(client, path)
+        assert client.errors.errors == []
+    finally:
+        await operator.close()
+        await client.context.close()
+
+
+async def test_the_prechat_form_and_its_error(browser, prechat_server) -> None:  # noqa: F811
+    context = await browser.new_context(viewport=DESKTOP, locale="ru-RU")
+    page = await context.new_page()
+    errors = PageErrors(page)
+    await page.goto(f"{prechat_server.url}/chat")
+    await at_both_sizes(page, "/chat with the pre-chat form")
+    await page.fill("input[name=name]", "Вера")
+    await page.fill("input[name=phone]", "+7 916 444-55-66")
+    await page.get_by_role("button", name="Начать чат").click()
+    await expect(page.locator(".alert")).to_contain_text("отметьте согласие на обработку")
+    await at_both_sizes(page, "/chat with the pre-chat form refused")
+    assert errors.errors == []
+    await context.close()
+
+
+async def test_the_code_page_the_error_page_and_the_widget_on_a_site_not_allowed(
+    browser,
+    base_url,
+    shop,  # noqa: F811
+) -> None:
+    context = await browser.new_context(viewport=DESKTOP, locale="ru-RU")
+    page = await context.new_page()
+    errors = PageErrors(page)
+    await page.goto(f"{base_url}/me/login")
+    await page.fill("input[name=email]", "nobody@example.ru")
+    await page.get_by_role("button", name="Получить код").click()
+    await expect(page).to_have_url(re.compile(r"/me/login/code$"))
+    await at_both_sizes(page, "/me/login/code")
+    await page.fill("input[name=code]", "000000")
+    await page.get_by_role("button", name="Войти").click()
+    await expect(page.locator(".alert")).to_be_visible()
+    await at_both_sizes(page, "/me/login/code with a wrong code")
+    await page.goto(f"{base_url}/no-such-page")
+    await at_both_sizes(page, "the error page (404)")
+    assert errors.errors == []
+
+    # The suite's server lists no sites: the widget's panel explains instead of a frame.
+    shop.okno_origin = base_url.replace("127.0.0.1", "localhost")
+    await page.goto(shop.origin)
+    await page.get_by_role("button", name="Открыть чат с компанией").click()
+    await expect(page.get_by_role("dialog", name="Чат с компанией")).to_contain_text(
+        "Чат пока не подключён"
+    )
+    await at_both_sizes(page, "the widget on a site okno does not allow")
+    await context.close()
