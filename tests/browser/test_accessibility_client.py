@@ -17,6 +17,7 @@ from tests.browser.test_chat_ui import bubble, conversation_of, png
 from tests.browser.test_consent_ui import prechat_server  # noqa: F401 (a fixture)
 from tests.browser.test_widget import shop, widget_server  # noqa: F401 (fixtures)
 from tests.chat_support import Staff
+from tests.test_portal import letters, make_person, outbox_code, reset_ip_limit
 
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 
@@ -274,3 +275,48 @@ async def test_the_code_page_the_error_page_and_the_widget_on_a_site_not_allowed
     )
     await at_both_sizes(page, "the widget on a site okno does not allow")
     await context.close()
+
+
+async def test_my_data_with_fields_history_requests_and_an_export(
+    browser, base_url, make_staff
+) -> None:
+    user = await make_staff(Role.SUPERVISOR)
+    supervisor = await Staff.open(base_url, user.login)
+    await reset_ip_limit()
+    person = await make_person(base_url, supervisor, phone="+7 912 345-67-89")
+    context = await browser.new_context(viewport=DESKTOP, locale="ru-RU")
+    page = await context.new_page()
+    errors = PageErrors(page)
+    try:
+        # Signed in by code from another browser, as tests/browser/test_portal.py does.
+        await page.goto(f"{base_url}/me/login")
+        await page.fill("input[name=email]", person.email)
+        before = await letters(person.subject_id)
+        await page.get_by_role("button", name="Получить код").click()
+        await expect(page).to_have_url(re.compile(r"/me/login/code$"))
+        code, _ = await outbox_code(person.subject_id, before)
+        await page.fill("input[name=code]", code)
+        await page.get_by_role("button", name="Войти").click()
+        await expect(page).to_have_url(re.compile(r"/me/data$"))
+        await expect(page.locator('tr[data-field="email"]')).to_be_visible()
+        await at_both_sizes(page, "/me/data with fields")
+        for tab in ("Кто обрабатывал", "Согласия"):
+            await page.get_by_role("link", name=tab).click()
+            await at_both_sizes(page, f"«Мои данные», {tab}")
+        await page.get_by_role("link", name="Запросы").click()
+        await page.get_by_label(re.compile("Запрос сведений об обработке ПДн")).check()
+        await page.get_by_role("button", name="Отправить запрос").click()
+        await expect(page.locator(".note")).to_contain_text("принят")
+        await at_both_sizes(page, "«Мои данные», a request filed")
+        await page.get_by_role("link", name="Выгрузка").click()
+        await page.get_by_role("button", name="Сделать выгрузку").click()
+        await expect(page.locator(".me-exports li")).to_have_count(2)
+        await at_both_sizes(page, "«Мои данные», an export made")
+        await page.locator('.me-exports a[data-format="html"]').click()
+        await expect(page.locator("h1")).to_have_text("Мои персональные данные")
+        await at_both_sizes(page, "the printable export")
+        assert errors.errors == []
+    finally:
+        await context.close()
+        await supervisor.close()
+        await person.client.close()
