@@ -320,3 +320,26 @@ async def test_my_data_with_fields_history_requests_and_an_export(
         await context.close()
         await supervisor.close()
         await person.client.close()
+
+
+async def test_the_chat_editing_and_the_delete_confirmation(browser, base_url) -> None:
+    client = await client_page(browser, base_url)
+    composer = client.locator(".composer-input")
+    await composer.fill("Номер заказа 1234")
+    await composer.press("Enter")
+    sent = bubble(client, "Номер заказа 1234")
+    await expect(sent.locator(".ticks.sent")).to_be_visible()
+    await composer.press("ArrowUp")
+    await expect(client.locator(".composer.editing")).to_be_visible()
+    await at_both_sizes(client, "/chat editing a message")
+    await composer.press("Escape")
+    await sent.locator(".msg-menu-button").focus()
+    await client.keyboard.press("Enter")
+    await client.get_by_role("menuitem", name="Удалить").click()
+    await expect(client.locator("dialog.okno-dialog")).to_be_visible()
+    await check(client, "/chat asking to confirm a deletion")
+    await client.get_by_role("button", name="Удалить").last.click()
+    await expect(client.locator(".msg-deleted")).to_have_count(1)
+    await at_both_sizes(client, "/chat with a deleted message")
+    assert client.errors.errors == []
+    await client.context.close()
