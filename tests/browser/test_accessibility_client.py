@@ -343,3 +343,45 @@ async def test_the_chat_editing_and_the_delete_confirmation(browser, base_url) -
     await at_both_sizes(client, "/chat with a deleted message")
     assert client.errors.errors == []
     await client.context.close()
+
+
+async def test_the_rating_the_review_form_and_a_published_review(
+    browser, base_url, make_staff
+) -> None:
+    client = await client_page(browser, base_url)
+    composer = client.locator(".composer-input")
+    await composer.fill("Вопрос по доставке")
+    await composer.press("Enter")
+    conversation = await conversation_of(client)
+    user = await make_staff(Role.SUPERVISOR)
+    operator = await Staff.open(base_url, user.login)
+    try:
+        await operator.open_conversation(conversation)
+        await operator.send(type="take", conversation=conversation)
+        await operator.send(type="status", conversation=conversation, status="resolved")
+
+        def last_buttons():
+            return client.locator(".msg").last.locator(".bot-buttons button")
+
+        await expect(client.locator(".msg", has_text="Ваш вопрос решён?")).to_have_count(1)
+        await at_both_sizes(client, "/chat asking whether the question is resolved")
+        await last_buttons().first.click()
+        await expect(client.locator(".msg", has_text="Оцените, пожалуйста")).to_have_count(1)
+        await at_both_sizes(client, "/chat asking for a rating")
+        await last_buttons().last.click()
+        review = client.locator(".bot-form textarea")
+        await expect(review).to_be_visible()
+        await at_both_sizes(client, "/chat with the review form")
+        await review.fill("Быстро помогли, спасибо")
+        await client.locator(".bot-form button").click()
+        publish = client.get_by_role("button", name="Опубликовать анонимно")
+        await expect(publish).to_be_visible()
+        await publish.click()
+        await expect(client.locator(".msg", has_text="Отзыв опубликован")).to_have_count(1)
+        await client.goto(f"{base_url}/reviews")
+        await expect(client.locator(".review").first).to_be_visible()
+        await at_both_sizes(client, "/reviews with a review")
+        assert client.errors.errors == []
+    finally:
+        await operator.close()
+        await client.context.close()
