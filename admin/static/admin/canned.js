@@ -14,6 +14,8 @@ export class Canned {
     this.matches = [];
     this.active = 0;
     this.popup.id = "canned-popup";
+    // A textarea cannot be a combobox, so no aria-expanded (not allowed on a textbox): the
+    // popup is tied to it by aria-controls, and the chosen option by aria-activedescendant.
     input.setAttribute("aria-controls", this.popup.id);
     input.addEventListener("input", () => this.refresh());
     input.addEventListener("blur", () => setTimeout(() => this.hide(), 150));
@@ -56,7 +58,6 @@ export class Canned {
     this.active = Math.min(this.active, this.matches.length - 1);
     this.render();
     this.popup.hidden = false;
-    this.input.setAttribute("aria-expanded", "true");
   }
 
   render() {
@@ -85,7 +86,6 @@ export class Canned {
 
   hide() {
     this.popup.hidden = true;
-    this.input.setAttribute("aria-expanded", "false");
     this.input.removeAttribute("aria-activedescendant");
   }
 

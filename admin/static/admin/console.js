@@ -42,6 +42,7 @@ const ui = {
   active: root.querySelector(".conv-active"),
   title: root.querySelector(".conv-title"),
   sub: root.querySelector(".conv-sub"),
+  live: root.querySelector(".console-status"),
   avatar: root.querySelector(".conv-avatar"),
   take: root.querySelector(".take-button"),
   transfer: root.querySelector(".transfer-button"),
@@ -78,6 +79,7 @@ const state = {
   typingUntil: 0,
   presence: "online",
   connection: "connecting",
+  everOpen: false, // the socket was open once: a later drop is announced
   directory: null,
   myClientIds: new Set(),
   drafts: new Map(), // conversation id -> unsent text
@@ -261,8 +263,10 @@ const socket = new ChatSocket("/ws/staff", {
   onFrame: handleFrame,
   onState: (connection) => {
     state.connection = connection;
+    if (connection === "open") state.everOpen = true;
     root.classList.toggle("offline", connection !== "open");
     renderHeader();
+    announceStatus();
   },
   onClose: (event) => {
     if (event.code === 4401) {
@@ -701,6 +705,25 @@ async function loadOlder(beforeSeq) {
   return messages.length >= PAGE_SIZE;
 }
 
+/** The open conversation's status, assignee and team, as its header shows them. */
+function conversationStatus(conv) {
+  if (!conv) return "";
+  const parts = [STATUS_LABELS[conv.status] || conv.status];
+  if (conv.topic) parts.push(conv.topic.title);
+  parts.push(conv.assignee ? (conv.assignee.id === me.id ? "ведёте вы" : `ведёт ${conv.assignee.name}`) : "не назначен");
+  if (conv.team) parts.push(conv.team.name);
+  return parts.join(" · ");
+}
+
+/** The console's status region: the connection and the open conversation's status, said
+ * once when they change (the header's typing indicator is not announced). */
+function announceStatus() {
+  let text = "";
+  if (state.connection !== "open") text = state.everOpen ? "Нет соединения, переподключаемся" : "";
+  else if (state.convs.has(state.current)) text = `Диалог: ${conversationStatus(state.convs.get(state.current))}`;
+  if (ui.live.textContent !== text) ui.live.textContent = text;
+}
+
 function renderHeader() {
   const conv = state.convs.get(state.current);
   if (!state.current) return;
@@ -716,17 +739,12 @@ function renderHeader() {
   } else if (state.typingUntil > Date.now()) {
     sub = "печатает…";
     cls = "is-typing";
-  } else if (conv) {
-    const parts = [STATUS_LABELS[conv.status] || conv.status];
-    if (conv.topic) parts.push(conv.topic.title);
-    parts.push(conv.assignee ? (conv.assignee.id === me.id ? "ведёте вы" : `ведёт ${conv.assignee.name}`) : "не назначен");
-    if (conv.team) parts.push(conv.team.name);
-    sub = parts.join(" · ");
   } else {
-    sub = "";
+    sub = conversationStatus(conv);
   }
   ui.sub.textContent = sub;
   ui.sub.className = `chat-status conv-sub ${cls}`.trim();
+  announceStatus();
   if (cls === "is-typing") ui.sub.append(el("span", { class: "typing-dots", "aria-hidden": "true" }, el("i"), el("i"), el("i")));
 
   const mine = conv?.assignee?.id === me.id;
