@@ -1,0 +1,190 @@
+"""Everything staff reach, checked by axe-core's WCAG 2.1 A and AA rules at desktop and phone
+sizes: the sign-in (and its error), the operator console with a conversation open, the DPO
+console and every admin page. See docs/ui.md, «Accessibility».
+
+State is arranged as users make it: a client writes on /chat, staff sign in and use the forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import expect
+
+from okno.platform.staff.roles import Role
+from tests.browser.a11y import DESKTOP, PHONE, violations
+from tests.browser.conftest import PageErrors, client_page, staff_page
+from tests.browser.test_chat_ui import bubble, conversation_of
+from tests.chat_support import Staff
+from tests.conftest import STAFF_PASSWORD
+from tests.test_destruction import make_person
+
+
+class Checks:
+    """Runs axe on each state at both sizes and keeps every violation, so one run lists them
+    all; ``done`` fails the test with the list."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    async def check(self, page: Any, state: str) -> None:
+        for name, size in (("desktop", DESKTOP), ("phone", PHONE)):
+            await page.set_viewport_size(size)
+            await page.wait_for_timeout(100)  # a layout pass for the media queries
+            self.found += [f"{state} ({name}): {line}" for line in await violations(page)]
+        await page.set_viewport_size(DESKTOP)
+
+    def done(self) -> None:
+        assert self.found == [], "\n".join(self.found)
+
+
+async def signed_in(browser: Any, base_url: str, login: str) -> Any:
+    context = await browser.new_context(viewport=DESKTOP, locale="ru-RU")
+    page = await context.new_page()
+    page.errors = PageErrors(page)
+    await page.goto(f"{base_url}/admin/login")
+    await page.fill("input[name=login]", login)
+    await page.fill("input[name=password]", STAFF_PASSWORD)
+    async with page.expect_navigation():
+        await page.click("form button.primary")
+    assert "/admin/login" not in page.url, "sign-in failed"
+    return page
+
+
+async def visit(page: Any, url: str, checks: Checks, state: str) -> None:
+    response = await page.goto(url)
+    assert response is not None, url
+    assert response.status == 200, f"{url}: {response.status}"
+    await checks.check(page, state)
+
+
+async def test_the_staff_sign_in_is_accessible(browser, base_url, make_staff) -> None:
+    user = await make_staff(Role.OPERATOR)
+    checks = Checks()
+    context = await browser.new_context(viewport=DESKTOP, locale="ru-RU")
+    page = await context.new_page()
+    page.errors = PageErrors(page)
+    await page.goto(f"{base_url}/admin/login")
+    await checks.check(page, "sign-in")
+    await page.fill("input[name=login]", user.login)
+    await page.fill("input[name=password]", "not-the-password")
+    async with page.expect_navigation():
+        await page.click("form button.primary")
+    await expect(page.locator(".alert")).to_be_visible()
+    await checks.check(page, "sign-in with an error")
+    checks.done()
+    assert page.errors.errors == []
+    await context.close()
+
+
+async def test_the_operator_console_with_a_conversation_open_is_accessible(
+    browser, base_url, make_staff
+) -> None:
+    boss = await make_staff(Role.SUPERVISOR)
+    checks = Checks()
+    console = await staff_page(browser, base_url, boss.login)
+    await checks.check(console, "console, no conversation")
+
+    client = await client_page(browser, base_url)
+    await client.locator(".composer-input").fill("Здравствуйте, нужна помощь с заказом")
+    await client.locator(".composer-input").press("Enter")
+    conversation = await conversation_of(client)
+    await console.get_by_role("tab", name="Все").click()
+    item = console.locator(f'.conv-item[data-id="{conversation}"]')
+    await item.click()
+    await expect(bubble(console, "нужна помощь с заказом")).to_have_count(1)
+    take = console.locator(".take-button")
+    if await take.is_visible():
+        await take.click()
+    await expect(console.locator(".conv-sub")).to_contain_text("ведёте вы")
+    await console.locator(".composer-input").fill("Добрый день! Сейчас посмотрю.")
+    await console.locator(".composer-input").press("Enter")
+    await expect(bubble(client, "Сейчас посмотрю")).to_have_count(1)
+    await checks.check(console, "console, conversation open")
+
+    await console.locator(".transfer-button").click()
+    await expect(console.locator("dialog.transfer-dialog")).to_be_visible()
+    await checks.check(console, "console, transfer dialog")
+    await console.keyboard.press("Escape")
+
+    checks.done()
+    assert console.errors.errors == []
+    assert client.errors.errors == []
+    await client.context.close()
+    await console.context.close()
+
+
+async def test_the_dpo_console_is_accessible(browser, base_url, make_staff) -> None:
+    boss = await make_staff(Role.SUPERVISOR)
+    supervisor = await Staff.open(base_url, boss.login)
+    person = await make_person(base_url, supervisor)
+    dpo = await make_staff(Role.DPO)
+    checks = Checks()
+    page = await signed_in(browser, base_url, dpo.login)
+
+    # A request by letter, entered on the DPO's form.
+    await page.goto(f"{base_url}/admin/dpo/requests/new")
+    await checks.check(page, "DPO, new request")
+    await page.locator("select[name=kind]").select_option(index=1)
+    await page.fill("input[name=full_name]", "Заявитель по письму")
+    await page.fill("input[name=subject]", str(person.subject))
+    await page.fill("input[name=document]", "паспорт 4510 123456, выдан 01.02.2010")
+    await page.fill("input[name=relation]", f"диалог № {person.conversation}")
+    await page.fill("input[name=address]", "Москва, ул. Тверская, 1")
+    await page.fill("textarea[name=details]", "Прошу сообщить, какие мои данные обрабатываются")
+    async with page.expect_navigation():
+        await page.locator("form[action='/admin/dpo/requests'] button.primary").click()
+    assert not await page.locator(".alert").count(), await page.locator(".alert").inner_text()
+    await expect(page.locator("h1")).to_contain_text("Запрос №")
+    await checks.check(page, "DPO, a rights request")
+
+    await visit(page, f"{base_url}/admin/dpo", checks, "DPO, queue")
+    await visit(page, f"{base_url}/admin/dpo/subjects/{person.subject}", checks, "DPO, subject")
+    await visit(page, f"{base_url}/admin/dpo/log", checks, "DPO, processing log")
+    await visit(page, f"{base_url}/admin/dpo/acts", checks, "DPO, acts")
+    await visit(page, f"{base_url}/admin/dpo/retention", checks, "DPO, retention")
+    await visit(page, f"{base_url}/admin/dpo/special", checks, "DPO, special categories")
+    await visit(page, f"{base_url}/admin/consent/", checks, "DPO, consent documents")
+    await visit(page, f"{base_url}/admin/incidents/", checks, "DPO, incidents")
+
+    checks.done()
+    assert page.errors.errors == []
+    await page.context.close()
+    await person.client.close()
+    await supervisor.close()
+
+
+async def test_every_admin_page_is_accessible(browser, base_url, make_staff) -> None:
+    admin = await make_staff(Role.ADMIN)
+    operator = await make_staff(Role.OPERATOR)
+    checks = Checks()
+    page = await signed_in(browser, base_url, admin.login)
+    await checks.check(page, "admin, home")
+
+    await page.goto(f"{base_url}/admin/teams/")
+    await page.fill("form[action='/admin/teams/'] input[name=name]", f"Доставка {operator.login}")
+    async with page.expect_navigation():
+        await page.locator("form[action='/admin/teams/'] button").first.click()
+    await checks.check(page, "admin, a team")
+
+    for url, state in (
+        ("/admin/staff/", "admin, staff"),
+        (f"/admin/staff/{operator.login}", "admin, an account"),
+        ("/admin/teams/", "admin, teams"),
+        ("/admin/topics/", "admin, topics"),
+        ("/admin/hours/", "admin, working hours"),
+        ("/admin/settings/chat/", "admin, chat and widget"),
+        ("/admin/audit/", "admin, audit log"),
+        ("/admin/consent/", "admin, consent documents"),
+        ("/admin/mailings/", "admin, mailings"),
+    ):
+        await visit(page, f"{base_url}{url}", checks, state)
+    document = page.locator("a[href^='/admin/consent/documents/']").first
+    await page.goto(f"{base_url}/admin/consent/")
+    await document.click()
+    await page.wait_for_load_state()
+    await checks.check(page, "admin, a consent document")
+
+    checks.done()
+    assert page.errors.errors == []
+    await page.context.close()
