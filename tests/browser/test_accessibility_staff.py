@@ -102,10 +102,50 @@ async def test_the_operator_console_with_a_conversation_open_is_accessible(
     await expect(bubble(client, "Сейчас посмотрю")).to_have_count(1)
     await checks.check(console, "console, conversation open")
 
+    # An internal note, the consent offer and the bot's buttons (disabled for staff).
+    await console.locator(".internal-toggle").check()
+    await console.locator(".composer-input").fill("Клиент ждёт возврата с прошлой недели")
+    await console.locator(".composer-input").press("Enter")
+    await expect(bubble(console, "ждёт возврата")).to_have_count(1)
+    await console.locator(".internal-toggle").uncheck()
+    await console.locator(".request-button").click()
+    offer = console.get_by_role("menuitem", name="Предложить согласие на обработку ПДн")
+    await expect(offer).to_be_visible()
+    await checks.check(console, "console, the «Данные» menu open")
+    if not await offer.is_visible():  # a resize closes the menu
+        await console.locator(".request-button").click()
+    await offer.click()
+    await expect(console.locator(".bot-button:disabled").first).to_be_visible()
+    await console.locator(".request-button").click()
+    await console.get_by_role("menuitem", name="Запросить: Телефон").click()
+    await expect(console.locator(".toast-error")).to_be_visible()
+    await checks.check(console, "console, a note, the consent offer and a refusal")
+    if await console.locator(".profile-button").get_attribute("aria-pressed") != "true":
+        await console.locator(".profile-button").click()
+    await expect(console.locator(".profile-pane")).to_be_visible()
+    await checks.check(console, "console, the client's profile")
+    await console.locator(".status-button").click()
+    await expect(console.get_by_role("menuitem").first).to_be_visible()
+    await checks.check(console, "console, the status menu open")
+    if await console.get_by_role("menuitem").first.is_visible():
+        await console.keyboard.press("Escape")
+    await console.get_by_role("button", name="Шаблоны ответов").click()
+    await expect(console.locator("dialog.canned-dialog")).to_be_visible()
+    await checks.check(console, "console, canned replies")
+    await console.locator("dialog.canned-dialog").get_by_role("button", name="Закрыть").click()
+
     await console.locator(".transfer-button").click()
     await expect(console.locator("dialog.transfer-dialog")).to_be_visible()
     await checks.check(console, "console, transfer dialog")
     await console.keyboard.press("Escape")
+
+    # The connection drops: the header says so, and the status region announces it.
+    await console.evaluate("window.okno.socket.stopped = true; window.okno.socket.drop()")
+    await expect(console.locator(".console.offline")).to_have_count(1)
+    await expect(console.locator(".console-status")).to_have_text(
+        "Нет соединения, переподключаемся"
+    )
+    await checks.check(console, "console, offline")
 
     checks.done()
     assert console.errors.errors == []
@@ -122,30 +162,59 @@ async def test_the_dpo_console_is_accessible(browser, base_url, make_staff) -> N
     checks = Checks()
     page = await signed_in(browser, base_url, dpo.login)
 
-    # A request by letter, entered on the DPO's form.
+    # A request by letter, entered on the DPO's form: first without the identity document
+    # Art. 14 p.3 asks for (refused, with why), then complete.
+    new = page.locator("form[action='/admin/dpo/requests'] button.primary")
     await page.goto(f"{base_url}/admin/dpo/requests/new")
     await checks.check(page, "DPO, new request")
-    await page.locator("select[name=kind]").select_option(index=1)
+    await page.locator("select[name=kind]").select_option("destruction")
     await page.fill("input[name=full_name]", "Заявитель по письму")
     await page.fill("input[name=subject]", str(person.subject))
+    async with page.expect_navigation():
+        await new.click()
+    await expect(page.locator(".alert")).to_be_visible()
+    await checks.check(page, "DPO, new request refused")
     await page.fill("input[name=document]", "паспорт 4510 123456, выдан 01.02.2010")
     await page.fill("input[name=relation]", f"диалог № {person.conversation}")
     await page.fill("input[name=address]", "Москва, ул. Тверская, 1")
     await page.fill("textarea[name=details]", "Прошу сообщить, какие мои данные обрабатываются")
     async with page.expect_navigation():
-        await page.locator("form[action='/admin/dpo/requests'] button.primary").click()
-    assert not await page.locator(".alert").count(), await page.locator(".alert").inner_text()
+        await new.click()
     await expect(page.locator("h1")).to_contain_text("Запрос №")
     await checks.check(page, "DPO, a rights request")
+
+    # Taken through its steps and executed: the execution form, then the act.
+    for step in ("проверка личности", "рассмотрение", "одобрен"):
+        await page.locator("select[name=to]").select_option(label=step)
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="Сохранить шаг").click()
+        await expect(page.locator(".dpo-status")).to_have_text(step)
+    await checks.check(page, "DPO, an approved request")
+    execute = page.locator("form.dpo-execute")
+    await execute.locator("input[name=reference]").fill("заявление по почте")
+    await execute.locator("input[name=confirm]").check()
+    async with page.expect_navigation():
+        await execute.get_by_role("button", name="Уничтожить и составить акт").click()
+    await expect(page.locator(".dpo-act")).to_be_visible()
+    await checks.check(page, "DPO, an act")
 
     await visit(page, f"{base_url}/admin/dpo", checks, "DPO, queue")
     await visit(page, f"{base_url}/admin/dpo/subjects/{person.subject}", checks, "DPO, subject")
     await visit(page, f"{base_url}/admin/dpo/log", checks, "DPO, processing log")
+    async with page.expect_navigation():
+        await page.locator("button.dpo-verify").click()
+    await checks.check(page, "DPO, the log's hash chain checked")
     await visit(page, f"{base_url}/admin/dpo/acts", checks, "DPO, acts")
     await visit(page, f"{base_url}/admin/dpo/retention", checks, "DPO, retention")
     await visit(page, f"{base_url}/admin/dpo/special", checks, "DPO, special categories")
     await visit(page, f"{base_url}/admin/consent/", checks, "DPO, consent documents")
     await visit(page, f"{base_url}/admin/incidents/", checks, "DPO, incidents")
+    await page.fill("input[name=detected_at]", "2026-11-30T10:00")
+    await page.fill("textarea[name=summary]", "Письмо с данными клиента ушло не тому адресату")
+    await page.fill("input[name=contact_person]", "Иванова Мария, +7 495 000-00-00")
+    async with page.expect_navigation():
+        await page.locator("form[action='/admin/incidents/'] button.primary").click()
+    await checks.check(page, "DPO, an incident")
 
     checks.done()
     assert page.errors.errors == []
@@ -179,6 +248,14 @@ async def test_every_admin_page_is_accessible(browser, base_url, make_staff) -> 
         ("/admin/mailings/", "admin, mailings"),
     ):
         await visit(page, f"{base_url}{url}", checks, state)
+    await page.goto(f"{base_url}/admin/mailings/")
+    await page.fill("input[name=title]", "Новые часы работы")
+    await page.fill("textarea[name=body]", "С понедельника мы на связи с 8 до 22")
+    async with page.expect_navigation():
+        await page.locator("form[action='/admin/mailings/'] button.primary").click()
+    await checks.check(page, "admin, a mailing")
+    await visit(page, f"{base_url}/admin/password", checks, "admin, password change")
+
     document = page.locator("a[href^='/admin/consent/documents/']").first
     await page.goto(f"{base_url}/admin/consent/")
     await document.click()
