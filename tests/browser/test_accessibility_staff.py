@@ -1,6 +1,6 @@
 """Everything staff reach, checked by axe-core's WCAG 2.1 A and AA rules at desktop and phone
-sizes: the sign-in (and its error), the operator console with a conversation open, the DPO
-console and every admin page. See docs/ui.md, «Accessibility».
+sizes (and, at the phone's width, that the page does not scroll sideways): the sign-in (and its
+error), the operator console with a conversation open, the DPO console and every admin page.
 
 State is arranged as users make it: a client writes on /chat, staff sign in and use the forms.
 """
@@ -19,6 +19,17 @@ from tests.chat_support import Staff
 from tests.conftest import STAFF_PASSWORD
 from tests.test_destruction import make_person
 
+# The elements that stick out past the right edge (the page then scrolls sideways), if any.
+SIDEWAYS = """() => {
+  const edge = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= edge) return null;
+  return [...document.querySelectorAll("body *")]
+    .filter((node) => node.getBoundingClientRect().right > edge + 1)
+    .slice(0, 5)
+    .map((node) => `${node.tagName.toLowerCase()}.${node.className}`)
+    .join(", ");
+}"""
+
 
 class Checks:
     """Runs axe on each state at both sizes and keeps every violation, so one run lists them
@@ -32,6 +43,9 @@ class Checks:
             await page.set_viewport_size(size)
             await page.wait_for_timeout(100)  # a layout pass for the media queries
             self.found += [f"{state} ({name}): {line}" for line in await violations(page)]
+            wide = await page.evaluate(SIDEWAYS)
+            if wide:  # a phone's width is also a desktop at 200-300 % zoom (WCAG 1.4.10)
+                self.found.append(f"{state} ({name}): scrolls sideways, past the edge: {wide}")
         await page.set_viewport_size(DESKTOP)
 
     def done(self) -> None:
