@@ -109,6 +109,8 @@ async def test_the_operator_console_with_a_conversation_open_is_accessible(
     await expect(bubble(console, "нужна помощь с заказом")).to_have_count(1)
     take = console.locator(".take-button")
     if await take.is_visible():
+        if await take.text_content() == "Взять":  # it waits in the queue: that was announced
+            await expect(console.locator(".queue-status")).to_contain_text("В очереди: ")
         await take.click()
     await expect(console.locator(".conv-sub")).to_contain_text("ведёте вы")
     await console.locator(".composer-input").fill("Добрый день! Сейчас посмотрю.")

@@ -43,6 +43,7 @@ const ui = {
   title: root.querySelector(".conv-title"),
   sub: root.querySelector(".conv-sub"),
   live: root.querySelector(".console-status"),
+  queueLive: root.querySelector(".queue-status"),
   avatar: root.querySelector(".conv-avatar"),
   take: root.querySelector(".take-button"),
   transfer: root.querySelector(".transfer-button"),
@@ -80,6 +81,8 @@ const state = {
   presence: "online",
   connection: "connecting",
   everOpen: false, // the socket was open once: a later drop is announced
+  listsLoaded: false,
+  queueSeen: null, // the queue's size last announced (null: not yet, the lists are loading)
   directory: null,
   myClientIds: new Set(),
   drafts: new Map(), // conversation id -> unsent text
@@ -446,6 +449,7 @@ async function loadLists() {
       // counters only
     }
   }
+  state.listsLoaded = true;
   renderCounts();
 }
 
@@ -583,6 +587,11 @@ function renderCounts() {
     count.hidden = !value;
     count.textContent = String(value);
   }
+  // The queue's size is said when it changes (not when the lists first load).
+  if (state.queueSeen !== null && queue !== state.queueSeen) {
+    ui.queueLive.textContent = queue ? `В очереди: ${queue}` : "Очередь пуста";
+  }
+  if (state.listsLoaded) state.queueSeen = queue;
   const total = queue + mineUnread;
   document.title = total ? `(${total}) ${baseTitle}` : baseTitle;
 }
