@@ -39,9 +39,10 @@ async def test_the_operator_and_the_dpo_home_pages_after_sign_in(
         user = await make_staff(role)
         page = await signed_in(browser, base_url, user.login)
         await page.wait_for_load_state()
-        await checks.check(
-            page, f"{state}, home after sign-in ({urllib.parse.urlsplit(page.url).path})"
-        )
+        assert urllib.parse.urlsplit(page.url).path.rstrip("/") == "/admin", (
+            page.url
+        )  # their own home
+        await checks.check(page, f"{state}, home after sign-in")
         assert page.errors.errors == []
         await page.context.close()
     checks.done()
@@ -110,6 +111,7 @@ async def test_the_out_of_hours_welcome_and_the_queue_note(browser, okno, clock)
     await client.locator(".composer-input").fill("Добрый вечер! Можно завтра доставить букет?")
     await client.locator(".composer-input").press("Enter")
     await expect(client.locator(".queue-note")).to_contain_text("Вы в очереди: 1")
+    await expect(client.locator(".queue-note")).to_have_attribute("role", "status")  # announced
     await at_both_sizes(client, "/chat out of hours, in the queue")
     assert client.errors.errors == []
     await client.context.close()
@@ -120,6 +122,7 @@ async def test_the_out_of_hours_welcome_and_the_queue_note(browser, okno, clock)
     await waiting.locator(".composer-input").fill("Здравствуйте, где мой заказ?")
     await waiting.locator(".composer-input").press("Enter")
     await expect(waiting.locator(".queue-note")).to_contain_text("Вы в очереди")
+    await expect(waiting.locator(".queue-note")).to_have_attribute("role", "status")
     await at_both_sizes(waiting, "/chat in the queue, no operator online")
     assert waiting.errors.errors == []
     await waiting.context.close()
