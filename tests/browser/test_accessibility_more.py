@@ -123,6 +123,7 @@ async def test_the_out_of_hours_welcome_and_the_queue_note(browser, okno, clock)
     await waiting.locator(".composer-input").press("Enter")
     await expect(waiting.locator(".queue-note")).to_contain_text("Вы в очереди")
     await expect(waiting.locator(".queue-note")).to_have_attribute("role", "status")
+    await expect(waiting.locator(".queue-note")).not_to_contain_text("нерабочее время")
     await at_both_sizes(waiting, "/chat in the queue, no operator online")
     assert waiting.errors.errors == []
     await waiting.context.close()
