@@ -15,11 +15,12 @@ import asyncpg
 from playwright.async_api import expect
 
 from okno.platform.staff.roles import Role
-from tests.browser.conftest import PageErrors, client_page
+from tests.browser.conftest import PageErrors, client_page, staff_page
 from tests.browser.test_accessibility_client import at_both_sizes
 from tests.browser.test_accessibility_staff import Checks, signed_in
+from tests.browser.test_chat_ui import bubble, conversation_of, open_menu, operator_opens
 from tests.browser.test_hours_ui import NEXT_OPENING, admin_page, clock, okno  # noqa: F401
-from tests.chat_support import Staff
+from tests.chat_support import Staff, join_team
 from tests.conftest import ADMIN_PASSWORD, staff_client
 from tests.test_mailings import (  # noqa: F401 (fixtures)
     email_subscriber,
@@ -29,6 +30,8 @@ from tests.test_mailings import (  # noqa: F401 (fixtures)
     send_email_mailing,
     until_sent,
 )
+
+SPECIAL_TEXT = "У меня астма, нужна консультация"
 
 
 async def test_the_operator_and_the_dpo_home_pages_after_sign_in(
@@ -159,3 +162,30 @@ async def test_the_unsubscribe_page(browser, mail_server, mailbox) -> None:  # n
     await at_both_sizes(page, "/unsubscribe, done")
     assert errors.errors == []
     await context.close()
+
+
+async def test_the_dpo_decides_on_a_marked_message(browser, base_url, make_staff) -> None:
+    """An operator marks a client's message as health data from the console's menu; the DPO
+    opens it from the special-categories queue to decide."""
+    user = await make_staff(Role.OPERATOR)
+    await join_team(user.id)
+    client = await client_page(browser, base_url)
+    operator = await staff_page(browser, base_url, user.login)
+    await client.locator(".topic-button").first.click()
+    await client.locator(".composer-input").fill(SPECIAL_TEXT)
+    await client.locator(".composer-input").press("Enter")
+    await expect(bubble(client, SPECIAL_TEXT).locator(".ticks.sent")).to_be_visible()
+    await operator_opens(operator, await conversation_of(client))
+    await open_menu(operator, SPECIAL_TEXT, "Особая категория данных…")
+    await operator.get_by_role("menuitem", name="Сведения о здоровье").click()
+    await expect(operator.get_by_text("передано ответственному")).to_be_visible()
+    dpo = await signed_in(browser, base_url, (await make_staff(Role.DPO)).login)
+    await dpo.goto(f"{base_url}/admin/dpo/special")
+    async with dpo.expect_navigation():
+        await dpo.get_by_role("link", name="Открыть и решить").first.click()
+    checks = Checks()
+    await checks.check(dpo, "DPO, a marked message to decide on")
+    checks.done()
+    assert dpo.errors.errors == []
+    for page in (client, operator, dpo):
+        await page.context.close()
