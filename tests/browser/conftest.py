@@ -91,10 +91,10 @@ async def client_page(browser: object, base_url: str, *, width: int = 1280, heig
     return page
 
 
-async def staff_page(
+async def signed_in_staff(
     browser: object, base_url: str, login: str, *, width: int = 1400, height: int = 860
 ):
-    """A staff member signed in through the form, on the operator console."""
+    """A staff member signed in through the form (its own cookie jar), on the page it leads to."""
     context = await browser.new_context(viewport={"width": width, "height": height}, locale="ru-RU")
     page = await context.new_page()
     page.errors = PageErrors(page)
@@ -104,6 +104,14 @@ async def staff_page(
     async with page.expect_navigation():
         await page.click("form button.primary")
     assert "/admin/login" not in page.url, "sign-in failed"
+    return page
+
+
+async def staff_page(
+    browser: object, base_url: str, login: str, *, width: int = 1400, height: int = 860
+):
+    """A staff member signed in through the form, on the operator console."""
+    page = await signed_in_staff(browser, base_url, login, width=width, height=height)
     await page.goto(f"{base_url}/admin/chats")
     await page.wait_for_function("() => window.okno && window.okno.socket.state === 'open'")
     return page

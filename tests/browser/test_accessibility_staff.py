@@ -13,10 +13,9 @@ from playwright.async_api import expect
 
 from okno.platform.staff.roles import Role
 from tests.browser.a11y import DESKTOP, PHONE, violations
-from tests.browser.conftest import PageErrors, client_page, staff_page
+from tests.browser.conftest import PageErrors, client_page, signed_in_staff, staff_page
 from tests.browser.test_chat_ui import bubble, conversation_of
 from tests.chat_support import Staff
-from tests.conftest import STAFF_PASSWORD
 from tests.test_destruction import make_person
 
 # The elements that stick out past the right edge (the page then scrolls sideways), if any.
@@ -53,16 +52,7 @@ class Checks:
 
 
 async def signed_in(browser: Any, base_url: str, login: str) -> Any:
-    context = await browser.new_context(viewport=DESKTOP, locale="ru-RU")
-    page = await context.new_page()
-    page.errors = PageErrors(page)
-    await page.goto(f"{base_url}/admin/login")
-    await page.fill("input[name=login]", login)
-    await page.fill("input[name=password]", STAFF_PASSWORD)
-    async with page.expect_navigation():
-        await page.click("form button.primary")
-    assert "/admin/login" not in page.url, "sign-in failed"
-    return page
+    return await signed_in_staff(browser, base_url, login, **DESKTOP)
 
 
 async def visit(page: Any, url: str, checks: Checks, state: str) -> None:
