@@ -145,6 +145,8 @@ def test_every_import_inside_a_function_says_why() -> None:
     assert found == []
 
 
+# Source texts the SQL detector reads (parsed, never run against a database): statements it
+# must find, and prose it must leave alone.
 @pytest.mark.parametrize(
     ("source", "holds_sql"),
     [
