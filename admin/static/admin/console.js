@@ -123,6 +123,7 @@ const thread = new Thread(ui.body, ui.msgs, {
   isOwn,
   authorLabel,
   pill: ui.pill,
+  afterPill: () => composer.input,
   editWindowSeconds: Number(root.dataset.editWindow) || 0,
   onReply: (msg) => composer.reply(msg),
   onEdit: (msg) => composer.edit(msg),

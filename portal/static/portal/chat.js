@@ -62,6 +62,7 @@ const thread = new Thread(ui.body, ui.list, {
   isOwn: (msg) => msg.author?.kind === "subject",
   authorLabel,
   pill: ui.pill,
+  afterPill: () => composer.input,
   get editWindowSeconds() {
     return state.editWindow;
   },

@@ -579,6 +579,9 @@ export class Thread {
     this.o.onUnread?.(this.unread.size);
     if (!this.pill) return;
     const away = !this.atBottom();
+    // A focused control that vanishes drops the keyboard user onto <body>: hand the focus
+    // on to what comes after the pill (the composer) before hiding it.
+    if (!away && !this.pill.hidden && document.activeElement === this.pill) this.o.afterPill?.()?.focus();
     this.pill.hidden = !away;
     const count = this.unread.size;
     const label = this.pill.querySelector(".pill-label");
