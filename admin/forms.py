@@ -49,3 +49,15 @@ class TopicForm(msgspec.Struct):
     title: str = ""
     team_id: str = ""
     assignment: str = ""
+
+
+class ChannelConnectForm(msgspec.Struct):
+    kind: str = ""
+    name: str = ""
+    topic: str = ""
+    receive: str = "poll"
+    api_url: str = ""
+    token: str = ""
+    group_id: str = ""
+    webhook_secret: str = ""
+    confirmation: str = ""

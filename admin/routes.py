@@ -2,6 +2,7 @@ from litestar.types import ControllerRouterHandler
 
 from okno.admin.controllers.audit import AuditConsole
 from okno.admin.controllers.auth import AuthController
+from okno.admin.controllers.channels import ChannelsConsole
 from okno.admin.controllers.chat_settings import ChatSettingsConsole, HoursConsole
 from okno.admin.controllers.chats import ChatsConsole
 from okno.admin.controllers.consent import ConsentConsole, ConsentProof
@@ -30,6 +31,7 @@ route_handlers: list[ControllerRouterHandler] = [
     TeamsConsole,
     TopicsConsole,
     ChatSettingsConsole,
+    ChannelsConsole,
     HoursConsole,
     SpecialCategories,
 ]

@@ -118,6 +118,11 @@ def transaction() -> AbstractAsyncContextManager[PostgresTransaction, None]:
     return engine().transaction()  # type: ignore[return-value]
 
 
+def in_transaction() -> bool:
+    """Whether the caller holds a transaction (a call made inside it joins it)."""
+    return engine().current_transaction.get() is not None
+
+
 def current_transaction() -> PostgresTransaction:
     active = engine().current_transaction.get()
     if active is None:

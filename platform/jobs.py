@@ -10,6 +10,8 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from okno.platform.channels.outbound import sender as send_to_channels
+from okno.platform.channels.polling import poller as poll_channels
 from okno.platform.erasure.compaction import job as compact_destroyed_tables
 from okno.platform.mailings.sending import runner as send_mailings
 from okno.platform.processing_log.service import sealer as seal_processing_log
@@ -18,4 +20,10 @@ Job = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def background_jobs() -> list[Job]:
-    return [send_mailings, seal_processing_log, compact_destroyed_tables]
+    return [
+        send_mailings,
+        seal_processing_log,
+        compact_destroyed_tables,
+        send_to_channels,
+        poll_channels,
+    ]

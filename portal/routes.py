@@ -1,5 +1,6 @@
 from litestar.types import ControllerRouterHandler
 
+from okno.portal.controllers.channel_hooks import ChannelHooks
 from okno.portal.controllers.chat import ChatPages
 from okno.portal.controllers.chat_api import ClientChatApi
 from okno.portal.controllers.chat_socket import client_socket
@@ -9,6 +10,7 @@ from okno.portal.controllers.selfservice import PortalEntry, PortalPages
 from okno.portal.controllers.unsubscribe import UnsubscribePages
 
 route_handlers: list[ControllerRouterHandler] = [
+    ChannelHooks,
     ChatPages,
     ClientChatApi,
     client_socket,

@@ -88,7 +88,10 @@ async def client_send(
     attachment_id: str | None = None,
 ) -> Sent:
     _require_content(text, attachment_id)
-    if visitor.subject_id is not None and reply_to is None and attachment_id is None:
+    # The one-statement path runs on a connection of its own, so a caller's transaction (a
+    # channel's update, stored with its idempotency key) takes the general path, which joins it.
+    plain_case = reply_to is None and attachment_id is None and not database.in_transaction()
+    if visitor.subject_id is not None and plain_case:
         plain = await _client_send_plain(visitor, visitor.subject_id, client_id, text)
         if plain is not None:
             await notify.changed(plain.conversation, plain.version)

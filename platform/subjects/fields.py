@@ -45,6 +45,7 @@ FIELDS: dict[str, PDField] = {
         PDField("message_text", "Тексты сообщений", Category.GENERAL, collectable_in_chat=False),
         PDField("attachment", "Вложения", Category.GENERAL, collectable_in_chat=False),
         PDField("visitor_token", "Идентификатор браузера", Category.GENERAL, False),
+        PDField("messenger_id", "Идентификатор в мессенджере", Category.GENERAL, False),
         PDField("ip_address", "IP-адрес", Category.GENERAL, collectable_in_chat=False),
         PDField("user_agent", "Сведения о браузере", Category.GENERAL, collectable_in_chat=False),
         PDField("health", "Сведения о здоровье", Category.SPECIAL, collectable_in_chat=False),
