@@ -70,7 +70,8 @@ def test_erasers_register_without_any_ui_module() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
     ).stdout
     assert out.strip() == (
-        "['chat', 'consent', 'mailings', 'portal', 'reviews', 'rights', 'special-categories',"
+        "['channels', 'chat', 'consent', 'mailings', 'portal', 'reviews', 'rights',"
+        " 'special-categories',"
         " 'subjects'] []"
     ), out
 

@@ -22,6 +22,7 @@ from okno.platform.erasure.registry import OPERATORS_OWN, VOCABULARY, eraser, no
         "channel_outbound.buttons",
         "channel_outbound.last_error",
         "channel_outbound.external_id",
+        "channel_outbound.state",
     ),
 )
 async def erase_channel_identities(
