@@ -26,6 +26,7 @@ class MaxBot:
     def __init__(self, api_url: str, secrets: dict[str, str]) -> None:
         self.api_url = api_url.rstrip("/")
         self.token = secrets["token"]
+        self.call_seconds = CALL_SECONDS
 
     async def _call(
         self,
@@ -34,10 +35,10 @@ class MaxBot:
         *,
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
-        wait_seconds: float = CALL_SECONDS,
+        wait_seconds: float | None = None,
     ) -> dict[str, Any]:
         try:
-            async with httpx.AsyncClient(timeout=wait_seconds) as client:
+            async with httpx.AsyncClient(timeout=wait_seconds or self.call_seconds) as client:
                 answer = await client.request(
                     method,
                     self.api_url + path,

@@ -55,6 +55,7 @@ RECEIVE_MODES = {"poll": "опрос (long polling)", "webhook": "вебхук"}
 NO_TEXT = "[сообщение без текста: вложения из мессенджеров пока не принимаются]"
 MAX_TEXT = 4000
 CLIENT_IDS = uuid.UUID("6f6b6e6f-6368-616e-6e65-6c0000000000")
+MASKED_WHAT = {"phone": "номер телефона", "email": "адрес почты"}
 PROVISION_NOTICE = "Сообщения в этом чате проходят через серверы {operator}."
 
 
@@ -334,11 +335,12 @@ async def _message(
                 reason=f"первое сообщение через {KIND_LABELS[channel.kind]}",
             )
         )
+        # The first answer: who carries the messages, why contacts were hidden, the offer.
         notice = PROVISION_NOTICE.format(operator=OPERATORS[channel.kind])
         if sent.masked:
-            await chat_flow.explain_masking(sent.conversation, sent.masked)
-        else:
-            await chat_flow.offer(sent.conversation, chat_flow.SUPPORT, notice=notice)
+            what = " и ".join(MASKED_WHAT[field] for field in sent.masked)
+            notice += " " + chat_flow.MASKED_NOTICE.format(what=what).split(" Если")[0]
+        await chat_flow.offer(sent.conversation, chat_flow.SUPPORT, notice=notice)
     elif sent.masked:
         await chat_flow.explain_masking(sent.conversation, sent.masked)
     return sent.conversation

@@ -39,10 +39,13 @@ class VkBot:
         self.api_url = api_url.rstrip("/")
         self.token = secrets["token"]
         self.group_id = secrets.get("group_id", "")
+        self.call_seconds = CALL_SECONDS
 
     async def call(self, method: str, **params: Any) -> Any:
         form = {**params, "access_token": self.token, "v": VERSION}
-        body = await _request("POST", f"{self.api_url}/method/{method}", data=form)
+        body = await _request(
+            "POST", f"{self.api_url}/method/{method}", data=form, wait_seconds=self.call_seconds
+        )
         error = body.get("error")
         if error is not None:
             code = int(error.get("error_code", 0))
