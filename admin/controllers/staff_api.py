@@ -8,6 +8,8 @@ import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
+from okno.platform.channels.schemas import Delivery
+from okno.platform.channels.service import deliveries as channel_deliveries
 from okno.platform.chat import access, console, special
 from okno.platform.chat import canned as canned_replies
 from okno.platform.chat.history import staff_page
@@ -82,6 +84,12 @@ class StaffChatApi(Controller):
     ) -> MessagePage:
         """Older messages of a conversation the caller may see, oldest first."""
         return await staff_page(await _scope(request), conversation_id, before, limit)
+
+    @get("/conversations/{conversation_id:int}/deliveries")
+    async def deliveries(self, request: Request, conversation_id: FromPath[int]) -> list[Delivery]:
+        """How each message to a MAX or VK client went: ⏳ waiting, ✓ accepted, or not
+        delivered with the reason (docs/channels.md); empty for a web chat."""
+        return await channel_deliveries(await _scope(request), conversation_id)
 
     @get("/conversations/{conversation_id:int}/profile")
     async def profile(self, request: Request, conversation_id: FromPath[int]) -> Profile:

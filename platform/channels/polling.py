@@ -80,6 +80,12 @@ async def poller(stop: asyncio.Event) -> None:
     polling: dict[int, asyncio.Task[None]] = {}
     try:
         while not stop.is_set():
+            for channel_id, task in polling.items():
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    # The channel is free again and taken anew below; the type says what broke
+                    # (never the update itself: it may hold PD).
+                    failure = type(task.exception()).__name__
+                    logger.error("channel %s: polling stopped by %s", channel_id, failure)
             polling = {key: task for key, task in polling.items() if not task.done()}
             try:
                 async with database.acquire() as conn:

@@ -7,6 +7,8 @@ from datetime import datetime
 
 import msgspec
 
+KIND_LABELS = {"max": "MAX", "vk": "ВКонтакте"}
+
 
 class Inbound(msgspec.Struct, frozen=True):
     """One update from a messenger: a message, or a press on one of okno's inline buttons."""

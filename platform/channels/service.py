@@ -22,14 +22,22 @@ from okno.platform.channels import queries
 from okno.platform.channels.errors import ChannelRefused, WebhookRefused
 from okno.platform.channels.max_bot import OFFICIAL_URL as MAX_URL
 from okno.platform.channels.max_bot import MaxBot
-from okno.platform.channels.schemas import ChannelForm, ChannelHealth, Delivery, Inbound
+from okno.platform.channels.schemas import (
+    KIND_LABELS,
+    ChannelForm,
+    ChannelHealth,
+    Delivery,
+    Inbound,
+)
 from okno.platform.channels.secrets import seal, unseal
 from okno.platform.channels.tables import Channel
 from okno.platform.channels.vk_bot import OFFICIAL_URL as VK_URL
 from okno.platform.channels.vk_bot import VkBot
 from okno.platform.chat import buttons, notify
 from okno.platform.chat import service as chat
+from okno.platform.chat.access import visible_conversation
 from okno.platform.chat.compliance import Actor, entries
+from okno.platform.chat.scope import Scope
 from okno.platform.chat.visitors import Visitor
 from okno.platform.consent import chat_flow
 from okno.platform.errors import NotFound, Refused
@@ -39,7 +47,6 @@ from okno.platform.secret_key import secret_key
 from okno.platform.settings import get_settings
 from okno.platform.teams.tables import Topic
 
-KIND_LABELS = {"max": "MAX", "vk": "ВКонтакте"}
 OFFICIAL_URLS = {"max": MAX_URL, "vk": VK_URL}
 # Who runs each messenger's servers: a message through them is a provision to that operator
 # (152-FZ Art. 3 p.6), named in the policy and in the client's «кто обрабатывал».
@@ -223,26 +230,16 @@ async def health() -> list[ChannelHealth]:
     ]
 
 
-async def deliveries(conversation_id: int) -> list[Delivery]:
-    """The delivery state of each message sent to a channel conversation (⏳ / ✓ / failed)."""
+async def deliveries(scope: Scope, conversation_id: int) -> list[Delivery]:
+    """The delivery state of each message sent to a channel conversation (⏳ / ✓ / failed),
+    for staff who may see the conversation."""
+    await visible_conversation(scope, conversation_id)
     async with database.acquire() as conn:
         rows = await conn.fetch(queries.DELIVERIES, conversation_id)
     marks = {"queued": "⏳", "sent": "✓", "failed": "не доставлено"}
     return [
         Delivery(row["seq"], row["state"], marks[row["state"]], row["last_error"]) for row in rows
     ]
-
-
-async def channel_badge(conversation_ids: list[int]) -> dict[int, str]:
-    """The messenger each of these conversations came through (none: the web chat)."""
-    async with database.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT c.id, ch.kind FROM conversation c"
-            " JOIN channel_identity i ON i.subject_id = c.subject_id"
-            " JOIN channel ch ON ch.id = i.channel_id WHERE c.id = ANY($1::bigint[])",
-            conversation_ids,
-        )
-    return {row["id"]: KIND_LABELS[row["kind"]] for row in rows}
 
 
 # ---------------------------------------------------------------- webhooks

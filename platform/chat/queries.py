@@ -367,7 +367,9 @@ SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c
        lm.special AS last_special,
        (SELECT bs.blocked_at IS NOT NULL FROM subject bs WHERE bs.id = c.subject_id)
          AS subject_blocked,
-       c.staff_unread AS unread, c.tags
+       c.staff_unread AS unread, c.tags,
+       (SELECT ch.kind FROM channel_identity ci JOIN channel ch ON ch.id = ci.channel_id
+        WHERE ci.subject_id = c.subject_id LIMIT 1) AS channel_kind
 FROM conversation c
 LEFT JOIN topic t ON t.id = c.topic_id
 LEFT JOIN team tm ON tm.id = c.team_id

@@ -120,6 +120,7 @@ class Assignee(msgspec.Struct, frozen=True):
 class ClientLabel(msgspec.Struct, frozen=True):
     subject_id: str
     label: str
+    channel: str | None = None  # the messenger the client writes through (docs/channels.md)
 
 
 class LastMessage(msgspec.Struct, frozen=True):

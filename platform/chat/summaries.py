@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 
+from okno.platform.channels.schemas import KIND_LABELS as CHANNEL_LABELS
 from okno.platform.chat import queries, routing
 from okno.platform.chat.schemas import (
     Assignee,
@@ -55,6 +56,13 @@ def _preview(row: asyncpg.Record) -> str:
     return "Вложение" if row["last_attachment"] else ""
 
 
+def client_label(row: asyncpg.Record) -> ClientLabel:
+    """«Клиент #7», with the messenger as a badge when the client writes through one."""
+    channel = CHANNEL_LABELS.get(row["channel_kind"]) if row["channel_kind"] else None
+    label = f"Клиент #{row['id']}" + (f" · {channel}" if channel else "")
+    return ClientLabel(str(row["subject_id"]), label, channel)
+
+
 def for_staff(row: asyncpg.Record) -> ConversationSummary:
     return ConversationSummary(
         id=row["id"],
@@ -62,7 +70,7 @@ def for_staff(row: asyncpg.Record) -> ConversationSummary:
         topic=TopicChoice(row["topic_slug"], row["topic_title"]) if row["topic_slug"] else None,
         assignee=Assignee(row["assignee_id"], row["assignee_name"]) if row["assignee_id"] else None,
         team=TeamChoice(row["team_id"], row["team_name"]) if row["team_id"] else None,
-        client=ClientLabel(str(row["subject_id"]), f"Клиент #{row['id']}"),
+        client=client_label(row),
         last_message=LastMessage(
             row["last_seq_shown"], _preview(row), row["last_author_kind"], row["last_at"]
         )

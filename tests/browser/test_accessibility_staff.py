@@ -252,8 +252,17 @@ async def test_every_admin_page_is_accessible(browser, base_url, make_staff) -> 
         ("/admin/audit/", "admin, audit log"),
         ("/admin/consent/", "admin, consent documents"),
         ("/admin/mailings/", "admin, mailings"),
+        ("/admin/channels/", "admin, channels"),
     ):
         await visit(page, f"{base_url}{url}", checks, state)
+    # A channel refused (the token too short): the page again, with why.
+    await page.goto(f"{base_url}/admin/channels/")
+    await page.fill("input[name=name]", "Бот MAX")
+    await page.fill("input[name=token]", "short")
+    async with page.expect_navigation():
+        await page.locator("form[action='/admin/channels/'] button.primary").click()
+    assert "Не удалось подключить канал" in await page.locator("p.alert").inner_text()
+    await checks.check(page, "admin, a channel refused")
     await page.goto(f"{base_url}/admin/mailings/")
     await page.fill("input[name=title]", "Новые часы работы")
     await page.fill("textarea[name=body]", "С понедельника мы на связи с 8 до 22")

@@ -7,6 +7,7 @@ import { openMenu } from "/static/web/menu.js";
 import { ChatSocket } from "/static/web/socket.js";
 import { Thread } from "/static/web/thread.js";
 import { Canned } from "./canned.js";
+import { watchDeliveries } from "./deliveries.js";
 import { renderProfile } from "./profile.js";
 
 const root = document.getElementById("console");
@@ -739,6 +740,12 @@ function renderHeader() {
   if (!state.current) return;
   const label = conversationLabel(conv);
   ui.title.textContent = label;
+  // A MAX or VK client's conversation: marks of what reached the messenger (deliveries.js).
+  const messenger = conv?.client?.channel ? state.current : null;
+  if (state.deliveriesFor !== messenger) {
+    state.deliveriesFor = messenger;
+    watchDeliveries(messenger, ui.msgs);
+  }
   ui.avatar.textContent = initials(label.replace(/#\d+/, "").trim() || "К");
   ui.avatar.style.setProperty("--hue", String(hueOf(label)));
   let sub;
