@@ -23,6 +23,7 @@ from okno.platform.staff.roles import Role
 from tests.channel_support import (
     connect_channel,
     eventually,
+    identity,
     log_of,
     messages,
     wait_identity,
@@ -182,6 +183,34 @@ async def test_a_max_user_consents_leaves_a_phone_talks_and_is_destroyed(
         )
     assert (left, queued) == (0, 0)
     assert any(r["action"] == "destruction" for r in await log_of(subject))
+
+
+async def test_a_max_webhook_takes_only_calls_with_the_secret_and_each_update_once(
+    base_url, max_api
+) -> None:
+    secret = secrets.token_hex(12)
+    channel = await connect_channel(
+        base_url,
+        kind="max",
+        name=f"MAX hook {secrets.token_hex(3)}",
+        receive="webhook",
+        api_url=max_api.url,
+        token=max_api.token,
+        webhook_secret=secret,
+    )
+    hook = f"{base_url}/hooks/max/{channel}"
+    user = 10**9 + secrets.randbelow(10**8)
+    update = max_api.user_writes(user, "Через вебхук")
+    assert max_api.post_webhook(hook, "wrong-secret", update) == 403
+    assert await identity(channel, user) is None  # nothing was read from a refused call
+    assert max_api.post_webhook(hook, secret, update) == 200
+    assert max_api.post_webhook(hook, secret, update) == 200  # delivered again
+    found = await wait_identity(channel, user)
+    subject_lines = [
+        m for m in await messages(found["conversation"]) if m["author_kind"] == "subject"
+    ]
+    assert [m["body"] for m in subject_lines] == ["Через вебхук"]
+    await eventually(lambda: [m for m in max_api.sent_to(user) if max_buttons(m)])
 
 
 async def test_a_vk_user_over_the_callback_api_and_an_outage_delivers_each_message_once(

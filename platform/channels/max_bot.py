@@ -95,14 +95,6 @@ class MaxBot:
             json={"notification": text},
         )
 
-    async def subscribe(self, url: str, secret: str) -> None:
-        """Ask MAX to deliver updates to okno's webhook, with the secret in every call."""
-        await self._call(
-            "POST",
-            "/subscriptions",
-            json={"url": url, "update_types": UPDATE_TYPES.split(","), "secret": secret},
-        )
-
 
 def _error_code(answer: httpx.Response) -> str:
     try:

@@ -6,7 +6,8 @@ answering ``{"updates": [...], "marker": N}``; Update objects ``message_created`
 with ``sender``, ``recipient`` and ``body.mid``/``body.text``) and ``message_callback``
 (``callback.callback_id``, ``callback.payload``, ``callback.user``); ``POST /messages?user_id=``
 with ``text`` and an ``inline_keyboard`` attachment of callback buttons, answering
-``{"message": {...}}``; ``POST /answers?callback_id=``; ``POST /subscriptions``; errors as
+``{"message": {...}}``; ``POST /answers?callback_id=``; webhook calls (a subscription's POST
+with ``X-Max-Bot-Api-Secret``); errors as
 ``{"code", "message"}``; 429 ``too.many.requests`` for the rate limit. The bot may write only to
 a user who wrote to it (403 ``chat.denied``). Fidelity notes: docs/channels.md.
 """
@@ -30,7 +31,6 @@ class MaxApi(StandIn):
         self.updates: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []  # every accepted message, in order
         self.answers: list[dict[str, Any]] = []
-        self.subscriptions: list[dict[str, Any]] = []
         self.wrote: set[int] = set()
         self.faults: list[Answer] = []  # answers to the next sends, instead of accepting
         super().__init__()
@@ -112,10 +112,6 @@ class MaxApi(StandIn):
                 return Answer(400, {"code": "proto.payload", "message": "callback_id is required"})
             with self.lock:
                 self.answers.append({"callback_id": request.query["callback_id"], **request.json()})
-            return Answer(200, {"success": True})
-        if request.method == "POST" and request.path == "/subscriptions":
-            with self.lock:
-                self.subscriptions.append(request.json())
             return Answer(200, {"success": True})
         return Answer(404, {"code": "not.found", "message": "Path not found"})
 
