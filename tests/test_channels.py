@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 
 from okno.platform import database
+from okno.platform.channels import polling
 from okno.platform.channels.errors import RejectedError, TransientError
 from okno.platform.channels.max_bot import MaxBot
 from okno.platform.channels.schemas import Outgoing
 from okno.platform.channels.vk_bot import VkBot
+from okno.platform.selfservice import overview
 from okno.platform.staff.roles import Role
 from tests.channel_support import (
     connect_channel,
@@ -172,6 +174,12 @@ async def test_a_max_user_consents_leaves_a_phone_talks_and_is_destroyed(
     await all_sent(conversation)
     texts = [m["body"]["text"] for m in max_api.sent_to(user)]
     assert len(texts) == len(set(texts)), texts
+    # «Кто обрабатывал» names the provision to MAX's operator, with the country.
+    lines = await overview.history(subject)
+    handed = [line for line in lines if line.what.startswith("сообщение передано оператору")]
+    assert handed
+    assert "ООО «Коммуникационная платформа»" in (handed[0].reason or "")
+    assert "Россия" in (handed[0].reason or "")
 
     await destroy(base_url, make_staff, subject)
     async with database.acquire() as conn:
@@ -183,6 +191,41 @@ async def test_a_max_user_consents_leaves_a_phone_talks_and_is_destroyed(
         )
     assert (left, queued) == (0, 0)
     assert any(r["action"] == "destruction" for r in await log_of(subject))
+
+
+async def test_one_worker_at_a_time_polls_a_channel(base_url, db, max_api) -> None:
+    """The session's server and two more workers (pollers in this process, each its own
+    lease owner) compete for the channel: one long poll at a time, each update stored once."""
+    channel = await connect_channel(
+        base_url,
+        kind="max",
+        name=f"MAX poll {secrets.token_hex(3)}",
+        receive="poll",
+        api_url=max_api.url,
+        token=max_api.token,
+    )
+    stop = asyncio.Event()
+    workers = [asyncio.create_task(polling.poller(stop, f"test-{n}")) for n in range(2)]
+    user = 10**9 + secrets.randbelow(10**8)
+    try:
+        for n in range(3):
+            max_api.user_writes(user, f"Сообщение {n}")
+            await asyncio.sleep(0.5)  # updates spread over several polls
+        found = await wait_identity(channel, user)
+        for _ in range(150):
+            stored = [
+                m["body"]
+                for m in await messages(found["conversation"])
+                if m["author_kind"] == "subject"
+            ]
+            if len(stored) == 3:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await asyncio.gather(*workers)
+    assert stored == ["Сообщение 0", "Сообщение 1", "Сообщение 2"]
+    assert max_api.most_polling == 1
 
 
 async def test_a_max_webhook_takes_only_calls_with_the_secret_and_each_update_once(

@@ -13,7 +13,7 @@ from okno.admin.forms import ChannelConnectForm
 from okno.platform.channels import service as channels
 from okno.platform.channels.schemas import ChannelForm
 from okno.platform.errors import Refused
-from okno.platform.settings import get_settings
+from okno.platform.mailings.sending import base_url
 from okno.platform.staff.roles import Role
 from okno.platform.teams import service as teams
 from okno.platform.web.access import current_staff, staff
@@ -36,7 +36,7 @@ class ChannelsConsole(Controller):
                 "kinds": channels.KIND_LABELS,
                 "modes": channels.RECEIVE_MODES,
                 "operators": channels.OPERATORS,
-                "public_url": (get_settings().public_url or "").rstrip("/"),
+                "public_url": base_url(),
                 "error": error,
             },
             status_code=HTTP_400_BAD_REQUEST if error else 200,

@@ -22,10 +22,10 @@ from okno.platform.channels import queries
 from okno.platform.channels.errors import RejectedError, TransientError
 from okno.platform.channels.schemas import Button, Outgoing
 from okno.platform.channels.service import KIND_LABELS, OPERATORS, get
+from okno.platform.mailings.sending import base_url
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
-from okno.platform.settings import get_settings
 
 logger = logging.getLogger("okno.channels")
 IDLE_SECONDS = 1.0
@@ -39,7 +39,7 @@ def backoff(attempts: int) -> float:
 
 def outgoing(seq: int, body: str, extras: dict[str, object]) -> Outgoing:
     """A chat message as a messenger shows it: the text, its links written out, its buttons."""
-    base = (get_settings().public_url or "").rstrip("/")
+    base = base_url()
     lines = [body]
     links = extras.get("links") or []
     assert isinstance(links, list)

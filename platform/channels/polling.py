@@ -26,7 +26,7 @@ logger = logging.getLogger("okno.channels")
 LEASE_SECONDS = 60
 LOOK_SECONDS = 2.0
 MAX_BACKOFF_SECONDS = 60
-OWNER = f"{os.getpid()}-{secrets.token_hex(4)}"
+WORKER = f"{os.getpid()}-{secrets.token_hex(4)}"  # this process, as the lease names it
 ANSWERED = "Готово"
 
 
@@ -41,21 +41,21 @@ async def handle(channel: ChannelRow, bot: Bot, update: Inbound) -> None:
             await bot.answer(update, ANSWERED)
 
 
-async def poll_channel(channel_id: int, stop: asyncio.Event) -> None:
+async def poll_channel(channel_id: int, stop: asyncio.Event, owner: str) -> None:
     try:
-        await _poll_while_held(channel_id, stop)
+        await _poll_while_held(channel_id, stop, owner)
     finally:
         # Let any worker take over at once (after a stop, a disable or an unexpected error).
         with contextlib.suppress(*database.UNAVAILABLE):
             async with database.acquire() as conn:
-                await conn.execute(queries.RELEASE_LEASE, channel_id, OWNER)
+                await conn.execute(queries.RELEASE_LEASE, channel_id, owner)
 
 
-async def _poll_while_held(channel_id: int, stop: asyncio.Event) -> None:
+async def _poll_while_held(channel_id: int, stop: asyncio.Event, owner: str) -> None:
     failures = 0
     while not stop.is_set():
         async with database.acquire() as conn:
-            row = await conn.fetchrow(queries.TAKE_LEASE, channel_id, OWNER, LEASE_SECONDS)
+            row = await conn.fetchrow(queries.TAKE_LEASE, channel_id, owner, LEASE_SECONDS)
         if row is None:  # disabled, switched to webhooks, or taken over after a stall
             return
         channel, bot = row_of(row), row_of(row).bot()
@@ -72,10 +72,10 @@ async def _poll_while_held(channel_id: int, stop: asyncio.Event) -> None:
         for update in updates:
             await handle(channel, bot, update)
         async with database.acquire() as conn:
-            await conn.execute(queries.MOVE_MARKER, channel_id, OWNER, state)
+            await conn.execute(queries.MOVE_MARKER, channel_id, owner, state)
 
 
-async def poller(stop: asyncio.Event) -> None:
+async def poller(stop: asyncio.Event, owner: str = WORKER) -> None:
     """The background job: take free channels' leases and poll each in its own task."""
     polling: dict[int, asyncio.Task[None]] = {}
     try:
@@ -89,12 +89,12 @@ async def poller(stop: asyncio.Event) -> None:
             polling = {key: task for key, task in polling.items() if not task.done()}
             try:
                 async with database.acquire() as conn:
-                    row = await conn.fetchrow(queries.TAKE_LEASE, None, OWNER, LEASE_SECONDS)
+                    row = await conn.fetchrow(queries.TAKE_LEASE, None, owner, LEASE_SECONDS)
             except database.UNAVAILABLE as error:
                 logger.warning("channel poller: database unavailable (%s)", type(error).__name__)
                 row = None
             if row is not None and row["id"] not in polling:
-                polling[row["id"]] = asyncio.create_task(poll_channel(row["id"], stop))
+                polling[row["id"]] = asyncio.create_task(poll_channel(row["id"], stop, owner))
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), LOOK_SECONDS)

@@ -194,6 +194,8 @@ CHANNEL_LABELS = {
     "prechat_form": "в форме перед чатом",
     "portal": "в «Моих данных»",
     "operator": "через оператора",
+    "max": "в мессенджере MAX",
+    "vk": "во ВКонтакте",
 }
 
 
@@ -231,6 +233,11 @@ async def consents(subject_id: uuid.UUID) -> list[ConsentView]:
 # ------------------------------------------------------------------ processing history
 
 SPECIAL: dict[tuple[str, frozenset[Action], frozenset[str] | None], str] = {
+    # A message okno handed to MAX or VK (okno.platform.channels.outbound): the reason names
+    # the messenger's operator and its country.
+    ("system", frozenset({Action.PROVISION}), frozenset({"message_text", "messenger_id"})): (
+        "сообщение передано оператору мессенджера для доставки"
+    ),
     ("system", frozenset({Action.PROVISION}), None): "данные предоставлены вам",
     ("staff", frozenset({Action.ACCESS}), frozenset({"message_text"})): "открыл(а) переписку",
     ("system", frozenset({Action.ACCESS}), frozenset({"message_text"})): (

@@ -33,6 +33,7 @@ class MaxApi(StandIn):
         self.answers: list[dict[str, Any]] = []
         self.wrote: set[int] = set()
         self.faults: list[Answer] = []  # answers to the next sends, instead of accepting
+        self.polling = self.most_polling = 0  # long polls in flight now, and at most
         super().__init__()
 
     # ------------------------------------------------ what a user does in MAX
@@ -120,7 +121,10 @@ class MaxApi(StandIn):
         wait = min(float(request.query.get("timeout") or 30), LONG_POLL_CAP_SECONDS)
         types = set((request.query.get("types") or "").split(",")) - {""}
         with self.lock:
+            self.polling += 1
+            self.most_polling = max(self.most_polling, self.polling)
             self.lock.wait_for(lambda: len(self.updates) > marker, timeout=wait)
+            self.polling -= 1
             batch = [u for u in self.updates[marker:] if not types or u["update_type"] in types]
             return Answer(200, {"updates": batch, "marker": len(self.updates)})
 
