@@ -80,6 +80,9 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "POST /admin/topics/{topic_id:int}/restore": ADMIN,
     "GET /admin/audit": ADMIN,
     "GET /admin/settings/chat": ADMIN,
+    "GET /admin/channels": ADMIN,
+    "POST /admin/channels": ADMIN,
+    "POST /admin/channels/{channel_id:int}/disable": ADMIN,
     "POST /admin/settings/chat": ADMIN,
     "GET /admin/hours": HOURS,
     "POST /admin/hours/{team_id:int}": HOURS,
@@ -122,6 +125,8 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "POST /admin/incidents": DPO,
     "GET /admin/incidents/{incident_id:int}": DPO,
     "POST /admin/incidents/{incident_id:int}/notices": DPO,
+    "POST /hooks/max/{channel_id:int}": "webhook",
+    "POST /hooks/vk/{channel_id:int}": "webhook",
     "GET /chat": "public",
     "GET /widget.js": "public",
     "GET /chat/theme.css": "public",
@@ -157,6 +162,7 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /api/staff/conversations": CHAT,
     "GET /api/staff/conversations/{conversation_id:int}/messages": CHAT,
     "GET /api/staff/conversations/{conversation_id:int}/profile": CHAT,
+    "GET /api/staff/conversations/{conversation_id:int}/deliveries": CHAT,
     "POST /api/staff/conversations/{conversation_id:int}/tags": CHAT,
     "POST /api/staff/conversations/{conversation_id:int}/messages/{seq:int}/special": CHAT,
     "GET /api/staff/directory": CHAT,
@@ -350,6 +356,9 @@ async def test_each_route_admits_exactly_its_audience(base_url, world, route) ->
             # A sign-in form answers wrong credentials with 401; that is not a refusal.
             assert status != 403, where
             assert status != 401 or route in SIGN_IN_FORMS, where
+        elif audience == "webhook":
+            # Nobody's cookie opens a messenger's webhook: only the channel's secret does.
+            assert status in (403, 404), where
         elif audience == "subject":
             allowed = name.startswith("subject")
             assert (status not in (401, 403)) == allowed, where

@@ -2,7 +2,9 @@
 
 A handler is public (``opt={"access": "public"}``), for the visiting client's own data
 (the ``visitor`` guard: "subject"), for either that client or staff who may see the
-conversation (``"subject-or-staff"``, checked in the handler), or guarded by ``staff(*roles)``.
+conversation (``"subject-or-staff"``, checked in the handler), a messenger's webhook that proves
+itself with its channel's secret (``"webhook"``, checked in the handler, no CSRF), or guarded by
+``staff(*roles)``.
 """
 
 from __future__ import annotations

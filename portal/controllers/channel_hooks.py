@@ -15,7 +15,7 @@ from okno.platform.channels.errors import WebhookRefused
 from okno.platform.channels.polling import handle
 from okno.platform.channels.service import check_secret, get
 
-WEBHOOK = {"access": "public", "webhook": True}
+WEBHOOK = {"access": "webhook", "webhook": True}
 
 
 async def _json(request: Request) -> dict[str, Any]:
