@@ -20,6 +20,9 @@ STORE_INBOUND = (
 CHANNEL_HEARD = "UPDATE channel SET last_update_at = now() WHERE id = $1"
 CHANNEL_FAILED = "UPDATE channel SET last_error = $2, last_error_at = now() WHERE id = $1"
 CONVERSATION_OF = "SELECT id, last_version FROM conversation WHERE subject_id = $1"
+CONVERSATION_SUBJECT = "SELECT subject_id FROM conversation WHERE id = $1"
+# What the update's transaction leaves the conversation at, announced after it commits.
+CONVERSATION_VERSION = "SELECT last_version FROM conversation WHERE id = $1"
 # The latest open one-field request of the conversation: a messenger user answers it by
 # writing the value, as there is no inline form in a messenger.
 OPEN_FIELD_REQUEST = (

@@ -290,7 +290,7 @@ async def receive(channel: ChannelRow, update: Inbound) -> bool:
         else:
             conversation = await _message(conn, channel, identity, visitor, update)
         version = (
-            await conn.fetchval("SELECT last_version FROM conversation WHERE id = $1", conversation)
+            await conn.fetchval(queries.CONVERSATION_VERSION, conversation)
             if conversation
             else None
         )
@@ -319,9 +319,7 @@ async def _message(
     client_id = uuid.uuid5(CLIENT_IDS, f"{channel.id}|{update.update_key}")
     sent = await chat.client_send(visitor, client_id, text)
     if identity["subject_id"] is None:
-        subject_id = await conn.fetchval(
-            "SELECT subject_id FROM conversation WHERE id = $1", sent.conversation
-        )
+        subject_id = await conn.fetchval(queries.CONVERSATION_SUBJECT, sent.conversation)
         await conn.execute(queries.IDENTITY_SUBJECT, identity["id"], subject_id)
         await processing_log.record(
             *entries(
