@@ -318,6 +318,24 @@ async def test_a_vk_user_over_the_callback_api_and_an_outage_delivers_each_messa
         )
     assert health["last_update_at"] is not None
     assert "VK" in health["last_error"]
+    # The user blocks the community: the next message fails for good, and the operator sees
+    # why next to it; the ones before are ✓.
+    vk_api.faults = [error(901, "Can't send messages for users without permission")]
+    await supervisor.say(conversation, "Вы здесь?")
+    deliveries: list[dict[str, Any]] = []
+    for _ in range(150):
+        answer = await supervisor.http_client.get(
+            f"/api/staff/conversations/{conversation}/deliveries",
+            headers={"accept": "application/json"},
+        )
+        deliveries = answer.json()
+        if deliveries and deliveries[-1]["state"] == "failed":
+            break
+        await asyncio.sleep(0.1)
+    assert deliveries[-1]["mark"] == "не доставлено"
+    assert "не разрешил" in deliveries[-1]["reason"]
+    assert {d["mark"] for d in deliveries[:-1]} == {"✓"}
+    assert "Вы здесь?" not in [m["message"] for m in vk_api.sent_to(user)]
     provided = [r for r in await log_of(subject) if r["action"] == "provision"]
     assert provided
     assert all("ВКонтакте" in r["reason"] for r in provided)
