@@ -22,6 +22,7 @@ from okno.platform.channels.schemas import Outgoing
 from okno.platform.channels.vk_bot import VkBot
 from okno.platform.selfservice import overview
 from okno.platform.staff.roles import Role
+from tests.admin_support import admin_console
 from tests.channel_support import (
     connect_channel,
     eventually,
@@ -254,6 +255,17 @@ async def test_a_max_webhook_takes_only_calls_with_the_secret_and_each_update_on
     ]
     assert [m["body"] for m in subject_lines] == ["Через вебхук"]
     await eventually(lambda: [m for m in max_api.sent_to(user) if max_buttons(m)])
+
+    # The admin disables the channel on its page: its webhook no longer takes anything.
+    admin = await admin_console(base_url)
+    try:
+        response = await admin.submit("/admin/channels", f"/admin/channels/{channel}/disable")
+        assert response.status_code == 303, admin.alert()
+        assert "(отключён)" in admin.page
+    finally:
+        await admin.close()
+    later = max_api.user_writes(user, "После отключения")
+    assert max_api.post_webhook(hook, secret, later) == 404
 
 
 async def test_a_vk_user_over_the_callback_api_and_an_outage_delivers_each_message_once(
