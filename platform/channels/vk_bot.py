@@ -6,6 +6,7 @@ the same id is not sent again), callback buttons (``message_event``, answered wi
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -13,6 +14,9 @@ import msgspec
 
 from okno.platform.channels.errors import RejectedError, TransientError
 from okno.platform.channels.schemas import Inbound, Outgoing
+
+# httpx logs every request's URL at INFO; a long poll's URL carries VK's session key.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 OFFICIAL_URL = "https://api.vk.ru"
 VERSION = "5.199"
