@@ -13,9 +13,10 @@ from typing import Any
 from okno.platform.erasure.compaction import job as compact_destroyed_tables
 from okno.platform.mailings.sending import runner as send_mailings
 from okno.platform.processing_log.service import sealer as seal_processing_log
+from okno.platform.webhooks.delivery import runner as send_webhooks
 
 Job = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def background_jobs() -> list[Job]:
-    return [send_mailings, seal_processing_log, compact_destroyed_tables]
+    return [send_mailings, seal_processing_log, compact_destroyed_tables, send_webhooks]

@@ -23,5 +23,6 @@ APP_REGISTRY = AppRegistry(
         "okno.platform.mailings.piccolo_app",
         "okno.platform.reviews.piccolo_app",
         "okno.platform.incidents.piccolo_app",
+        "okno.platform.webhooks.piccolo_app",
     ]
 )

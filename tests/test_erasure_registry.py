@@ -71,7 +71,7 @@ def test_erasers_register_without_any_ui_module() -> None:
     ).stdout
     assert out.strip() == (
         "['chat', 'consent', 'mailings', 'portal', 'reviews', 'rights', 'special-categories',"
-        " 'subjects'] []"
+        " 'subjects', 'webhooks'] []"
     ), out
 
 

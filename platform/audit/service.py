@@ -24,6 +24,7 @@ class Entity(StrEnum):
     TEAM = "team"
     TOPIC = "topic"
     ACCOUNT = "account"
+    WEBHOOK = "webhook"
 
     @property
     def label(self) -> str:
@@ -35,6 +36,7 @@ ENTITY_LABELS = {
     Entity.TEAM: "Команда",
     Entity.TOPIC: "Направление",
     Entity.ACCOUNT: "Сотрудник",
+    Entity.WEBHOOK: "Вебхук",
 }
 
 
