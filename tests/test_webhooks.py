@@ -274,8 +274,10 @@ async def test_two_workers_never_send_one_twice(database_url, base_url, console,
         second_worker.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def own_database(database_url: str):
+    """A database of the module's own for the tests that stop servers or change settings;
+    each such test removes its endpoint, so the next one's receiver gets only its own."""
     with new_database() as fresh:
         yield fresh
 
@@ -288,9 +290,10 @@ def own_server(fresh, **env: str) -> ServerProcess:
 
 async def test_a_crash_between_commit_and_send_loses_nothing(own_database, hook) -> None:
     server = own_server(own_database)
+    conn = await asyncpg.connect(own_database.url)
     try:
         admin = await admin_console(server.url)
-        await register(admin, hook.url, ["message.created"])
+        endpoint_id, _ = await register(admin, hook.url, ["message.created"])
         await admin.close()
         hook.statuses.append(HOLD)  # the first send never gets its answer: the server dies
         client = await Client.open(server.url)
@@ -302,18 +305,20 @@ async def test_a_crash_between_commit_and_send_loses_nothing(own_database, hook)
         hook.release()
         server = own_server(own_database)  # the app restarts
         await hook.until(lambda h: len(h.delivered()) == 3)
+        statuses = await conn.fetch(
+            "SELECT status FROM webhook_delivery WHERE endpoint_id = $1", endpoint_id
+        )
+        admin = await admin_console(server.url)
+        await remove(admin, endpoint_id)
+        await admin.close()
     finally:
+        await conn.close()
         server.stop()
+    assert [r["status"] for r in statuses] == ["delivered"] * 3
     requests = hook.all()
     delivered = once_each(requests)
     assert [r.event["data"]["seq"] for r in hook.delivered()] == [a["seq"] for a in acks]
     assert requests[0].id == delivered[0], "the unanswered one was sent again, same id"
-    conn = await asyncpg.connect(own_database.url)
-    try:
-        statuses = await conn.fetch("SELECT status FROM webhook_delivery")
-    finally:
-        await conn.close()
-    assert [r["status"] for r in statuses] == ["delivered"] * 3
 
 
 async def test_an_endpoint_that_keeps_failing_is_paused_and_the_admin_told(
@@ -351,7 +356,9 @@ async def test_an_endpoint_that_keeps_failing_is_paused_and_the_admin_told(
             secret, hook.delivered()[0].headers["okno-signature"], hook.delivered()[0].body
         )
         changes = await conn.fetch(
-            "SELECT change FROM staff_audit WHERE entity = 'webhook' ORDER BY id"
+            "SELECT change FROM staff_audit WHERE entity = 'webhook' AND entity_key = $1"
+            " ORDER BY id",
+            str(endpoint_id),
         )
         assert [r["change"] for r in changes] == ["создан", "возобновлён"]
         await client.close()

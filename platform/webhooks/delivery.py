@@ -17,6 +17,7 @@ import httpx
 import msgspec
 
 from okno.platform import database, mail
+from okno.platform.chat import compliance as chat_compliance
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
@@ -128,6 +129,9 @@ async def _delivered(row: asyncpg.Record, status: int, answer: str) -> None:
                 actor_kind=ActorKind.SYSTEM,
                 subject_id=row["subject_id"],
                 fields=fields,
+                # The texts are the support chat's; the receiver is the company's own system.
+                purpose=chat_compliance.PURPOSE,
+                legal_basis=chat_compliance.LEGAL_BASIS,
                 reason=f"вебхук №{row['endpoint_id']}: передача во внешнюю систему",
             )
         )
