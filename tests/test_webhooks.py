@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
+import httpx
 import pytest
 
 from okno.platform import database
@@ -101,6 +102,7 @@ async def test_every_event_type_arrives_signed_with_ids_and_the_scope_s_pd(
     await hook.until(lambda h: of_type(h.delivered(), "conversation.resolved"))
     # «Мои данные»: the consent is withdrawn, which files a request; the DPO executes it.
     portal = await portal_from_chat(base_url, person)
+    portal.timeout = dpo.timeout = httpx.Timeout(30)  # a loaded machine: slow, not broken
     withdrawn = await portal.post(
         f"/me/consents/{person.consent}/withdraw", data={"_csrf_token": portal.csrf}
     )
@@ -288,6 +290,7 @@ def own_server(fresh, **env: str) -> ServerProcess:
     return server
 
 
+@pytest.mark.timeout(300)  # two server starts, which a loaded machine makes slow
 async def test_a_crash_between_commit_and_send_loses_nothing(own_database, hook) -> None:
     server = own_server(own_database)
     conn = await asyncpg.connect(own_database.url)
@@ -321,6 +324,7 @@ async def test_a_crash_between_commit_and_send_loses_nothing(own_database, hook)
     assert requests[0].id == delivered[0], "the unanswered one was sent again, same id"
 
 
+@pytest.mark.timeout(300)
 async def test_an_endpoint_that_keeps_failing_is_paused_and_the_admin_told(
     own_database, hook
 ) -> None:

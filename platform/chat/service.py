@@ -140,10 +140,11 @@ async def _client_send_plain(
         4,
         when=queries.CLIENT_SEND_PLAIN_LOGS,
     )
-    # The webhooks' CTEs join only while some endpoint wants the event (read from memory).
-    webhook = CLIENT_MESSAGE_CTES if await webhook_events.wanted(MESSAGE_CREATED) else ""
     try:
         async with database.acquire() as conn:
+            # The webhooks' CTEs join only while some endpoint wants the event (from memory).
+            wanted = await webhook_events.wanted(conn, MESSAGE_CREATED)
+            webhook = CLIENT_MESSAGE_CTES if wanted else ""
             row = await conn.fetchrow(
                 # processing_log's CTEs go in as text; every value in them is a parameter.
                 queries.CLIENT_SEND_PLAIN.format(logged=logged, webhook=webhook),

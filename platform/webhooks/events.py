@@ -32,15 +32,20 @@ CACHE = "webhook_events"
 
 async def _load() -> frozenset[str]:
     async with database.acquire() as conn:
-        return frozenset(await conn.fetchval(queries.WANTED_EVENTS) or ())
+        return await _read(conn)
+
+
+async def _read(conn: asyncpg.Connection) -> frozenset[str]:
+    return frozenset(await conn.fetchval(queries.WANTED_EVENTS) or ())
 
 
 _wanted: shared_cache.Shared[frozenset[str]] = shared_cache.Shared(CACHE, _load)
 
 
-async def wanted(event: str) -> bool:
-    """Whether any endpoint subscribes to ``event`` (read from memory almost always)."""
-    return event in await _wanted.get()
+async def wanted(conn: asyncpg.Connection, event: str) -> bool:
+    """Whether any endpoint subscribes to ``event``: from memory almost always; when the copy
+    is stale, read on ``conn``, the caller's connection (never another pooled one)."""
+    return event in await _wanted.get(lambda: _read(conn))
 
 
 async def emit(
@@ -56,7 +61,7 @@ async def emit(
     so a rollback queues nothing). ``data`` holds ids only; ``pd`` is added for endpoints whose
     scope includes personal data. Events of one conversation are sent in this order."""
     assert event in EVENTS, event
-    if not await wanted(event):
+    if not await wanted(conn, event):
         return
     await conn.execute(
         queries.ENQUEUE,
