@@ -55,13 +55,19 @@ async def _post(client: httpx.AsyncClient, row: asyncpg.Record) -> tuple[int | N
         "Okno-Event": row["event"],
         "Okno-Signature": signing.signature(signing.decrypt(row["secret"]), int(time.time()), body),
     }
+    kept = b""
     try:
-        response = await client.post(row["url"], content=body, headers=headers)
+        async with client.stream("POST", row["url"], content=body, headers=headers) as response:
+            # Only the answer's start is kept: a receiver's long answer is never read whole.
+            async for chunk in response.aiter_bytes():
+                kept += chunk
+                if len(kept) >= RESPONSE_KEPT * 4:
+                    break
     except httpx.TimeoutException:
         return None, "получатель не ответил вовремя"
     except httpx.HTTPError as error:
         return None, f"нет соединения с получателем ({type(error).__name__})"
-    return response.status_code, response.text[:RESPONSE_KEPT]
+    return response.status_code, kept.decode("utf-8", "replace")[:RESPONSE_KEPT]
 
 
 async def deliver_one(client: httpx.AsyncClient) -> bool:

@@ -41,7 +41,6 @@ webhook_queued AS (
 CLAIM_NEXT = """
 SELECT d.seq, d.event_id, d.endpoint_id, d.event, d.conversation_id, d.subject_id,
        d.payload, d.pd, d.created_at, d.attempts,
-       d.created_at + interval '1 day' <= now() AS expired,
        e.url, e.secret, e.pd_scope
 FROM webhook_delivery AS d
 JOIN webhook_endpoint AS e ON e.id = d.endpoint_id
