@@ -14,6 +14,7 @@ from okno.admin.controllers.special import SpecialCategories
 from okno.admin.controllers.staff_api import StaffChatApi
 from okno.admin.controllers.staff_socket import staff_socket
 from okno.admin.controllers.teams import TeamsConsole, TopicsConsole
+from okno.admin.controllers.webhooks import WebhooksConsole
 
 route_handlers: list[ControllerRouterHandler] = [
     AuthController,
@@ -34,4 +35,5 @@ route_handlers: list[ControllerRouterHandler] = [
     ChannelsConsole,
     HoursConsole,
     SpecialCategories,
+    WebhooksConsole,
 ]

@@ -15,6 +15,7 @@ from okno.platform.channels.polling import poller as poll_channels
 from okno.platform.erasure.compaction import job as compact_destroyed_tables
 from okno.platform.mailings.sending import runner as send_mailings
 from okno.platform.processing_log.service import sealer as seal_processing_log
+from okno.platform.webhooks.delivery import runner as send_webhooks
 
 Job = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
@@ -26,4 +27,5 @@ def background_jobs() -> list[Job]:
         compact_destroyed_tables,
         send_to_channels,
         poll_channels,
+        send_webhooks,
     ]

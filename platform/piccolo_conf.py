@@ -24,5 +24,6 @@ APP_REGISTRY = AppRegistry(
         "okno.platform.reviews.piccolo_app",
         "okno.platform.incidents.piccolo_app",
         "okno.platform.channels.piccolo_app",
+        "okno.platform.webhooks.piccolo_app",
     ]
 )

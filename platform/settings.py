@@ -75,6 +75,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     widget_origins: str = ""
     prechat_form: bool | None = None
     mailing_rate: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 20
+    # Webhooks: the first retry's delay (it doubles, up to an hour, for a day), the receiver's
+    # time to answer, consecutive failures before an endpoint is paused, who is told by e-mail.
+    webhook_retry_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 30
+    webhook_timeout_seconds: Annotated[int, msgspec.Meta(ge=1, le=60)] = 10
+    webhook_pause_after_failures: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 50
+    webhook_alert_email: str | None = None
     presence_timeout_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 45
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Test-only: a file holding the moment okno takes for "now" (okno.platform.clock).

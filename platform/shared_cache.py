@@ -29,7 +29,10 @@ class Shared(Generic[T]):
         self._lock: asyncio.Lock | None = None
         _registry[name] = self  # type: ignore[assignment]
 
-    async def get(self) -> T:
+    async def get(self, load: Callable[[], Awaitable[T]] | None = None) -> T:
+        """The value; ``load`` reads it instead of the default loader when it is stale (a caller
+        inside a transaction reads on its own connection: waiting for another pooled one while
+        holding one can deadlock at pool size)."""
         if self._value is not None and time.monotonic() - self._loaded_at < TTL:
             return self._value
         if self._lock is None:
@@ -37,7 +40,7 @@ class Shared(Generic[T]):
         async with self._lock:
             if self._value is None or time.monotonic() - self._loaded_at >= TTL:
                 generation = self._generation
-                value = await self._load()
+                value = await (load or self._load)()
                 if generation == self._generation:  # not forgotten while it was read
                     self._value, self._loaded_at = value, time.monotonic()
                 return value

@@ -210,7 +210,8 @@ class ServerProcess:
             self.stop()  # no process and no open log left behind for a later test to trip on
             raise
 
-    def wait_ready(self, timeout: float = 30) -> None:
+    # Generous: on a shared, loaded machine importing the app alone has taken 15-30 s.
+    def wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -72,7 +72,7 @@ def test_erasers_register_without_any_ui_module() -> None:
     assert out.strip() == (
         "['channels', 'chat', 'consent', 'mailings', 'portal', 'reviews', 'rights',"
         " 'special-categories',"
-        " 'subjects'] []"
+        " 'subjects', 'webhooks'] []"
     ), out
 
 

@@ -20,6 +20,7 @@ from okno.platform.staff.schemas import Profile
 from okno.platform.teams import service as teams
 from okno.platform.web.access import ANY_STAFF, current_staff, staff
 from okno.platform.web.forms import submitted
+from okno.platform.webhooks import service as webhooks
 
 
 class ConsoleController(Controller):
@@ -29,7 +30,12 @@ class ConsoleController(Controller):
     @get("/", guards=[staff(*ANY_STAFF)])
     async def home(self, request: Request) -> Template:
         user = await current_staff(request)
-        return Template("admin/home.html", context={"user": user, "role_labels": ROLE_LABELS})
+        # An admin is told here when the delivery worker paused an endpoint that kept failing.
+        paused = await webhooks.paused_by_failures() if user and user.role == Role.ADMIN else 0
+        return Template(
+            "admin/home.html",
+            context={"user": user, "role_labels": ROLE_LABELS, "paused_webhooks": paused},
+        )
 
 
 class StaffAccountsController(Controller):

@@ -25,6 +25,7 @@ class Entity(StrEnum):
     TOPIC = "topic"
     ACCOUNT = "account"
     CHANNEL = "channel"
+    WEBHOOK = "webhook"
 
     @property
     def label(self) -> str:
@@ -37,6 +38,7 @@ ENTITY_LABELS = {
     Entity.TOPIC: "Направление",
     Entity.ACCOUNT: "Сотрудник",
     Entity.CHANNEL: "Канал",
+    Entity.WEBHOOK: "Вебхук",
 }
 
 

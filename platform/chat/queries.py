@@ -115,7 +115,7 @@ WITH target AS (
     INSERT INTO message (conversation_id, seq, version, client_id, author_kind, body)
     SELECT id, last_seq, last_version, $2, 'subject', $3 FROM counters
     RETURNING conversation_id, seq, version
-), {{logged}}
+), {{logged}}{{webhook}}
 SELECT conversation_id, seq, version FROM stored
 UNION ALL SELECT conversation_id, seq, version FROM earlier
 """  # noqa: S608 — only _advance's fixed SET clause is interpolated
@@ -169,7 +169,7 @@ TOPICS_TEAM = "SELECT team_id FROM topic WHERE id = $1"
 DEFAULT_TEAM = "SELECT id FROM team WHERE is_default"
 NEW_CONVERSATION = (
     "INSERT INTO conversation (subject_id, topic_id, team_id, waiting_since)"
-    " VALUES ($1, $2, $3, now())"
+    " VALUES ($1, $2, $3, now()) RETURNING id"
 )
 
 # A resend with the same client_id: the message its first send stored, if any.

@@ -18,6 +18,7 @@ from okno.platform.hours import service as hours
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action
 from okno.platform.settings import get_settings
+from okno.platform.webhooks import events as webhook_events
 
 
 async def set_presence(staff_id: int, status: str) -> None:
@@ -90,6 +91,17 @@ async def assign_in_transaction(
     service line says who joined. Returns the conversation's version after it."""
     await conn.execute(queries.ASSIGN, conversation["id"], staff_id)
     await conn.execute(queries.ASSIGNED_NOW, staff_id)
+    await webhook_events.emit(
+        conn,
+        "conversation.assigned",
+        {
+            "conversation_id": conversation["id"],
+            "subject_id": str(conversation["subject_id"]),
+            "staff_id": staff_id,
+        },
+        conversation_id=conversation["id"],
+        subject_id=conversation["subject_id"],
+    )
     name = await conn.fetchval(queries.STAFF_NAME, staff_id)
     return await system_note(conn, conversation["id"], f"К диалогу подключился оператор {name}")
 

@@ -26,6 +26,8 @@ from okno.platform.processing_log.actions import Action
 from okno.platform.settings import get_settings
 from okno.platform.staff import tables as staff_tables
 from okno.platform.teams.tables import Team, Topic
+from okno.platform.webhooks import events as webhook_events
+from okno.platform.webhooks.queries import CLIENT_MESSAGE_CTES
 
 STORE = (Action.RECORDING, Action.STORAGE)
 
@@ -48,6 +50,9 @@ class Author(msgspec.Struct, frozen=True):
 
 SUBJECT = Author("subject")
 BOT = Author("bot")
+MESSAGE_CREATED = "message.created"
+# How a message's author is named in webhook events.
+WEBHOOK_AUTHORS = {"subject": "client", "staff": "staff", "bot": "bot"}
 
 # ---------------------------------------------------------------- client side
 
@@ -140,9 +145,12 @@ async def _client_send_plain(
     )
     try:
         async with database.acquire() as conn:
+            # The webhooks' CTEs join only while some endpoint wants the event (from memory).
+            wanted = await webhook_events.wanted(conn, MESSAGE_CREATED)
+            webhook = CLIENT_MESSAGE_CTES if wanted else ""
             row = await conn.fetchrow(
                 # processing_log's CTEs go in as text; every value in them is a parameter.
-                queries.CLIENT_SEND_PLAIN.format(logged=logged),
+                queries.CLIENT_SEND_PLAIN.format(logged=logged, webhook=webhook),
                 visitor.token_hash,
                 client_id,
                 text,
@@ -176,7 +184,19 @@ async def start_conversation(
     if team_id is None:
         # No topic chosen (or one without a team): the default team's queue.
         team_id = await conn.fetchval(queries.DEFAULT_TEAM)
-    await conn.execute(queries.NEW_CONVERSATION, subject_id, topic_id, team_id)
+    conversation_id = await conn.fetchval(queries.NEW_CONVERSATION, subject_id, topic_id, team_id)
+    await webhook_events.emit(
+        conn,
+        "conversation.created",
+        {
+            "conversation_id": conversation_id,
+            "subject_id": str(subject_id),
+            "topic_id": topic_id,
+            "team_id": team_id,
+        },
+        conversation_id=conversation_id,
+        subject_id=subject_id,
+    )
     return subject_id
 
 
@@ -234,6 +254,20 @@ async def _store(
     )
     if not stored["fresh"]:
         return Sent(conversation_id, stored["seq"], stored["version"])
+    if not internal:
+        await webhook_events.emit(
+            conn,
+            MESSAGE_CREATED,
+            {
+                "conversation_id": conversation_id,
+                "seq": stored["seq"],
+                "author": WEBHOOK_AUTHORS[author.kind],
+                "subject_id": str(conversation["subject_id"]),
+            },
+            conversation_id=conversation_id,
+            subject_id=conversation["subject_id"],
+            pd={"text": text},
+        )
     if author.kind in ("subject", "staff"):
         fields = ("message_text", "attachment") if attachment_id else ("message_text",)
         await processing_log.record(
@@ -471,6 +505,18 @@ async def transfer(
             note = f"Диалог передан в команду «{team['name']}»"
             version = await system_note(conn, conversation_id, note)
             reason = "передача диалога в очередь команды"
+        await webhook_events.emit(
+            conn,
+            "conversation.transferred",
+            {
+                "conversation_id": conversation_id,
+                "subject_id": str(conversation["subject_id"]),
+                "to_staff_id": to_staff,
+                "to_team_id": to_team,
+            },
+            conversation_id=conversation_id,
+            subject_id=conversation["subject_id"],
+        )
         await processing_log.record(
             *entries(
                 Actor.staff(scope.staff_id),
@@ -510,6 +556,14 @@ async def _set_status(conversation_id: int, status: str) -> int:
         await conn.execute(queries.SET_STATUS, conversation_id, status, waiting)
         text, internal = STATUS_NOTES[status]
         version = await system_note(conn, conversation_id, text, internal=internal)
+        if status == "resolved":
+            await webhook_events.emit(
+                conn,
+                "conversation.resolved",
+                {"conversation_id": conversation_id, "subject_id": str(conversation["subject_id"])},
+                conversation_id=conversation_id,
+                subject_id=conversation["subject_id"],
+            )
     await notify.changed(conversation_id, version)
     return version
 

@@ -21,6 +21,7 @@ from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
 from okno.platform.subjects.fields import FIELDS
+from okno.platform.webhooks import events as webhook_events
 
 PROOF_BASIS = "152-fz:9.3"  # the operator must prove consent was given
 CHANNELS = ("chat", "widget", "prechat_form", "portal", "operator")
@@ -76,6 +77,7 @@ async def give(
         # A newer version replaces the older consent for the same purpose.
         await _withdraw(conn, subject_id, existing["id"], proof, superseded=True)
     event_id = await _append(
+        conn,
         ConsentEvent(
             subject_id=subject_id,
             document_id=document.document_id,
@@ -110,6 +112,7 @@ async def _withdraw(
     if given is None:
         raise ChatError("not_found", "нет такого действующего согласия")
     event_id = await _append(
+        conn,
         ConsentEvent(
             subject_id=subject_id,
             document_id=given["document_id"],
@@ -148,7 +151,9 @@ async def _withdraw(
     return event_id
 
 
-async def _append(event: ConsentEvent, proof: Proof, details: dict[str, Any]) -> int:
+async def _append(
+    conn: asyncpg.Connection, event: ConsentEvent, proof: Proof, details: dict[str, Any]
+) -> int:
     """Insert ``event`` with its proof, in the caller's transaction; returns its id."""
     event.channel = proof.channel
     event.control = proof.control[:200]
@@ -156,7 +161,21 @@ async def _append(event: ConsentEvent, proof: Proof, details: dict[str, Any]) ->
     event.user_agent = (proof.user_agent or "")[:500] or None
     event.details = msgspec.json.encode(details).decode()
     rows = await ConsentEvent.insert(event).returning(ConsentEvent.id).run()
-    return int(rows[0]["id"])
+    event_id = int(rows[0]["id"])
+    await webhook_events.emit(
+        conn,
+        f"consent.{event.kind}",
+        {
+            "consent_event_id": event_id,
+            "subject_id": str(event.subject_id),
+            "purpose": event.purpose_code,
+            "document_id": event.document_id,
+            "version": event.version,
+            **({"given_id": event.given_id} if event.kind == "withdrawn" else {}),
+        },
+        subject_id=event.subject_id,
+    )
+    return event_id
 
 
 def _proof_entries(subject_id: uuid.UUID, proof: Proof, reason: str) -> list[LogEntry]:

@@ -34,6 +34,7 @@ from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
 from okno.platform.subjects.fields import FIELDS
+from okno.platform.webhooks import events as webhook_events
 
 logger = logging.getLogger("okno.erasure")
 
@@ -257,6 +258,18 @@ async def _destroy(
             at=at,
         )
         await compaction.request(act.id, compaction.tables_of_erasers())
+        # Receivers of webhooks hold copies too: this tells them to delete theirs.
+        await webhook_events.emit(
+            conn,
+            "subject.destroyed",
+            {
+                "subject_id": str(subject_id),
+                "act_id": act.id,
+                "scope": "subject" if fields is None else "messages" if before else "fields",
+                "fields": list(destroyed),
+            },
+            subject_id=subject_id,
+        )
     return act, where, evidence
 
 

@@ -31,6 +31,7 @@ from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
 from okno.platform.settings import get_settings
 from okno.platform.subjects.tables import SubjectField
+from okno.platform.webhooks import events as webhook_events
 
 logger = logging.getLogger("okno.mailings")
 DELIVERY_NAMESPACE = uuid.UUID("6f6b6e6f-6d61-696c-696e-670000000000")
@@ -154,6 +155,17 @@ async def _deliver_one() -> bool:
             )
             .where(one_delivery(*key))
             .run()
+        )
+        await webhook_events.emit(
+            conn,
+            "mailing.delivered",
+            {
+                "mailing_id": key[0],
+                "subject_id": str(key[1]),
+                "channel": key[2],
+                "conversation_id": delivery["conversation_id"],
+            },
+            subject_id=key[1],
         )
         await processing_log.record(
             *[

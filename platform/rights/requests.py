@@ -19,6 +19,7 @@ from okno.platform import database
 from okno.platform.errors import Refused
 from okno.platform.rights import deadlines, queries
 from okno.platform.rights.deadlines import RULES, RequestClock, RequestKind
+from okno.platform.webhooks import events as webhook_events
 
 STATUSES = ("received", "identity_check", "review", "approved", "refused", "executing", "done")
 STATUS_LABELS = {
@@ -117,6 +118,7 @@ async def create(
         due_at,
     )
     await _event(conn, row["id"], actor, None, "received", None, None)
+    await _webhook(conn, "rights_request.filed", row)
     return from_row(row)
 
 
@@ -166,7 +168,24 @@ async def transition(
     await _event(
         conn, request_id, actor, request.status, to_status, note, notice or reason or answer
     )
+    if not NEXT[to_status]:
+        await _webhook(conn, "rights_request.closed", row)
     return from_row(row)
+
+
+async def _webhook(conn: asyncpg.Connection, event: str, row: asyncpg.Record) -> None:
+    subject_id = row["subject_id"]
+    await webhook_events.emit(
+        conn,
+        event,
+        {
+            "request_id": row["id"],
+            "kind": row["kind"],
+            "status": row["status"],
+            "subject_id": str(subject_id) if subject_id else None,
+        },
+        subject_id=subject_id,
+    )
 
 
 async def extend(conn: asyncpg.Connection, request_id: int, staff_id: int, reason: str) -> Request:

@@ -269,6 +269,18 @@ async def test_every_admin_page_is_accessible(browser, base_url, make_staff) -> 
     async with page.expect_navigation():
         await page.locator("form[action='/admin/mailings/'] button.primary").click()
     await checks.check(page, "admin, a mailing")
+    await visit(page, f"{base_url}/admin/webhooks/", checks, "admin, webhooks")
+    # An address where nothing listens: the endpoint is removed below, its queue with it.
+    await page.fill("input[name=url]", "http://127.0.0.1:9/crm/events")
+    await page.locator("input[name=events][value='message.created']").check()
+    async with page.expect_navigation():
+        await page.locator("form[action='/admin/webhooks/'] button.primary").click()
+    await checks.check(page, "admin, a new webhook's secret shown once")
+    async with page.expect_navigation():
+        await page.locator("table a[href^='/admin/webhooks/']").last.click()
+    await checks.check(page, "admin, a webhook")
+    async with page.expect_navigation():
+        await page.locator("form[action$='/remove'] button").click()
     await visit(page, f"{base_url}/admin/password", checks, "admin, password change")
 
     document = page.locator("a[href^='/admin/consent/documents/']").first
