@@ -33,6 +33,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_secret_key: str | None = None
     # The destructions' journal (okno.platform.erasure.journal); empty: in the data folder.
     destruction_journal: str = ""
+    # The folder of pg_dump and pg_restore for `okno backup` and `okno restore`; empty: the
+    # embedded server's own, or the PATH's for a DATABASE_URL.
+    pg_bin: str = ""
     host: str = "127.0.0.1"
     port: Port = 8000
     workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
