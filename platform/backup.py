@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ import asyncpg
 
 from okno.platform import embedded_db, mail, queries, storage
 from okno.platform.erasure import journal
+from okno.platform.processing_log import service as processing_log
 from okno.platform.settings import get_settings
 
 MANIFEST = "manifest.json"
@@ -50,6 +52,7 @@ class Restored:
     acts_taken: int  # acts of the replaced database newly written to the journal
     attachments_removed: int  # files the backup does not have (newer uploads)
     attachments_written: int
+    anchors_set_aside: int  # heads of the processing log's rows written after the backup
 
 
 def _owner_url() -> str:
@@ -60,17 +63,29 @@ def _owner_url() -> str:
     return url
 
 
-def tool(name: str, *, embedded: bool) -> str:
-    """pg_dump or pg_restore: OKNO_PG_BIN's, else the embedded server's own (for it), else the
-    PATH's."""
+def tool(name: str, server_version: str) -> str:
+    """pg_dump or pg_restore of a version that reads this server: OKNO_PG_BIN's, else the
+    PATH's (Debian's client), else the embedded server's own (PostgreSQL 16), whichever first
+    is at least the server's major version (an older pg_dump refuses a newer server)."""
     settings = get_settings()
-    folder = Path(settings.pg_bin) if settings.pg_bin else None
-    if folder is None and embedded:
-        folder = embedded_db.client_tools()
-    found = str(folder / name) if folder is not None else shutil.which(name)
-    if found is None or not Path(found).is_file():
-        raise BackupError(f"не найден {name}: установите клиент PostgreSQL или задайте OKNO_PG_BIN")
-    return found
+    if settings.pg_bin:
+        candidates = [str(Path(settings.pg_bin) / name)]
+    else:
+        bundled = embedded_db.client_tools()
+        candidates = [shutil.which(name) or "", str(bundled / name) if bundled else ""]
+    wanted = _major(server_version)
+    for found in candidates:
+        if found and Path(found).is_file() and _major(_run(found, "--version")) >= wanted:
+            return found
+    raise BackupError(
+        f"не найден {name} версии {wanted} или новее: установите клиент PostgreSQL"
+        " или задайте OKNO_PG_BIN"
+    )
+
+
+def _major(version: str) -> int:
+    match = re.search(r"(\d+)(?:\.\d+)?", version)
+    return int(match.group(1)) if match else 0
 
 
 def _run(*command: str, database: str | None = None) -> str:
@@ -111,12 +126,13 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-async def backup(into: Path, *, embedded: bool) -> Path:
+async def backup(into: Path) -> Path:
     """A new backup folder inside ``into``; returns its path."""
     owner = _owner_url()
-    pg_dump = tool("pg_dump", embedded=embedded)
     conn = await asyncpg.connect(owner)
     try:
+        server = await conn.fetchval(queries.SERVER_VERSION)
+        pg_dump = await asyncio.to_thread(tool, "pg_dump", server)
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             exported = await conn.fetchrow(queries.EXPORT_SNAPSHOT)
             assert exported is not None  # a SELECT without FROM has its one row
@@ -125,7 +141,6 @@ async def backup(into: Path, *, embedded: bool) -> Path:
             keys = [row["path"] for row in await conn.fetch(queries.ATTACHMENT_KEYS)]
             letters = [row["path"] for row in await conn.fetch(queries.OUTBOX_LETTERS)]
             migrations = [list(row) for row in await conn.fetch(queries.APPLIED_MIGRATIONS)]
-            server = await conn.fetchval(queries.SERVER_VERSION)
             # The exporting transaction stays open until pg_dump has read everything.
             await asyncio.to_thread(
                 _run, pg_dump, "-Fc", f"--snapshot={snapshot}", "-f", str(folder / DUMP),
@@ -207,17 +222,19 @@ def refuse_start() -> None:
         )
 
 
-async def restore(source: Path, *, embedded: bool) -> Restored:
+async def restore(source: Path) -> Restored:
     """Everything but the replay (``okno destruction reapply``), which needs the schema
     migrated to this version first."""
     manifest = await asyncio.to_thread(manifest_of, source)
     owner = _owner_url()
-    pg_restore = tool("pg_restore", embedded=embedded)
-    place = marker()
-    place.parent.mkdir(parents=True, exist_ok=True)
-    place.write_text(json.dumps({"backup": source.name, "created_at": manifest["created_at"]}))
     conn = await asyncpg.connect(owner)
     try:
+        # pg_restore reads what pg_dump wrote: at least the dumping one's version.
+        made_by = max(manifest["pg_dump"], await conn.fetchval(queries.SERVER_VERSION), key=_major)
+        pg_restore = await asyncio.to_thread(tool, "pg_restore", made_by)
+        place = marker()
+        place.parent.mkdir(parents=True, exist_ok=True)
+        place.write_text(json.dumps({"backup": source.name, "created_at": manifest["created_at"]}))
         taken = await _take_register(conn)
         await conn.execute(queries.EMPTY_SCHEMA)
     finally:
@@ -232,8 +249,13 @@ async def restore(source: Path, *, embedded: bool) -> Restored:
         str(source / DUMP),
         database=owner,
     )
+    conn = await asyncpg.connect(owner)
+    try:
+        aside = await processing_log.set_aside_anchors_beyond(conn, f"before-{source.name}")
+    finally:
+        await conn.close()
     removed, written = await asyncio.to_thread(_restore_files, source)
-    return Restored(source.name, taken, removed, written)
+    return Restored(source.name, taken, removed, written, aside)
 
 
 async def _take_register(conn: asyncpg.Connection) -> int:

@@ -255,17 +255,23 @@ def cmd_destruction_reapply(_: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    folder = asyncio.run(backup.backup(Path(args.into), embedded=args.embedded_database))
+    folder = asyncio.run(backup.backup(Path(args.into)))
     print(f"okno: резервная копия сохранена в {folder}")
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    done = asyncio.run(backup.restore(Path(args.backup), embedded=args.embedded_database))
+    done = asyncio.run(backup.restore(Path(args.backup)))
     print(
         f"okno: восстановлено из {done.backup}; актов из заменённой базы добавлено в журнал"
         f" уничтожений: {done.acts_taken}; вложений удалено: {done.attachments_removed},"
         f" возвращено: {done.attachments_written}"
+        + (
+            f"; журнал обработки вернулся к моменту копии, его якорей отложено:"
+            f" {done.anchors_set_aside}"
+            if done.anchors_set_aside
+            else ""
+        )
     )
     _migrate()  # the schema of this version, and the server role's grants again
     return cmd_destruction_reapply(args)
@@ -340,7 +346,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         get_settings()
         server = _use_database()
-        args.embedded_database = server is not None  # its own pg_dump (okno.platform.backup)
         try:
             return args.handler(args)
         finally:

@@ -103,7 +103,9 @@ async def test_a_restored_backup_keeps_nothing_of_a_subject_destroyed_after_it(
         shutil.copytree(folder, damaged)
         with (damaged / "database.dump").open("r+b") as file:
             file.seek(100)
-            file.write(b"\0\0\0\0")
+            byte = file.read(1)
+            file.seek(100)
+            file.write(bytes([byte[0] ^ 0xFF]))
         refused = okno(env, "restore", str(damaged))
         assert refused.returncode == 1
         assert "database.dump повреждён" in refused.stderr, refused.stderr
@@ -126,3 +128,6 @@ async def test_a_restored_backup_keeps_nothing_of_a_subject_destroyed_after_it(
         uploads = root / "data" / "attachments"
         assert all(path.read_bytes() != values["file"] for path in uploads.iterdir())
         assert not (backups / "restore-pending.json").exists()
+        # The processing log is back at the backup's moment, plus the replay's rows: it holds.
+        verified = okno(env, "log", "verify")
+        assert verified.returncode == 0, verified.stdout + verified.stderr
