@@ -111,6 +111,8 @@ class Bucket:
     def __init__(self, settings: Settings) -> None:
         # boto3 is imported here: only a deployment that stores in a bucket loads it.
         import boto3
+
+        # botocore comes with boto3: loaded only with it, for the same reason.
         from botocore.config import Config
 
         self.bucket = settings.s3_bucket
