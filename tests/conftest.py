@@ -210,7 +210,8 @@ class ServerProcess:
             self.stop()  # no process and no open log left behind for a later test to trip on
             raise
 
-    def wait_ready(self, timeout: float = 30) -> None:
+    def wait_ready(self, timeout: float = 60) -> None:
+        # 60 s: a start takes ~30 s when several test runs share two cores.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from tests.admin_support import Console
 from tests.chat_support import Client, Staff
@@ -26,6 +27,9 @@ from tests.conftest import (
 from tests.fresh_okno import fresh_okno
 from tests.test_consent import offer_and_accept
 from tests.test_destruction import dump, fill, names, upload
+
+# Servers started and the `okno` command run as processes: slow on a busy machine.
+pytestmark = pytest.mark.timeout(300)
 
 
 def okno(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -34,6 +34,9 @@ from tests.test_consent import offer_and_accept
 from tests.test_destruction import upload
 from tests.test_mailings import compose
 
+# Servers started and the `okno` command run as processes: slow on a busy machine.
+pytestmark = pytest.mark.timeout(300)
+
 
 class Hosts(NamedTuple):
     one: ServerProcess
