@@ -1,5 +1,7 @@
 """`okno backup` and `okno restore`: a restore destroys again what was destroyed after the
-backup, and the server does not start before it has (docs/deploy.md, «Резервные копии»)."""
+backup, and the server does not start before it has (docs/deploy.md, «Backups»). The
+attachments are in an S3 bucket (moto): the backup reads them from it, the restore puts back
+exactly the backup's."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from tests.conftest import (
     staff_client,
 )
 from tests.fresh_okno import fresh_okno
+from tests.s3_server import s3_server
 from tests.test_consent import offer_and_accept
 from tests.test_destruction import dump, fill, names, upload
 
@@ -54,7 +57,8 @@ async def test_a_restored_backup_keeps_nothing_of_a_subject_destroyed_after_it(
         # The journal beside the backups, outside what a restore replaces.
         "OKNO_DESTRUCTION_JOURNAL": str(backups / "destructions.jsonl"),
     }
-    with fresh_okno(database_url, **env) as server:
+    with s3_server(DATA_DIR) as s3, fresh_okno(database_url, **env, **s3.env()) as server:
+        env |= s3.env()
         env |= {
             "DATABASE_URL": server.database_url,  # type: ignore[attr-defined]
             "OKNO_MIGRATION_DATABASE_URL": server.owner_url,  # type: ignore[attr-defined]
@@ -91,6 +95,7 @@ async def test_a_restored_backup_keeps_nothing_of_a_subject_destroyed_after_it(
         folder = Path(made.stdout.strip().rsplit(" ", 1)[1])
         manifest = json.loads((folder / "manifest.json").read_text())
         assert {"database.dump", f"attachments/{attachment}"} <= set(manifest["files"])
+        assert (folder / "attachments" / attachment).read_bytes() == values["file"]
         assert all(manifest[key] for key in ("migrations", "postgresql", "okno", "created_at"))
 
         dpo = await staff_client(server.url, dpo_login)
@@ -129,8 +134,7 @@ async def test_a_restored_backup_keeps_nothing_of_a_subject_destroyed_after_it(
         after = dump(owner)
         for kind in ("name", "phone", "email", "text", "reply", "file_name"):
             assert values[kind] not in after, kind
-        uploads = root / "data" / "attachments"
-        assert all(path.read_bytes() != values["file"] for path in uploads.iterdir())
+        assert values["file"] not in s3.objects().values()
         assert not (backups / "restore-pending.json").exists()
         # The processing log is back at the backup's moment, plus the replay's rows: it holds.
         verified = okno(env, "log", "verify")

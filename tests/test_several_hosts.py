@@ -1,6 +1,6 @@
 """Two okno hosts on one database, each with its own data folder, attachments in an
 S3-compatible bucket (moto in server mode): chat, presence, uploads, destruction and the
-background jobs work across them (docs/deploy.md, «Несколько серверов»)."""
+background jobs work across them (docs/deploy.md, «Several hosts»)."""
 
 from __future__ import annotations
 
