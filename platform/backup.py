@@ -104,9 +104,19 @@ def _run(*command: str, database: str | None = None) -> str:
     # The arguments are okno's own and the settings' URL, never a request's input.
     done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)  # noqa: S603
     if done.returncode != 0:
-        # pg_dump's message names objects, never rows' values.
-        raise BackupError(f"{Path(command[0]).name}: {done.stderr.strip()[-2000:]}")
+        raise BackupError(f"{Path(command[0]).name}: {_without_values(done.stderr)}")
     return done.stdout
+
+
+def _without_values(stderr: str) -> str:
+    """The tool's own lines up to the server's ``ERROR:``: what failed (a connection, a
+    version, a table), never the rows' values a COPY error's text and context may quote."""
+    said = [
+        line.split("ERROR:", 1)[0].strip()
+        for line in stderr.splitlines()
+        if line.startswith(("pg_dump:", "pg_restore:"))
+    ]
+    return "; ".join(said)[-2000:] or "ошибка без сообщения"
 
 
 def _write_private(path: Path, data: bytes) -> None:
