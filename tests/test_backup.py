@@ -102,6 +102,7 @@ async def test_a_restored_backup_keeps_nothing_of_a_subject_destroyed_after_it(
         destroyed = await dpo.post(
             f"/admin/dpo/subjects/{subject}/destroy",
             data={"confirm": "yes", "reason": "по требованию", "_csrf_token": dpo.csrf},
+            timeout=60,  # a destruction searches and rewrites tables: seconds on a busy machine
         )
         await dpo.aclose()
         assert destroyed.status_code == 303, destroyed.text
