@@ -155,6 +155,7 @@ async def test_a_client_on_one_host_and_an_operator_on_the_other_chat_and_share_
     destroyed = await dpo.post(
         f"/admin/dpo/subjects/{subject}/destroy",
         data={"confirm": "yes", "reason": "по требованию", "_csrf_token": dpo.csrf},
+        timeout=60,  # a destruction searches and rewrites tables: seconds on a busy machine
     )
     await dpo.aclose()
     assert destroyed.status_code == 303, destroyed.text
