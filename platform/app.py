@@ -22,7 +22,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from okno.admin.routes import route_handlers as admin_routes
-from okno.platform import database
+from okno.platform import database, storage
 from okno.platform.chat.hub import Hub
 from okno.platform.consent.defaults import operator_warnings
 from okno.platform.erasure.retention import job as retention_job
@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await database.start_pool(settings.db_pool_size)
+        # A bucket's client loads its service models for seconds: at start, not in an upload.
+        await asyncio.to_thread(storage.files)
         app.state.hub = Hub()
         await app.state.hub.start()
         stop = asyncio.Event()

@@ -8,12 +8,14 @@ import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import uvicorn
 
-from okno.platform import database, embedded_db
+from okno.platform import backup, database, embedded_db
+from okno.platform.backup import BackupError
 from okno.platform.consent.defaults import ensure_published, operator_warnings
 from okno.platform.erasure import destruction, restore, retention
 from okno.platform.migrate import MigrationError, guarding_problem, migrate
@@ -86,6 +88,7 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
+    backup.refuse_start()  # a restore's replay of destructions must finish first
     _migrate()
     _run(lambda: _prepare(settings.admin_password))
     host, port = args.host or settings.host, args.port or settings.port
@@ -245,9 +248,33 @@ def cmd_destruction_reapply(_: argparse.Namespace) -> int:
             f" повторно: {len(result.acts)}"
             + (f", акты № {', '.join(str(n) for n in result.acts)}" if result.acts else "")
         )
+        backup.finish()  # the server may start again
         return 0
 
     return _run(work)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    folder = asyncio.run(backup.backup(Path(args.into)))
+    print(f"okno: резервная копия сохранена в {folder}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    done = asyncio.run(backup.restore(Path(args.backup)))
+    print(
+        f"okno: восстановлено из {done.backup}; актов из заменённой базы добавлено в журнал"
+        f" уничтожений: {done.acts_taken}; вложений удалено: {done.attachments_removed},"
+        f" возвращено: {done.attachments_written}"
+        + (
+            f"; журнал обработки вернулся к моменту копии, его якорей отложено:"
+            f" {done.anchors_set_aside}"
+            if done.anchors_set_aside
+            else ""
+        )
+    )
+    _migrate()  # the schema of this version, and the server role's grants again
+    return cmd_destruction_reapply(args)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -288,6 +315,18 @@ def parser() -> argparse.ArgumentParser:
     logs = log.add_subparsers(dest="log_command", required=True, metavar="ACTION")
     logs.add_parser("verify", help="проверить цепочку хэшей").set_defaults(handler=cmd_log_verify)
 
+    saving = commands.add_parser(
+        "backup", help="резервная копия: база данных, вложения, манифест с контрольными суммами"
+    )
+    saving.add_argument("into", help="папка для резервных копий (копия — новая папка в ней)")
+    saving.set_defaults(handler=cmd_backup)
+    loading = commands.add_parser(
+        "restore",
+        help="восстановить из резервной копии и повторить уничтожения, сделанные после неё",
+    )
+    loading.add_argument("backup", help="папка резервной копии (с manifest.json)")
+    loading.set_defaults(handler=cmd_restore)
+
     again = commands.add_parser("destruction", help="уничтожение ПДн")
     agains = again.add_subparsers(dest="destruction_command", required=True, metavar="ACTION")
     agains.add_parser(
@@ -314,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"okno: неверная настройка {error}", file=sys.stderr)
         return 2
-    except (CommandError, StaffError, WeakPasswordError, MigrationError) as error:
+    except (CommandError, StaffError, WeakPasswordError, MigrationError, BackupError) as error:
         print(f"okno: {error}", file=sys.stderr)
         return 1
     except (OSError, asyncpg.PostgresError) as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import warnings
 from pathlib import Path
@@ -63,3 +64,13 @@ async def ensure_role(owner_url: str, role: str, password: str | None = None) ->
             await conn.execute(statement)
     finally:
         await conn.close()
+
+
+def client_tools() -> Path | None:
+    """The folder of the embedded server's own pg_dump and pg_restore (PostgreSQL 16), found
+    without importing pgserver (its import warns and takes time)."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    return folder if folder.is_dir() else None

@@ -47,3 +47,16 @@ def create_role(quoted_role: str, quoted_password: str | None) -> str:
     if quoted_password is not None:
         statement += f" PASSWORD {quoted_password}"
     return statement
+
+
+# `okno backup` (okno.platform.backup): one snapshot for the dump and the files, exported so
+# pg_dump reads the same moment; the attachments and letters that moment has rows for.
+EXPORT_SNAPSHOT = "SELECT pg_export_snapshot(), now()"
+ATTACHMENT_KEYS = "SELECT path FROM attachment WHERE path IS NOT NULL ORDER BY path"
+OUTBOX_LETTERS = "SELECT path FROM mail_outbox ORDER BY path"
+APPLIED_MIGRATIONS = "SELECT app_name, name FROM migration ORDER BY id"
+SERVER_VERSION = "SHOW server_version"
+# `okno restore`: the schema is emptied before the dump is loaded, so tables a newer version
+# added do not survive beside the restored ones.
+HAS_DESTRUCTION_ACTS = "SELECT to_regclass('destruction_act') IS NOT NULL"
+EMPTY_SCHEMA = "DROP SCHEMA public CASCADE; CREATE SCHEMA public"

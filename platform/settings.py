@@ -23,6 +23,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The schema's owner, for migrations; unset: DATABASE_URL's role migrates (and owns).
     migration_database_url: str | None = None
     data_dir: str = ".data"
+    # Where attachments live (okno.platform.storage): a folder, or an S3-compatible bucket.
+    storage: Literal["local", "s3"] = "local"
+    storage_path: str = ""  # a folder every host mounts; empty: the data folder's attachments/
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    # The destructions' journal (okno.platform.erasure.journal); empty: in the data folder.
+    destruction_journal: str = ""
+    # The folder of pg_dump and pg_restore for `okno backup` and `okno restore`; empty: the
+    # embedded server's own, or the PATH's for a DATABASE_URL.
+    pg_bin: str = ""
     host: str = "127.0.0.1"
     port: Port = 8000
     workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
@@ -113,6 +126,8 @@ def load_settings(environ: dict[str, str] | os._Environ[str] | None = None) -> S
         raise SettingsError(
             "OKNO_TEST_CLOCK_FILE: только для тестов; не задаётся вместе с https OKNO_PUBLIC_URL"
         )
+    if settings.storage == "s3" and not (settings.s3_endpoint and settings.s3_bucket):
+        raise SettingsError("OKNO_STORAGE=s3: задайте OKNO_S3_ENDPOINT и OKNO_S3_BUCKET")
     return settings
 
 

@@ -23,6 +23,7 @@ def fresh_okno(database_url: str, **env: str) -> Iterator[ServerProcess]:
     with new_database() as fresh:
         server = ServerProcess(fresh.url, **{"OKNO_MIGRATION_DATABASE_URL": fresh.owner_url, **env})
         server.database_url = fresh.url  # type: ignore[attr-defined]
+        server.owner_url = fresh.owner_url  # type: ignore[attr-defined]
         try:
             yield server
         finally:

@@ -15,8 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from okno.platform import database, migrate
-from okno.platform.chat import attachments
+from okno.platform import database, migrate, storage
 from okno.platform.erasure import acts, destruction, verification
 from okno.platform.processing_log import service as processing_log
 from okno.platform.rights import handling, requests
@@ -131,7 +130,7 @@ def files_with(data: bytes) -> list[Path]:
     digest = hashlib.sha256(data).hexdigest()
     return [
         path
-        for path in attachments.folder().iterdir()
+        for path in storage.files().folder().iterdir()
         if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == digest
     ]
 

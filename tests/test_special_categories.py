@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from okno.platform import database
-from okno.platform.chat import attachments
+from okno.platform import database, storage
 from okno.platform.consent.defaults import OFFERS
 from okno.platform.erasure import destruction
 from okno.platform.staff.roles import Role
@@ -128,7 +127,7 @@ async def test_the_dpo_destroys_marked_content_without_a_written_consent(
             conversation,
             seq,
         )
-    assert (attachments.folder() / path).exists()
+    assert (storage.files().folder() / path).exists()
     done = await http.post(
         f"/admin/dpo/special/{conversation}/{seq}/destroy", data={"_csrf_token": http.csrf}
     )
@@ -138,7 +137,7 @@ async def test_the_dpo_destroys_marked_content_without_a_written_consent(
             "SELECT body FROM message WHERE conversation_id = $1 AND seq = $2", conversation, seq
         )
     assert "диабет" not in body
-    assert not (attachments.folder() / path).exists()
+    assert not (storage.files().folder() / path).exists()
     async with client.http() as own:
         mine = (await own.get("/api/chat/messages", headers={"accept": "application/json"})).json()
     assert not any("диабет" in m["text"] for m in mine["messages"])

@@ -1,4 +1,5 @@
-"""Attachments: files in the data folder under random names, typed by their bytes, never trusted.
+"""Attachments: files in the storage (okno.platform.storage) under random names, typed by their
+bytes, never trusted.
 
 Only PNG, JPEG, GIF and WebP whose bytes match are shown inline as images; everything else is
 served as a download. The name the uploader gave is kept for display only.
@@ -6,17 +7,16 @@ served as a download. The name the uploader gave is kept for display only.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import os
 import secrets
 import unicodedata
 import uuid
-from pathlib import Path
 from urllib.parse import quote
 
 import asyncpg
 
-from okno.platform import database
+from okno.platform import database, storage
 from okno.platform.chat import queries, tables
 from okno.platform.chat.compliance import Actor, entries
 from okno.platform.chat.errors import ChatError
@@ -43,22 +43,6 @@ ALLOWED_DOCUMENTS = {
     ".csv": "text/csv",
     ".zip": "application/zip",
 }
-
-
-def folder() -> Path:
-    """The attachments folder, readable by the server's user only (0700), like the outbox."""
-    path = get_settings().data_path / "attachments"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o700)  # made by an older version with the umask's 0755
-    return path
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Writes a new file with mode 0600 from the start (never briefly readable by others)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(data)
 
 
 def sniff(head: bytes) -> str | None:
@@ -89,8 +73,7 @@ async def store(data: bytes, name: str, uploader_kind: str, uploader_id: str) ->
         raise ChatError("invalid_frame", "такой тип файла не принимается")
     content_type = image_type or ALLOWED_DOCUMENTS[suffix]
     attachment_id = secrets.token_urlsafe(24)
-    path = folder() / attachment_id
-    _write_private(path, data)
+    await asyncio.to_thread(storage.files().write, attachment_id, data)
     row = tables.Attachment(
         id=attachment_id,
         uploader_kind=uploader_kind,
@@ -99,7 +82,7 @@ async def store(data: bytes, name: str, uploader_kind: str, uploader_id: str) ->
         content_type=content_type,
         size=len(data),
         image=image_type is not None,
-        path=path.name,
+        path=attachment_id,
         created_at=queries.NOW,
     )
     await tables.Attachment.insert(row).run()
@@ -143,16 +126,16 @@ async def erase(conn: asyncpg.Connection, attachment_id: str) -> None:
     path = await conn.fetchval(queries.LOCK_ATTACHMENT_PATH, attachment_id)
     await conn.execute(queries.ERASE_ATTACHMENT, attachment_id)
     if path:
-        with contextlib.suppress(FileNotFoundError):
-            (folder() / path).unlink()
+        await asyncio.to_thread(storage.files().delete, path)
 
 
-async def readable_file(attachment_id: str) -> tuple[asyncpg.Record, Path] | None:
+async def readable_file(attachment_id: str) -> tuple[asyncpg.Record, bytes] | None:
     async with database.acquire() as conn:
         row = await conn.fetchrow(queries.READABLE_FILE, attachment_id)
     if row is None:
         return None
-    return row, folder() / row["path"]
+    data = await asyncio.to_thread(storage.files().read, row["path"])
+    return None if data is None else (row, data)
 
 
 async def staff_read(staff_id: int, subject_id: uuid.UUID) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import asyncpg
 
-from okno.platform.chat import attachments, queries
+from okno.platform.chat import queries
 from okno.platform.erasure.files import defer_unlink
 from okno.platform.erasure.registry import (
     STAFF_OWN,
@@ -23,6 +23,7 @@ from okno.platform.erasure.registry import (
     positive,
     scrubbed,
 )
+from okno.platform.storage import StoredFile
 
 TOMBSTONE = "Сообщение удалено: персональные данные уничтожены по закону"
 
@@ -34,9 +35,7 @@ async def erase_attachments(conn: asyncpg.Connection, where: str, *args: object)
     if not rows:
         return 0
     await conn.execute(queries.ATTACHMENTS_FORGET, [row["id"] for row in rows])
-    folder = attachments.folder()
-    paths = [folder / row["path"] for row in rows if row["path"]]
-    defer_unlink(paths)
+    defer_unlink([StoredFile(row["path"]) for row in rows if row["path"]])
     return len(rows)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -18,7 +17,7 @@ from okno.platform.subjects.tables import Subject
 
 
 class ReadableFile(msgspec.Struct, frozen=True):
-    path: Path
+    data: bytes
     name: str
     content_type: str
     image: bool
@@ -34,7 +33,7 @@ async def readable(
     found = await attachments.readable_file(attachment_id)
     if found is None:
         return None
-    row, path = found
+    row, data = found
     if staff is not None:
         if not await _staff_may_read(staff, row):
             return None
@@ -42,7 +41,7 @@ async def readable(
             await attachments.staff_read(staff.id, row["subject_id"])
     elif not await _visitor_may_read(visitor_token, row):
         return None
-    return ReadableFile(path, row["name"], row["content_type"], row["image"])
+    return ReadableFile(data, row["name"], row["content_type"], row["image"])
 
 
 async def _staff_may_read(user: StaffUser, row: Any) -> bool:

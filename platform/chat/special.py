@@ -10,6 +10,7 @@ logged in the same transaction. The client still sees their own message.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -204,7 +205,7 @@ async def destroy(dpo: StaffUser, conversation_id: int, seq: int) -> None:
                     reason="особая категория без письменного согласия: уничтожено",
                 )
             )
-        files.unlink(files.PENDING_FILES.get() or [])
+        await asyncio.to_thread(files.unlink, files.PENDING_FILES.get() or [])
     finally:
         files.PENDING_FILES.reset(token)
     await notify.changed(conversation_id, version)

@@ -16,7 +16,6 @@ import asyncio
 import logging
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -129,7 +128,7 @@ async def _run(
     if not reason:
         raise DestructionError("укажите причину уничтожения")
     erasers = load_erasers()
-    pending: list[Path] = []
+    pending: list[files.Doomed] = []
     token = files.PENDING_FILES.set(pending)
     try:
         act, where, evidence = await _destroy(
@@ -171,7 +170,7 @@ async def _destroy(
     identification: dict[str, Any],
     before: datetime | None,
     erasers: dict[str, Any],
-    pending: list[Path],
+    pending: list[files.Doomed],
 ) -> tuple[acts.Act, verification.Footprint, verification.Evidence]:
     """The transaction: erase, verify (files about to be deleted do not count), log, act."""
     async with database.transaction():

@@ -241,3 +241,10 @@ OLD_MESSAGE_SUBJECTS = (
     " WHERE m.created_at < $1 AND m.author_kind IN ('subject', 'staff')"
     " AND (m.body NOT IN ('', $2) OR a.path IS NOT NULL)"
 )
+
+# Every act, for the destructions' journal before a restore replaces the database
+# (journal.take_from): read on the restore's own connection, before okno's pool exists.
+ACTS_FOR_JOURNAL = (
+    "SELECT id, sha256, subject_id, scope, act::text AS act, created_at"
+    " FROM destruction_act ORDER BY id"
+)

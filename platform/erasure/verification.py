@@ -3,7 +3,7 @@
 Before the erasers run, ``collect`` gathers the subject's values (profile fields, message texts,
 attachment names, the identifying details of their requests) and the SHA-256 of their files.
 After, ``check`` searches every text, JSON and array column of every table for each value, and
-the data folder's files for the values and the digests.
+the data folder's files for the values and the storage's for the digests.
 
 A value that also occurs outside the subject's own rows before destruction (an operator's
 greeting every client gets, a city in the operator's address) cannot prove anything globally;
@@ -31,11 +31,13 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from okno.platform.chat import attachments
+from okno.platform import storage
 from okno.platform.chat.erasure import TOMBSTONE
 from okno.platform.erasure import queries
+from okno.platform.erasure.files import Doomed
 from okno.platform.erasure.registry import COLUMNS, REDACTED, SCRUBBED
 from okno.platform.settings import get_settings
+from okno.platform.storage import StoredFile
 from okno.platform.subjects.fields import FIELDS
 
 SEARCHED_TYPES = ("text", "character varying", "character", "jsonb", "json", "ARRAY", "bytea")
@@ -159,10 +161,7 @@ async def collect(
             evidence.add(row["body"], "message_text")
         for row in await conn.fetch(queries.ATTACHMENT_FILES, where.conversations):
             evidence.add(row["name"], "attachment")
-            path = attachments.folder() / row["path"] if row["path"] else None
-            if path is not None and path.is_file():
-                data = path.read_bytes()
-                evidence.digests[hashlib.sha256(data).hexdigest()] = len(data)
+            await _digest(evidence, row["path"])
         for row in await conn.fetch(queries.REQUEST_TEXTS, where.subject_id):
             for raw in (row["requester"], row["details"]):
                 for text in request_values(msgspec.json.decode(raw)):
@@ -197,15 +196,19 @@ async def _collect_messages(
             evidence.add(row["body"], "message_text")
         if row["name"]:
             evidence.add(row["name"], "attachment")
-        path = attachments.folder() / row["path"] if row["path"] else None
-        if path is not None and path.is_file():
-            data = path.read_bytes()
-            evidence.digests[hashlib.sha256(data).hexdigest()] = len(data)
+        await _digest(evidence, row["path"])
     if evidence.values:
         outside = await _search(conn, list(evidence.values), where, mode="outside")
         evidence.distinctive = set(evidence.values) - {value for value, _ in outside}
         evidence.distinctive -= await _in_wording(conn, evidence.distinctive, where)
     return evidence
+
+
+async def _digest(evidence: Evidence, key: str | None) -> None:
+    """The SHA-256 of an attachment's file, to find its copies after (by size, then digest)."""
+    data = await asyncio.to_thread(storage.files().read, key) if key else None
+    if data is not None:
+        evidence.digests[hashlib.sha256(data).hexdigest()] = len(data)
 
 
 async def _columns(conn: asyncpg.Connection) -> dict[str, list[tuple[str, str]]]:
@@ -286,37 +289,47 @@ async def _search(
     return found
 
 
-def _files() -> list[Path]:
+def _files(uploads: Path | None) -> list[Path]:
+    """The data folder's files but its database and the attachments (searched on their own)."""
     root = get_settings().data_path
     if not root.is_dir():
         return []
     return [
         path
         for path in root.rglob("*")
-        if path.is_file() and "postgres" not in path.relative_to(root).parts[:1]
+        if path.is_file()
+        and "postgres" not in path.relative_to(root).parts[:1]
+        and (uploads is None or path.resolve().parent != uploads)
     ]
 
 
 def _scan_files(
-    evidence: Evidence, distinctive: list[str], leaving: set[Path]
+    evidence: Evidence, distinctive: list[str], leaving: set[Doomed]
 ) -> tuple[int, list[str]]:
-    """Attachments are compared by size, then SHA-256, with the destroyed files (other
-    clients' uploads are theirs, whatever they contain); every other file of the data folder
-    (outbox, exports) is searched for the values too."""
-    uploads = attachments.folder().resolve()
+    """Attachments (in the storage: a folder or a bucket) are compared by size, then SHA-256,
+    with the destroyed files (other clients' uploads are theirs, whatever they contain); every
+    other file of the data folder (outbox, exports) is searched for the values too."""
+    store = storage.files()
+    uploads = store.folder()
+    uploads = uploads.resolve() if uploads is not None else None
     sizes = set(evidence.digests.values())
     encoded = [value.encode() for value in distinctive]
-    files = [path for path in _files() if path.resolve() not in leaving]
     problems = []
+    stored = [(key, size) for key, size in store.sizes() if StoredFile(key) not in leaving]
+    for key, size in stored:
+        data = store.read(key) if size in sizes else None
+        if data is not None and hashlib.sha256(data).hexdigest() in evidence.digests:
+            problems.append(f"вложение в файле {key}")
+    files = [path for path in _files(uploads) if path.resolve() not in leaving]
     for path in files:
         size = path.stat().st_size
         if size in sizes and hashlib.sha256(path.read_bytes()).hexdigest() in evidence.digests:
             problems.append(f"вложение в файле {path.name}")
-        elif path.resolve().parent != uploads and size <= MAX_FILE_BYTES and encoded:
+        elif size <= MAX_FILE_BYTES and encoded:
             data = path.read_bytes()
             if any(value in data for value in encoded):
                 problems.append(f"значение в файле {path.name}")
-    return len(files), problems
+    return len(files) + len(stored), problems
 
 
 async def check(
@@ -324,7 +337,7 @@ async def check(
     where: Footprint,
     evidence: Evidence,
     *,
-    leaving: list[Path] | None = None,
+    leaving: list[Doomed] | None = None,
 ) -> Report:
     """Search the database and the data folder (but the files ``leaving``: deleted at commit);
     the report names what remains, never the values."""
@@ -334,7 +347,7 @@ async def check(
     found = await _search(conn, distinctive, where, mode="all")
     found += await _search(conn, shared, where, mode="inside")
     problems = sorted({f"{evidence.values[value]} в {place}" for value, place in found})
-    gone = {path.resolve() for path in leaving or ()}
+    gone = {item.resolve() if isinstance(item, Path) else item for item in leaving or ()}
     files, in_files = await asyncio.to_thread(_scan_files, evidence, distinctive, gone)
     problems += in_files
     return Report(tables, len(evidence.values), files, tuple(problems))

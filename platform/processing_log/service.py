@@ -98,6 +98,27 @@ def store_anchor(anchor: Anchor, path: Path | None = None) -> Path:
     return path
 
 
+async def set_aside_anchors_beyond(conn: asyncpg.Connection, why: str) -> int:
+    """After a restore from a backup: the anchors of links the restored chain no longer has
+    move to a file of their own (``<anchors>.<why>``), evidence of the rows the restore lost,
+    so that ``okno log verify`` checks the restored chain against the anchors it can hold."""
+    row = await conn.fetchrow(queries.CHAIN_HEAD)
+    last = row["position"] if row is not None else 0
+    kept: list[Anchor] = []
+    beyond: list[Anchor] = []
+    for anchor in await asyncio.to_thread(anchors):
+        (kept if anchor.position <= last else beyond).append(anchor)
+    if beyond:
+        path = anchor_path()
+        aside = path.with_name(f"{path.name}.{why}")
+        for anchor in beyond:
+            await asyncio.to_thread(store_anchor, anchor, aside)
+        draft = path.with_name(f"{path.name}.new")
+        draft.write_bytes(b"".join(msgspec.json.encode(anchor) + b"\n" for anchor in kept))
+        draft.replace(path)
+    return len(beyond)
+
+
 async def head(conn: asyncpg.Connection, source: str = "") -> Anchor | None:
     """The newest link of the chain (None while it is empty)."""
     row = await conn.fetchrow(queries.CHAIN_HEAD)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import File
 
 from okno.platform.chat import attachments, file_access
 from okno.platform.chat.schemas import Attachment
@@ -53,11 +53,12 @@ class AttachmentFiles(Controller):
         )
         if found is None:
             raise NotFoundException("нет такого файла")
-        response = File(
-            found.path,
-            filename=found.name,
+        # The bytes, not a path: the file may be in a bucket (okno.platform.storage).
+        disposition = "inline" if found.image else "attachment"
+        response = Response(
+            found.data,
             media_type=found.content_type,
-            content_disposition_type="inline" if found.image else "attachment",
+            headers={"content-disposition": f"{disposition}; filename*=utf-8''{quote(found.name)}"},
         )
         response.headers["content-security-policy"] = (
             "default-src 'none'; sandbox; frame-ancestors 'none'"
