@@ -53,7 +53,8 @@ async def erase_attachments(conn: asyncpg.Connection, where: str, *args: object)
 )
 async def erase_chat(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[str, int]:
     """Message texts become a tombstone (new versions, so open chats update), attachments lose
-    their files and names, the bot's forms lose the masked value, chat sessions are removed."""
+    their files and names, the bot's forms lose the masked value, chat sessions are removed
+    and the conversation is closed."""
     visitors = [
         bytes(row["token_hash"]).hex()
         for row in await conn.fetch(queries.VISITOR_TOKENS, subject_id)
@@ -65,6 +66,9 @@ async def erase_chat(conn: asyncpg.Connection, subject_id: uuid.UUID) -> dict[st
         texts = await tombstone(conn, conversation)
         # Tags are the operators' words about this client ("перезвонить Ивану"): they go.
         tags = await conn.fetchval(queries.CONVERSATION_TAGS_CLEAR, conversation)
+        # Nobody is left to answer: the conversation is closed and leaves the queue, so no
+        # list shows it «Открыт» (the console marks it destroyed, client.destroyed).
+        await conn.execute(queries.SET_STATUS, conversation, "resolved", False)
     sessions = await conn.fetchval(queries.VISITORS_DELETE, subject_id)
     return positive(
         {"сообщения": texts, "вложения": files, "сеансы чата": sessions, "метки диалога": tags}

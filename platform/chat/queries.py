@@ -322,9 +322,10 @@ MESSAGE_JOINS = """
 LEFT JOIN staff_user s ON s.id = m.author_id
 LEFT JOIN message r ON r.conversation_id = m.conversation_id AND r.seq = m.reply_to
 LEFT JOIN staff_user rs ON rs.id = r.author_id
-LEFT JOIN attachment a ON a.id = m.attachment_id AND m.deleted_at IS NULL
+LEFT JOIN attachment a ON a.id = m.attachment_id AND m.deleted_at IS NULL AND a.path IS NOT NULL
 """
-# A message row with its author's name, its quoted reply and its file: what messages.wire needs.
+# A message row with its author's name, its quoted reply and its file: what messages.wire needs
+# (a file destruction removed is no attachment: nobody is sent to fetch what is gone).
 MESSAGES = f"SELECT {MESSAGE_COLUMNS} FROM message m {MESSAGE_JOINS}"  # noqa: S608 — fixed texts
 # A conversation's messages changed after a version, as a (re)subscribing socket reads them;
 # a client never sees internal notes.
@@ -367,6 +368,8 @@ SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c
        lm.special AS last_special,
        (SELECT bs.blocked_at IS NOT NULL FROM subject bs WHERE bs.id = c.subject_id)
          AS subject_blocked,
+       (SELECT ds.destroyed_at IS NOT NULL FROM subject ds WHERE ds.id = c.subject_id)
+         AS subject_destroyed,
        c.staff_unread AS unread, c.tags,
        (SELECT ch.kind FROM channel_identity ci JOIN channel ch ON ch.id = ci.channel_id
         WHERE ci.subject_id = c.subject_id LIMIT 1) AS channel_kind
@@ -577,12 +580,13 @@ CONVERSATION_TAGS_CLEAR = (
 VISITORS_DELETE = (
     "WITH gone AS (DELETE FROM visitor WHERE subject_id = $1 RETURNING 1) SELECT count(*) FROM gone"
 )
-# Messages still holding a text (not yet the tombstone $2) or a bot's masked form, written
+# Messages still holding a text or a file (not yet the tombstone $2) or a bot's masked form, written
 # before $3 if given, in order: each takes the next version of the conversation.
 TOMBSTONE_CANDIDATES = (
     "SELECT seq, author_kind FROM message WHERE conversation_id = $1"
     " AND ($3::timestamptz IS NULL OR created_at < $3) AND ("
-    " (author_kind IN ('subject', 'staff') AND body NOT IN ('', $2))"
+    " (author_kind IN ('subject', 'staff')"
+    "  AND (body NOT IN ('', $2) OR (body = '' AND attachment_id IS NOT NULL)))"
     " OR (author_kind = 'bot' AND (form ? 'display' OR buttons <> '[]'::jsonb)))"
     " ORDER BY seq"
 )

@@ -41,9 +41,10 @@ class Attachment(msgspec.Struct, frozen=True):
     url: str
 
 
-class Button(msgspec.Struct, frozen=True):
+class Button(msgspec.Struct, frozen=True, omit_defaults=True):
     id: str
     label: str
+    chosen: bool = False  # the client's answer, kept as its echo once the question is retired
 
 
 class Link(msgspec.Struct, frozen=True):
@@ -121,6 +122,7 @@ class ClientLabel(msgspec.Struct, frozen=True):
     subject_id: str
     label: str
     channel: str | None = None  # the messenger the client writes through (docs/channels.md)
+    destroyed: bool = False  # the client's PD were destroyed: the conversation is closed for good
 
 
 class LastMessage(msgspec.Struct, frozen=True):
@@ -141,6 +143,7 @@ class ConversationSummary(ServerFrame, tag="conversation"):
     client: ClientLabel
     last_message: LastMessage | None
     unread: int
+    client_read_seq: int  # the client has read up to here: the console's ✓✓ after a reload
     tags: list[str]
     version: int
     created_at: datetime
@@ -176,6 +179,7 @@ class State(ServerFrame, tag="state"):
     operator: Operator | None
     queue_position: int | None
     staff_read_seq: int
+    client_read_seq: int  # what this client has read: the rest is unread (the widget's badge)
     edit_window_seconds: int
     availability: Availability | None
 

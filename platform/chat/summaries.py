@@ -60,7 +60,7 @@ def client_label(row: asyncpg.Record) -> ClientLabel:
     """«Клиент #7», with the messenger as a badge when the client writes through one."""
     channel = CHANNEL_LABELS.get(row["channel_kind"]) if row["channel_kind"] else None
     label = f"Клиент #{row['id']}" + (f" · {channel}" if channel else "")
-    return ClientLabel(str(row["subject_id"]), label, channel)
+    return ClientLabel(str(row["subject_id"]), label, channel, destroyed=row["subject_destroyed"])
 
 
 def for_staff(row: asyncpg.Record) -> ConversationSummary:
@@ -77,6 +77,7 @@ def for_staff(row: asyncpg.Record) -> ConversationSummary:
         if row["last_seq_shown"]
         else None,
         unread=row["unread"],
+        client_read_seq=row["client_read_seq"],
         tags=list(row["tags"]),
         version=row["last_version"],
         created_at=row["created_at"],
@@ -140,7 +141,7 @@ def _state(
     offered = [TopicChoice(t["slug"], t["title"]) for t in topics]
     edit_window = get_settings().edit_window_seconds
     if row is None:
-        return State(None, None, None, offered, None, None, 0, edit_window, available)
+        return State(None, None, None, offered, None, None, 0, 0, edit_window, available)
     return State(
         conversation=row["id"],
         status=row["status"],
@@ -151,6 +152,7 @@ def _state(
         else None,
         queue_position=position,
         staff_read_seq=row["staff_read_seq"],
+        client_read_seq=row["client_read_seq"],
         edit_window_seconds=edit_window,
         availability=available,
     )
