@@ -291,7 +291,9 @@ async def test_a_client_writing_again_reopens_a_resolved_conversation(client, su
     await supervisor.until("conversation", id=conversation, status="open")
 
 
-async def test_the_resolved_question_button_reopens_and_then_disappears(client, supervisor) -> None:
+async def test_the_resolved_question_button_reopens_and_then_stays_as_the_answer(
+    client, supervisor
+) -> None:
     ack = await client.say("вопрос")
     conversation = ack["conversation"]
     await supervisor.open_conversation(conversation)
@@ -299,7 +301,9 @@ async def test_the_resolved_question_button_reopens_and_then_disappears(client, 
     await supervisor.send(type="status", conversation=conversation, status="resolved")
     question = await client.message(author={"kind": "bot", "name": None})
     await client.send(type="button", seq=question["seq"], button="resolved:no")
-    assert (await client.message(seq=question["seq"], buttons=[]))["seq"] == question["seq"]
+    # The question keeps the client's answer as its echo, and only that: nothing to press.
+    chosen = [{"id": "resolved:no", "label": "Нет, остались вопросы", "chosen": True}]
+    assert (await client.message(seq=question["seq"], buttons=chosen))["seq"] == question["seq"]
     await supervisor.until("conversation", id=conversation, status="open")
     await client.send(type="button", seq=question["seq"], button="resolved:no")
     assert (await client.until("error"))["code"] == "not_found"

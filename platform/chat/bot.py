@@ -67,7 +67,7 @@ async def _leave_contacts(click: buttons.Press) -> None:
     if not consented:
         await chat_flow.offer(click.conversation, chat_flow.SUPPORT, notice=CONTACTS_NEED_CONSENT)
         return
-    await service.retire_buttons(click.conversation, click.seq)
+    await service.retire_buttons(click.conversation, click.seq, chosen=click.button)
     await service.bot_message(
         click.conversation,
         ASK_EMAIL,
@@ -90,7 +90,7 @@ async def ask_if_resolved(conversation_id: int) -> None:
 
 
 async def _answered(click: buttons.Press) -> None:
-    await service.retire_buttons(click.conversation, click.seq)
+    await service.retire_buttons(click.conversation, click.seq, chosen=click.button)
     if click.button == "resolved:no":
         await service.reopen_by_client(click.conversation)
         await routing.assign_waiting()

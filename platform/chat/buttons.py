@@ -44,7 +44,12 @@ async def press(click: Press) -> None:
         .first()
         .run()
     )
-    offered = {item["id"] for item in msgspec.json.decode(message["buttons"])} if message else ()
+    # A chosen button is the echo of an answer already taken, not a question.
+    offered = (
+        {item["id"] for item in msgspec.json.decode(message["buttons"]) if not item.get("chosen")}
+        if message
+        else set()
+    )
     if button not in offered:
         raise ChatError("not_found", "эта кнопка больше не действует")
     handler = HANDLERS.get(button.split(":", 1)[0])

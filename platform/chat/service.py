@@ -618,11 +618,31 @@ async def bot_message_in_transaction(
     return sent
 
 
-async def retire_buttons(conversation_id: int, seq: int, form: dict[str, Any] | None = None) -> int:
-    """A bot question is answered once: its buttons (or form) go away in every tab."""
+async def retire_buttons(
+    conversation_id: int,
+    seq: int,
+    form: dict[str, Any] | None = None,
+    *,
+    chosen: str | None = None,
+) -> int:
+    """A bot question is answered once: its buttons (or form) go away in every tab. The
+    button the client pressed (``chosen``, its id) stays as the echo of the answer, marked
+    so no press of it is taken again (buttons.press)."""
     async with database.transaction():
         version = await next_version(conversation_id)
-        retired: queries.Values = {Message.buttons: "[]", Message.version: version}
+        kept = "[]"
+        if chosen is not None:
+            row = (
+                await Message.select(Message.buttons)
+                .where(Message.key(conversation_id, seq))
+                .first()
+                .run()
+            )
+            offered = msgspec.json.decode(row["buttons"]) if row else []
+            kept = msgspec.json.encode(
+                [{**item, "chosen": True} for item in offered if item["id"] == chosen]
+            ).decode()
+        retired: queries.Values = {Message.buttons: kept, Message.version: version}
         if form:
             retired[Message.form] = msgspec.json.encode(form).decode()
         await Message.update(retired).where(Message.key(conversation_id, seq)).run()

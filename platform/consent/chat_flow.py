@@ -49,6 +49,9 @@ async def offer(conversation_id: int, purpose_code: str, notice: str | None = No
     if document is None or policy is None:
         raise ChatError("unavailable", "документы о согласии ещё не опубликованы")
     text, yes, no = OFFERS[purpose_code]
+    # A new offer supersedes an unanswered one of the same document: one question at a time.
+    for seq in await _open_offers(conversation_id, document.slug):
+        await service.retire_buttons(conversation_id, seq)
     return await service.bot_message(
         conversation_id,
         f"{notice}\n\n{text}" if notice else text,
@@ -61,6 +64,13 @@ async def offer(conversation_id: int, purpose_code: str, notice: str | None = No
             {"label": document.title, "url": document.stable_url},
         ],
     )
+
+
+async def _open_offers(conversation_id: int, slug: str) -> list[int]:
+    """The seqs of the unanswered offers of the document ``slug`` in the conversation."""
+    async with database.acquire() as conn:
+        rows = await conn.fetch(queries.OPEN_OFFERS, conversation_id, f"consent:give:{slug}:%")
+    return [row["seq"] for row in rows]
 
 
 async def _conversation_subject(conversation_id: int) -> uuid.UUID:
@@ -79,7 +89,7 @@ async def _conversation_subject(conversation_id: int) -> uuid.UUID:
 async def _on_press(click: buttons.Press) -> None:
     parts = click.button.split(":")
     if parts[1] == "later":
-        await service.retire_buttons(click.conversation, click.seq)
+        await service.retire_buttons(click.conversation, click.seq, chosen=click.button)
         await service.bot_message(
             click.conversation, "Хорошо, продолжаем без персональных данных.", []
         )
@@ -96,7 +106,7 @@ async def _on_press(click: buttons.Press) -> None:
     )
     async with database.transaction():
         event_id = await consent.give(database.connection(), subject_id, document, proof)
-    await service.retire_buttons(click.conversation, click.seq)
+    await service.retire_buttons(click.conversation, click.seq, chosen=click.button)
     await service.bot_message(
         click.conversation,
         "Спасибо, согласие сохранено. Отозвать его можно в любой момент в разделе «Мои данные».",
@@ -214,7 +224,9 @@ async def save_field(
 async def explain_masking(conversation_id: int, masked: tuple[str, ...]) -> None:
     """Tell the client why part of their message was hidden, and offer consent (once at a time)."""
     async with database.acquire() as conn:
-        open_offer = await conn.fetchval(queries.OPEN_OFFER, conversation_id)
+        open_offer = await conn.fetch(
+            queries.OPEN_OFFERS, conversation_id, "consent:give:processing-%"
+        )
     what = " и ".join({"phone": "номер телефона", "email": "адрес почты"}[f] for f in masked)
     notice = MASKED_NOTICE.format(what=what)
     if open_offer:

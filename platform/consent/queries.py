@@ -73,10 +73,13 @@ FIELD_REQUEST = (
     " AND m.deleted_at IS NULL"
 )
 
-# Whether the bot has already offered the processing consent in this conversation.
-OPEN_OFFER = (
-    "SELECT 1 FROM message WHERE conversation_id = $1 AND author_kind = 'bot'"
-    " AND buttons::text LIKE '%consent:give:processing-%' LIMIT 1"
+# The bot's consent offers in this conversation still waiting for an answer whose «give»
+# button matches $2 (a LIKE pattern over the button id, consent:give:<slug>:<version>); an
+# answered offer keeps only its chosen button (chat.service.retire_buttons).
+OPEN_OFFERS = (
+    "SELECT seq FROM message WHERE conversation_id = $1 AND author_kind = 'bot'"
+    " AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM jsonb_array_elements(buttons) b"
+    " WHERE b->>'id' LIKE $2 AND NOT b ? 'chosen') ORDER BY seq"
 )
 
 # ---------------------------------------------------------------- the subject's profile

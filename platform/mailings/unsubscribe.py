@@ -93,7 +93,7 @@ async def _pressed(click: buttons.Press) -> None:
             proof,
             (MailingDelivery.mailing_id == mailing_id) & (MailingDelivery.subject_id == subject_id),
         )
-    await service.retire_buttons(click.conversation, click.seq)
+    await service.retire_buttons(click.conversation, click.seq, chosen=click.button)
     await service.bot_message(
         click.conversation,
         "Вы отписались от рекламных сообщений. Ответы на ваши вопросы это не затрагивает.",

@@ -62,7 +62,7 @@ async def _rated(click: buttons.Press) -> None:
         .on_conflict(target=(Review.conversation_id, Review.question_seq), action="DO NOTHING")
         .run()
     )
-    await service.retire_buttons(click.conversation, click.seq)
+    await service.retire_buttons(click.conversation, click.seq, chosen=click.button)
     await service.bot_message(
         click.conversation,
         "Спасибо за оценку! Если хотите, напишите пару слов — отзыв можно будет опубликовать.",
@@ -124,7 +124,7 @@ async def _publication(click: buttons.Press) -> None:
             else "Хорошо, отзыв не будет опубликован.",
             [],
         )
-    await service.retire_buttons(click.conversation, click.seq)
+    await service.retire_buttons(click.conversation, click.seq, chosen=click.button)
 
 
 async def _offer_dissemination(conversation_id: int, review_id: int) -> None:
