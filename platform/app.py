@@ -25,12 +25,15 @@ from okno.admin.routes import route_handlers as admin_routes
 from okno.platform import database, storage
 from okno.platform.chat.hub import Hub
 from okno.platform.consent.defaults import operator_warnings
+from okno.platform.consent.service import how_given
 from okno.platform.erasure.retention import job as retention_job
 from okno.platform.erasure.verification import DestructionIncompleteError
 from okno.platform.errors import Refused
 from okno.platform.jobs import background_jobs
+from okno.platform.processing_log.actions import actor_label, basis_label
 from okno.platform.secret_key import secret_key
 from okno.platform.settings import Settings, get_settings
+from okno.platform.staff.roles import role_label
 from okno.platform.web import errors, security
 from okno.platform.web.access import ANY_STAFF, staff
 from okno.platform.web.attachments import AttachmentFiles
@@ -74,6 +77,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def configure_templates(engine: JinjaTemplateEngine) -> None:
         engine.engine.filters["msk"] = msk
         engine.engine.globals["operator_warnings"] = operator_warnings
+        # Codes kept in rows, shown in words (docs/ui.md, «Никаких кодов на экране»).
+        engine.engine.globals["role_label"] = role_label
+        engine.engine.globals["actor_label"] = actor_label
+        engine.engine.globals["basis_label"] = basis_label
+        engine.engine.globals["how_given"] = how_given
 
     secret = secret_key(settings)
     logging.basicConfig(

@@ -36,6 +36,37 @@ class Proof(msgspec.Struct, frozen=True):
     user_agent: str | None = None
 
 
+CHANNEL_LABELS = {
+    "chat": "в чате",
+    "widget": "в чате на сайте",
+    "prechat_form": "в форме перед чатом",
+    "portal": "в «Моих данных»",
+    "operator": "через оператора",
+    "max": "в мессенджере MAX",
+    "vk": "во ВКонтакте",
+    "system": "автоматически",
+}
+# The kind of control before the colon of Proof.control («button:Даю согласие»).
+CONTROL_LABELS = {
+    "button": "кнопка",
+    "checkbox": "отметка",
+    "checkbox+button": "отметка и кнопка",
+    "link": "ссылка",
+}
+
+
+def control_label(control: str) -> str:
+    """A proof's control in words for a page («кнопка «Даю согласие»»); the record keeps the
+    code («button:Даю согласие»)."""
+    kind, _, label = control.partition(":")
+    return f"{CONTROL_LABELS[kind]} «{label}»" if label and kind in CONTROL_LABELS else control
+
+
+def how_given(channel: str, control: str) -> str:
+    """Where and how a consent was given, in words («в чате, кнопка «Даю согласие»»)."""
+    return f"{CHANNEL_LABELS.get(channel, channel)}, {control_label(control)}"
+
+
 class ConsentRequiredError(ChatError):
     def __init__(self, message: str) -> None:
         super().__init__("consent_required", message)

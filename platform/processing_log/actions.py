@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 
 
 class Action(enum.StrEnum):
@@ -46,3 +47,34 @@ class ActorKind(enum.StrEnum):
     SUBJECT = "subject"
     STAFF = "staff"
     SYSTEM = "system"
+
+
+ACTOR_LABELS: dict[str, str] = {
+    ActorKind.SUBJECT: "субъект",
+    ActorKind.STAFF: "сотрудник",
+    ActorKind.SYSTEM: "система",
+}
+
+
+def actor_label(kind: str, actor_id: object = None) -> str:
+    """Who acted, in words for a page («сотрудник № 5»); the log keeps the codes."""
+    label = ACTOR_LABELS.get(kind, kind)
+    return f"{label} № {actor_id}" if actor_id else label
+
+
+def basis_label(basis: str | None, consent: str = "согласие") -> str:
+    """A legal basis in words («152-ФЗ, ст. 9 ч. 3», «согласие № 12»); the log keeps the code."""
+    if not basis:
+        return "—"
+    if basis.startswith("consent:"):
+        return f"{consent} № {basis.split(':', 1)[1]}"
+    match = re.fullmatch(r"(\d+)-fz:(\d+)(?:\.(\d+))?(?:\.(\d+))?", basis)
+    if not match:
+        return basis
+    law, article, part, item = match.groups()
+    text = f"{law}-ФЗ, ст. {article}"
+    if part:
+        text += f" ч. {part}"
+    if item:
+        text += f" п. {item}"
+    return text

@@ -19,6 +19,7 @@ from okno.platform import database
 from okno.platform.errors import Refused
 from okno.platform.rights import deadlines, queries
 from okno.platform.rights.deadlines import RULES, RequestClock, RequestKind
+from okno.platform.subjects.fields import FIELDS
 from okno.platform.webhooks import events as webhook_events
 
 STATUSES = ("received", "identity_check", "review", "approved", "refused", "executing", "done")
@@ -77,6 +78,42 @@ class Request(msgspec.Struct, frozen=True):
         if not self.open:
             return "closed"
         return deadlines.urgency(self.due_at, now or datetime.now(UTC)).value
+
+    def shown_details(self) -> list[tuple[str, str]]:
+        """What the request asks, in words for the DPO's page (the row keeps the codes)."""
+        return [
+            (DETAIL_LABELS.get(key, key), _detail_value(key, value))
+            for key, value in self.details.items()
+            if value not in (None, "", [])
+        ]
+
+
+DETAIL_LABELS = {
+    "text": "Текст запроса",
+    "comment": "Комментарий субъекта",
+    "field": "Данные",
+    "fields": "Поля",
+    "new_value": "Уточнённое значение",
+    "scope": "Объём",
+    "consent": "Согласие №",
+    "withdrawal_event": "Отзыв согласия, событие №",
+    "previous_answer_incomplete": "Повторный запрос: прежний ответ неполон",
+}
+
+
+def _field_label(name: str) -> str:
+    return "все данные" if name == "all" else FIELDS[name].label if name in FIELDS else name
+
+
+def _detail_value(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "да" if value else "нет"
+    if key in ("field", "fields"):
+        names = value if isinstance(value, list) else [value]
+        return ", ".join(_field_label(str(name)) for name in names)
+    if key == "scope" and value == "all":
+        return "все персональные данные"
+    return str(value)
 
 
 def from_row(row: asyncpg.Record | dict[str, Any]) -> Request:

@@ -5,7 +5,6 @@ Only rows of the subject's own id are ever read. Showing PD values is logged as 
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -14,7 +13,10 @@ import asyncpg
 import msgspec
 
 from okno.platform import database
+from okno.platform.consent import service as consent
+from okno.platform.consent.service import CHANNEL_LABELS
 from okno.platform.consent.tables import ConsentEvent
+from okno.platform.processing_log import actions
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import ACTION_LABELS, Action
 from okno.platform.selfservice import queries, subject
@@ -54,20 +56,7 @@ def staff_label(role: str | None, pseudonym: str | None) -> str:
 
 
 def basis_label(basis: str | None) -> str:
-    if not basis:
-        return "—"
-    if basis.startswith("consent:"):
-        return f"ваше согласие № {basis.split(':', 1)[1]}"
-    match = re.fullmatch(r"(\d+)-fz:(\d+)(?:\.(\d+))?(?:\.(\d+))?", basis)
-    if not match:
-        return basis
-    law, article, part, item = match.groups()
-    text = f"{law}-ФЗ, ст. {article}"
-    if part:
-        text += f" ч. {part}"
-    if item:
-        text += f" п. {item}"
-    return text
+    return actions.basis_label(basis, "ваше согласие")
 
 
 async def purpose_names(conn: asyncpg.Connection) -> dict[str, str]:
@@ -188,17 +177,6 @@ class ConsentView(msgspec.Struct, frozen=True):
         return self.withdrawn_at is None
 
 
-CHANNEL_LABELS = {
-    "chat": "в чате",
-    "widget": "в чате на сайте",
-    "prechat_form": "в форме перед чатом",
-    "portal": "в «Моих данных»",
-    "operator": "через оператора",
-    "max": "в мессенджере MAX",
-    "vk": "во ВКонтакте",
-}
-
-
 async def consents_of(conn: asyncpg.Connection, subject_id: uuid.UUID) -> list[ConsentView]:
     rows = await conn.fetch(queries.CONSENTS, subject_id)
     return [
@@ -214,7 +192,7 @@ async def consents_of(conn: asyncpg.Connection, subject_id: uuid.UUID) -> list[C
             sha256=r["document_sha256"],
             at=r["at"],
             channel=CHANNEL_LABELS.get(r["channel"], r["channel"]),
-            control=r["control"],
+            control=consent.control_label(r["control"]),
             withdrawn_at=r["withdrawn_at"],
             withdrawn_channel=CHANNEL_LABELS.get(r["withdrawn_channel"], r["withdrawn_channel"])
             if r["withdrawn_channel"]

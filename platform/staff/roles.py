@@ -16,3 +16,8 @@ ROLE_LABELS = {
     Role.DPO: "ответственный за обработку ПДн",
     Role.ADMIN: "администратор",
 }
+
+
+def role_label(role: str) -> str:
+    """A role in words for a page («оператор»); rows and URLs keep the code."""
+    return ROLE_LABELS.get(role, role)  # type: ignore[call-overload]  # a StrEnum key is its str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -67,6 +68,18 @@ def _error(request: Request, status: int, message: str) -> Response:
     return Response(ErrorBody(status, message), status_code=status)
 
 
+STATUS_MESSAGES = {
+    400: "неверный запрос",
+    401: "нужно войти",
+    403: "доступ запрещён",
+    404: "страница не найдена",
+    405: "такой запрос по этому адресу не принимается",
+    413: "слишком большой запрос",
+    415: "неподдерживаемый формат запроса",
+    429: "слишком много запросов, подождите немного",
+}
+
+
 def http_error(request: Request, exc: HTTPException) -> Response:
     if (
         isinstance(exc, NotAuthorizedException)
@@ -77,6 +90,9 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, PasswordChangeRequired) and wants_html(request):
         return Redirect("/admin/password", status_code=303)
     message = exc.detail
+    if message == HTTPStatus(exc.status_code).phrase:
+        # Litestar's default detail is the English reason phrase: never on a Russian screen.
+        message = STATUS_MESSAGES.get(exc.status_code, "запрос не выполнен")
     extra = exc.extra if isinstance(exc.extra, list) else []
     details = "; ".join(str(item.get("message", "")) for item in extra if isinstance(item, dict))
     if details:
