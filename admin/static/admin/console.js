@@ -57,6 +57,7 @@ const ui = {
   pill: root.querySelector(".new-pill"),
   toasts: root.querySelector(".toasts"),
   form: root.querySelector(".composer"),
+  destroyed: root.querySelector(".conv-destroyed"),
   internal: root.querySelector(".internal-toggle"),
   cannedPopup: root.querySelector(".canned-popup"),
   profile: root.querySelector(".profile-pane"),
@@ -364,18 +365,23 @@ function onAccessEnded(id) {
   state.listIds = state.listIds.filter((other) => other !== id);
   state.drafts.delete(id);
   if (state.current === id) {
-    state.current = null;
-    state.synced = false;
-    state.batch = [];
-    thread.clear();
-    composer.cancel();
-    ui.active.hidden = true;
-    ui.empty.hidden = false;
+    closeConversation();
     history.replaceState(null, "", location.pathname);
-    setView("list");
   }
   renderList();
   toast(ui.toasts, "Диалог вам больше недоступен: его передали или вы вышли из команды.", "info", 5000);
+}
+
+function closeConversation() {
+  state.current = null;
+  state.synced = false;
+  state.batch = [];
+  thread.clear();
+  composer.cancel();
+  ui.active.hidden = true;
+  ui.empty.hidden = false;
+  setView("list");
+  renderList();
 }
 
 function onError(frame) {
@@ -469,6 +475,7 @@ function onSummary(conv) {
   sortIds(state.listIds);
   renderList();
   if (conv.id === state.current) {
+    thread.setOtherRead(conv.client_read_seq || 0);
     renderHeader();
     if (state.profileOpen) renderProfilePane();
     if (old && old.assignee?.id !== conv.assignee?.id && conv.assignee && conv.assignee.id !== me.id) {
@@ -514,6 +521,7 @@ function listItem(conv) {
   if (conv.topic) meta.push(el("span", { class: "chip" }, conv.topic.title));
   for (const tag of conv.tags || []) meta.push(el("span", { class: "chip chip-tag" }, `#${tag}`));
   meta.push(el("span", { class: `chip status-${conv.status}` }, STATUS_LABELS[conv.status] || conv.status));
+  if (conv.client?.destroyed) meta.push(el("span", { class: "chip chip-destroyed" }, "данные уничтожены"));
   if (conv.assignee && state.box !== "mine") meta.push(el("span", { class: "chip chip-plain" }, conv.assignee.name));
   const li = el(
     "li",
@@ -655,6 +663,19 @@ ui.search.addEventListener("keydown", (event) => {
 
 // ---- the open conversation -------------------------------------------------------------------
 
+/** The conversation the address names (#N): typed in the address bar, or back and forward. */
+function followLocation() {
+  const id = Number(location.hash.slice(1));
+  if (id > 0) openConversation(id);
+  else if (state.current) {
+    send({ type: "leave", conversation: state.current });
+    state.drafts.set(state.current, composer.input.value);
+    closeConversation();
+  }
+}
+window.addEventListener("hashchange", followLocation);
+window.addEventListener("popstate", followLocation);
+
 function openConversation(id) {
   if (state.current === id) {
     setView("conv");
@@ -670,6 +691,8 @@ function openConversation(id) {
   state.batch = [];
   state.typingUntil = 0;
   thread.clear();
+  // ✓✓ come from the server: what the client has read survives a reload of the console
+  thread.setOtherRead(state.convs.get(id)?.client_read_seq || 0);
   composer.cancel();
   composer.setText(state.drafts.get(id) || "");
   state.drafts.delete(id);
@@ -680,7 +703,7 @@ function openConversation(id) {
   ui.empty.hidden = true;
   ui.active.hidden = false;
   send({ type: "open", conversation: id, after: 0 });
-  history.replaceState(null, "", `#${id}`);
+  if (location.hash !== `#${id}`) history.pushState(null, "", `#${id}`);
   setView("conv");
   renderList();
   renderHeader();
@@ -720,6 +743,7 @@ async function loadOlder(beforeSeq) {
 function conversationStatus(conv) {
   if (!conv) return "";
   const parts = [STATUS_LABELS[conv.status] || conv.status];
+  if (conv.client?.destroyed) parts.push("данные клиента уничтожены");
   if (conv.topic) parts.push(conv.topic.title);
   parts.push(conv.assignee ? (conv.assignee.id === me.id ? "ведёте вы" : `ведёт ${conv.assignee.name}`) : "не назначен");
   if (conv.team) parts.push(conv.team.name);
@@ -765,11 +789,15 @@ function renderHeader() {
   if (cls === "is-typing") ui.sub.append(el("span", { class: "typing-dots", "aria-hidden": "true" }, el("i"), el("i"), el("i")));
 
   const mine = conv?.assignee?.id === me.id;
-  ui.take.hidden = !conv || mine || (conv.assignee && !seesAll);
+  // A destroyed client has nobody to answer: the conversation is only history now.
+  const destroyed = Boolean(conv?.client?.destroyed);
+  ui.take.hidden = !conv || destroyed || mine || (conv.assignee && !seesAll);
   ui.take.textContent = conv?.assignee ? "Взять себе" : "Взять";
-  ui.transfer.hidden = !conv;
-  ui.requestButton.hidden = !conv;
-  ui.statusButton.hidden = !conv;
+  ui.transfer.hidden = !conv || destroyed;
+  ui.requestButton.hidden = !conv || destroyed;
+  ui.statusButton.hidden = !conv || destroyed;
+  ui.form.hidden = destroyed;
+  ui.destroyed.hidden = !destroyed;
   ui.statusButton.textContent = "";
   ui.statusButton.append(
     el("span", { class: `status-dot status-${conv?.status || "new"}`, "aria-hidden": "true" }),

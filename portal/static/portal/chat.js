@@ -45,7 +45,9 @@ const state = {
   synced: false,
   connection: "connecting",
   typingUntil: 0,
-  panelOpen: true,
+  // The widget loads the chat before its panel opens (to show the unread badge): in a frame
+  // the chat is on screen only once the widget says so.
+  panelOpen: !embed,
 };
 const baseTitle = document.title;
 
@@ -282,6 +284,10 @@ function applyState(frame) {
   state.availability = frame.availability ?? null;
   if (typeof frame.edit_window_seconds === "number") state.editWindow = frame.edit_window_seconds;
   if (typeof frame.staff_read_seq === "number") thread.setOtherRead(frame.staff_read_seq);
+  // What the client has not read yet, as the server knows it: unread even in a page opened later.
+  if (typeof frame.client_read_seq === "number") thread.markUnreadAfter(frame.client_read_seq);
+  // The widget preloads the chat on the site's next pages once there is a conversation.
+  if (embed && state.conversation) window.parent.postMessage({ okno: "started" }, "*");
   renderWelcome();
   renderHeader();
 }
@@ -452,4 +458,5 @@ window.okno = { socket, thread, state };
 renderWelcome();
 renderHeader();
 socket.connect();
-if (!window.matchMedia("(hover: none)").matches) composer.focus(); // no keyboard pop-up on phones
+// no keyboard pop-up on phones; a widget's preloaded chat takes no focus from the site's page
+if (state.panelOpen && !window.matchMedia("(hover: none)").matches) composer.focus();

@@ -169,19 +169,34 @@
     return box;
   }
 
+  function loadChat() {
+    frame = document.createElement("iframe");
+    frame.src = chatUrl;
+    frame.title = "Чат с компанией";
+    frame.setAttribute("allow", "clipboard-write");
+    css(frame, { border: "0", width: "100%", height: "100%", display: "block" });
+    frame.addEventListener("load", tell);
+    panel.appendChild(frame);
+  }
+
+  // A visitor who has a conversation gets the chat loaded, panel closed, on every page of the
+  // site: an operator's reply then shows on the button's badge without opening the panel.
+  // Only this flag is kept in the site's storage, never anything of the conversation.
+  var STARTED = "okno-widget-started";
+  function started() {
+    try { return localStorage.getItem(STARTED) === "1"; } catch (e) { return false; }
+  }
+  function remember() {
+    try { localStorage.setItem(STARTED, "1"); } catch (e) { /* storage blocked: no preload */ }
+  }
+
   function setOpen(value) {
     open = value;
     if (open && !frame && !allowed) {
       frame = refusal();
       panel.appendChild(frame);
     } else if (open && !frame) {
-      frame = document.createElement("iframe");
-      frame.src = chatUrl;
-      frame.title = "Чат с компанией";
-      frame.setAttribute("allow", "clipboard-write");
-      css(frame, { border: "0", width: "100%", height: "100%", display: "block" });
-      frame.addEventListener("load", tell);
-      panel.appendChild(frame);
+      loadChat();
     }
     css(panel, { display: open ? "block" : "none" });
     css(chatIcon, { display: open ? "none" : "block" });
@@ -210,6 +225,7 @@
     var data = event.data || {};
     if (data.okno === "close") setOpen(false);
     else if (data.okno === "unread") setBadge(Number(data.count) || 0);
+    else if (data.okno === "started") remember();
   });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && open) setOpen(false);
@@ -220,6 +236,7 @@
 
   function mount() {
     document.body.appendChild(host);
+    if (allowed && started() && !frame) loadChat();
   }
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount);

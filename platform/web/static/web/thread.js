@@ -15,6 +15,8 @@ const TOUCH = window.matchMedia("(hover: none)");
 const PLACEHOLDERS = { tel: "+7 900 000-00-00", email: "name@example.ru", textarea: "Ваш отзыв" };
 const AUTOCOMPLETE = { name: "given-name", phone: "tel", email: "email", city: "address-level2" };
 const MAX_IMAGE_H = 360;
+const DAY_CHIP_IDLE_MS = 1200;
+const STUCK_PX = 16; // the chip's sticky offset (okno.css, .day) and a little more
 
 export class Thread {
   /**
@@ -46,6 +48,12 @@ export class Thread {
     document.addEventListener("visibilitychange", () => this.checkSeen());
     window.addEventListener("focus", () => this.checkSeen());
     if (this.pill) this.pill.addEventListener("click", () => this.scrollToBottom(true));
+    // A banner or the keyboard taking height must not hide the newest messages: a thread
+    // read at its bottom stays at its bottom when it gets shorter.
+    new ResizeObserver(() => {
+      if (this.stickToBottom) this.scrollToBottom(false);
+    }).observe(this.scroller);
+    this.daysTimer = 0;
   }
 
   // ---- state -------------------------------------------------------------------------------
@@ -195,6 +203,16 @@ export class Thread {
     return [...this.pending.values()].filter((e) => e.state === "sending").map((e) => e.msg);
   }
 
+  /** Messages to the viewer after ``seq`` (what it has read, as the server knows it) count as
+   * unread while the thread is not on screen: a page opened later still shows the badge. */
+  markUnreadAfter(seq) {
+    if (this.visible()) return;
+    for (const seqValue of this.order) {
+      if (seqValue > seq && this.o.side(this.messages.get(seqValue).msg) === "in") this.unread.add(seqValue);
+    }
+    this.updatePill();
+  }
+
   setOtherRead(seq) {
     if (seq <= this.otherReadSeq) return;
     this.otherReadSeq = seq;
@@ -273,7 +291,12 @@ export class Thread {
       );
     }
 
-    if (msg.buttons && msg.buttons.length && !msg.deleted) {
+    const chosen = (msg.buttons || []).find((button) => button.chosen);
+    if (chosen && !msg.deleted) {
+      // The question is answered: its echo is what the client chose, nothing to press.
+      const echo = el("span", { class: "bot-choice-pill" }, icon("check"), el("span", { class: "sr-only" }, "Выбрано: "), chosen.label);
+      li.append(el("div", { class: "bot-choice" }, echo));
+    } else if (msg.buttons && msg.buttons.length && !msg.deleted) {
       const row = el("div", { class: "bot-buttons", role: "group", "aria-label": "Варианты ответа" });
       for (const button of msg.buttons) {
         row.append(
@@ -284,7 +307,12 @@ export class Thread {
               class: "bot-button",
               disabled: Boolean(this.o.readOnlyBot),
               onclick: (event) => {
+                // One answer per question: the row waits for the server's echo (or its refusal).
                 event.currentTarget.classList.add("pressed");
+                for (const other of row.querySelectorAll("button")) other.disabled = true;
+                setTimeout(() => {
+                  for (const other of row.querySelectorAll("button")) other.disabled = false;
+                }, 3000);
                 this.o.onButton?.(msg, button);
               },
             },
@@ -476,6 +504,24 @@ export class Thread {
     );
   }
 
+  /** The date chip stuck at the top says where one is while scrolling; once the scrolling
+   * stops it hides, so it never covers the text being read. */
+  showDays() {
+    for (const day of this.list.querySelectorAll(":scope > .day.idle")) day.classList.remove("idle");
+    clearTimeout(this.daysTimer);
+    this.daysTimer = setTimeout(() => this.hideStuckDays(), DAY_CHIP_IDLE_MS);
+  }
+
+  hideStuckDays() {
+    const top = this.scroller.getBoundingClientRect().top;
+    for (const day of this.list.querySelectorAll(":scope > .day")) {
+      const next = day.nextElementSibling;
+      // stuck: pinned at the top while the messages of its day pass under it
+      const stuck = next && next.getBoundingClientRect().top < day.getBoundingClientRect().bottom;
+      day.classList.toggle("idle", Boolean(stuck) && day.getBoundingClientRect().top - top < STUCK_PX);
+    }
+  }
+
   /** Date separators and grouping of consecutive messages by one author. */
   relayout() {
     for (const sep of this.list.querySelectorAll(":scope > .day")) sep.remove();
@@ -499,6 +545,7 @@ export class Thread {
       prev = node;
     }
     if (prev) prev.classList.add("tail");
+    this.hideStuckDays();
   }
 
   // ---- scrolling, unread, paging -----------------------------------------------------------
@@ -535,6 +582,7 @@ export class Thread {
 
   onScroll() {
     this.stickToBottom = this.atBottom();
+    this.showDays();
     this.checkSeen();
     this.updatePill();
     if (this.scroller.scrollTop < NEAR_TOP_PX) this.loadOlder();
