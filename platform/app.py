@@ -34,6 +34,7 @@ from okno.platform.processing_log.actions import actor_label, basis_label
 from okno.platform.secret_key import secret_key
 from okno.platform.settings import Settings, get_settings
 from okno.platform.staff.roles import role_label
+from okno.platform.subjects.fields import field_label
 from okno.platform.web import errors, security
 from okno.platform.web.access import ANY_STAFF, staff
 from okno.platform.web.attachments import AttachmentFiles
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine.engine.globals["role_label"] = role_label
         engine.engine.globals["actor_label"] = actor_label
         engine.engine.globals["basis_label"] = basis_label
+        engine.engine.filters["field_label"] = field_label
         engine.engine.globals["how_given"] = how_given
 
     secret = secret_key(settings)

@@ -19,7 +19,7 @@ from okno.platform import database
 from okno.platform.errors import Refused
 from okno.platform.rights import deadlines, queries
 from okno.platform.rights.deadlines import RULES, RequestClock, RequestKind
-from okno.platform.subjects.fields import FIELDS
+from okno.platform.subjects.fields import field_label
 from okno.platform.webhooks import events as webhook_events
 
 STATUSES = ("received", "identity_check", "review", "approved", "refused", "executing", "done")
@@ -102,7 +102,7 @@ DETAIL_LABELS = {
 
 
 def _field_label(name: str) -> str:
-    return "все данные" if name == "all" else FIELDS[name].label if name in FIELDS else name
+    return "все данные" if name == "all" else field_label(name)
 
 
 def _detail_value(key: str, value: Any) -> str:

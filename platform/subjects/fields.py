@@ -72,3 +72,8 @@ def field(name: str) -> PDField:
 
 def categories_of(names: list[str] | tuple[str, ...]) -> list[Category]:
     return sorted({field(name).category for name in names})
+
+
+def field_label(name: str) -> str:
+    """A field in words for a page («Телефон»); rows and the log keep the name."""
+    return FIELDS[name].label if name in FIELDS else name

@@ -159,3 +159,44 @@ async def test_a_visitor_chats_inside_the_widget(
         if staff is not None:
             await staff.close()
         await context.close()
+
+
+async def test_a_reply_shows_on_the_badge_of_the_next_page_without_opening_the_panel(
+    browser, widget_server, shop, db
+) -> None:
+    shop.okno_origin = widget_server.url
+    boss = await accounts.create_user(
+        f"oleg-{secrets.token_hex(3)}", Role.SUPERVISOR, STAFF_PASSWORD, "Олег Петров"
+    )
+    context = await browser.new_context(viewport={"width": 1100, "height": 760}, locale="ru-RU")
+    page = await context.new_page()
+    staff = await Staff.open(widget_server.url, boss.login)
+    button = page.locator("[data-okno-widget] button[aria-controls='okno-panel']")
+    try:
+        await page.goto(shop.origin)
+        await button.click()
+        chat = page.frame_locator("[data-okno-widget] iframe")
+        await chat.locator(".composer-input").fill("Есть ли ромашки?")
+        await chat.locator(".composer-input").press("Enter")
+        await expect(bubble(chat, "Есть ли ромашки?").locator(".ticks.sent")).to_be_visible()
+        conversation = await chat.locator("#chat").evaluate("() => window.okno.state.conversation")
+        await chat.get_by_role("button", name="Свернуть чат").click()
+
+        # The visitor goes to another page of the site; the operator answers meanwhile.
+        await page.goto(f"{shop.origin}/catalog")
+        await staff.open_conversation(conversation)
+        await staff.say(conversation, "Есть, белые и полевые.")
+        await expect(button).to_contain_text("1")
+        # ... and on the page after that, the reply still waits on the badge: it was not read.
+        await page.goto(f"{shop.origin}/delivery")
+        await expect(button).to_contain_text("1")
+        await button.click()
+        await expect(bubble(chat, "белые и полевые")).to_have_count(1)
+        await expect(button).not_to_contain_text("1")
+        await page.goto(f"{shop.origin}/contacts")
+        await expect(page.locator("[data-okno-widget] iframe")).to_have_count(1)
+        await page.wait_for_timeout(500)  # the preloaded chat has synced: nothing is unread
+        await expect(button).not_to_contain_text("1")
+    finally:
+        await staff.close()
+        await context.close()

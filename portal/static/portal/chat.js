@@ -42,6 +42,7 @@ const state = {
   availability: null, // while waiting: is the team open, when it opens, is anyone online
   editWindow: Number(root.dataset.editWindow) || 0,
   version: 0, // the highest version seen: resume from here
+  clientReadSeq: null, // what the server says this client has read
   synced: false,
   connection: "connecting",
   typingUntil: 0,
@@ -242,6 +243,7 @@ function onSynced(frame) {
   initialBatch = [];
   state.synced = true;
   thread.upsertMany(batch, { live: !firstSync });
+  if (state.clientReadSeq !== null) thread.markUnreadAfter(state.clientReadSeq); // state may come first
   if (firstSync) {
     firstSync = false;
     ui.list.setAttribute("aria-live", "polite"); // announce new messages, not the history
@@ -285,7 +287,10 @@ function applyState(frame) {
   if (typeof frame.edit_window_seconds === "number") state.editWindow = frame.edit_window_seconds;
   if (typeof frame.staff_read_seq === "number") thread.setOtherRead(frame.staff_read_seq);
   // What the client has not read yet, as the server knows it: unread even in a page opened later.
-  if (typeof frame.client_read_seq === "number") thread.markUnreadAfter(frame.client_read_seq);
+  if (typeof frame.client_read_seq === "number") {
+    state.clientReadSeq = frame.client_read_seq;
+    thread.markUnreadAfter(state.clientReadSeq);
+  }
   // The widget preloads the chat on the site's next pages once there is a conversation.
   if (embed && state.conversation) window.parent.postMessage({ okno: "started" }, "*");
   renderWelcome();
