@@ -83,9 +83,7 @@ async def test_a_destroyed_clients_conversation_is_closed_and_fetches_no_removed
         f"() => window.okno.state.convs.get({conversation}).client.subject_id"
     )
     missing: list[str] = []
-    console.on(
-        "response", lambda r: missing.append(r.url) if r.status == 404 else None
-    )
+    console.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
 
     response = await dpo.post(
         f"/admin/dpo/subjects/{subject}/destroy",
@@ -111,9 +109,7 @@ async def test_a_destroyed_clients_conversation_is_closed_and_fetches_no_removed
     await expect(console.locator(".msgs .att-image")).to_have_count(0)
     assert missing == []
     async with database.acquire() as conn:
-        status = await conn.fetchval(
-            "SELECT status FROM conversation WHERE id = $1", conversation
-        )
+        status = await conn.fetchval("SELECT status FROM conversation WHERE id = $1", conversation)
     assert status == "resolved"
     assert console.errors.errors == []
     await dpo.aclose()
