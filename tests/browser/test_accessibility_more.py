@@ -1,7 +1,8 @@
 """The states the first accessibility pass did not reach, checked the same way (axe-core's WCAG
 2.1 A and AA rules at desktop and phone sizes, no sideways scroll): staff's own home pages after
 sign-in, a supervisor's teams and hours, two admin forms refused, and, for a client, the
-out-of-hours welcome, the queue note and the mailing unsubscribe page. See docs/ui.md,
+out-of-hours welcome, the queue note and the mailing unsubscribe page; a bot question the
+client answered and a destroyed client's conversation in the console. See docs/ui.md,
 «Accessibility».
 """
 
@@ -189,3 +190,44 @@ async def test_the_dpo_decides_on_a_marked_message(browser, base_url, make_staff
     assert dpo.errors.errors == []
     for page in (client, operator, dpo):
         await page.context.close()
+
+
+async def test_an_answered_bot_question_and_a_destroyed_clients_conversation(
+    browser, base_url, make_staff
+) -> None:
+    boss = await make_staff(Role.SUPERVISOR)
+    dpo = await staff_client(base_url, (await make_staff(Role.DPO)).login)
+    dpo.timeout = 60  # a destruction rebuilds tables before it answers
+    checks = Checks()
+    client = await client_page(browser, base_url)
+    await client.locator(".composer-input").fill("Хочу оставить e-mail")
+    await client.locator(".composer-input").press("Enter")
+    conversation = await conversation_of(client)
+    staff = await Staff.open(base_url, boss.login)
+    try:
+        await staff.open_conversation(conversation)
+        await staff.send(type="offer_consent", conversation=conversation, purpose="support")
+        await client.get_by_role("button", name="Не сейчас").click()
+        await expect(client.locator(".bot-choice")).to_have_text("Выбрано: Не сейчас")
+        await checks.check(client, "chat, a bot question answered (its echo)")
+
+        console = await staff_page(browser, base_url, boss.login)
+        await console.get_by_role("tab", name="Все").click()
+        await console.locator(f'.conv-item[data-id="{conversation}"]').click()
+        subject = await console.evaluate(
+            f"() => window.okno.state.convs.get({conversation}).client.subject_id"
+        )
+        destroyed = await dpo.post(
+            f"/admin/dpo/subjects/{subject}/destroy",
+            data={"confirm": "yes", "reason": "отзыв согласия", "_csrf_token": dpo.csrf},
+        )
+        assert destroyed.status_code == 303, destroyed.text
+        await expect(console.locator(".conv-destroyed")).to_be_visible()
+        await checks.check(console, "console, a destroyed client's conversation")
+        checks.done()
+        assert console.errors.errors == []
+        await console.context.close()
+    finally:
+        await staff.close()
+        await dpo.aclose()
+        await client.context.close()
