@@ -40,6 +40,13 @@ async def offer_and_accept(
         offer = await client.message(author={"kind": "bot", "name": None})
     except TimeoutError:
         raise AssertionError((client.frames[-4:], supervisor.frames[-4:])) from None
+    # A new offer retires an earlier unanswered one (the bot's own, after a masked phone), and
+    # that one may be what was read first: answer the newest offer still open.
+    latest = {offer["seq"]: offer}
+    for frame in await client.quiet(0.5):
+        if frame["type"] == "message" and frame["message"]["author"]["kind"] == "bot":
+            latest[frame["message"]["seq"]] = frame["message"]
+    offer = max((m for m in latest.values() if m["buttons"]), key=lambda m: m["seq"])
     assert offer["buttons"], offer
     await client.send(type="button", seq=offer["seq"], button=offer["buttons"][0]["id"])
     try:
