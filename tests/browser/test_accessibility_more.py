@@ -20,6 +20,7 @@ from tests.browser.conftest import PageErrors, client_page, staff_page
 from tests.browser.test_accessibility_client import at_both_sizes
 from tests.browser.test_accessibility_staff import Checks, signed_in
 from tests.browser.test_chat_ui import bubble, conversation_of, open_menu, operator_opens
+from tests.browser.test_console_state import client_says
 from tests.browser.test_hours_ui import NEXT_OPENING, admin_page, clock, okno  # noqa: F401
 from tests.chat_support import Staff, join_team
 from tests.conftest import ADMIN_PASSWORD, staff_client
@@ -199,10 +200,7 @@ async def test_an_answered_bot_question_and_a_destroyed_clients_conversation(
     dpo = await staff_client(base_url, (await make_staff(Role.DPO)).login)
     dpo.timeout = 60  # a destruction rebuilds tables before it answers
     checks = Checks()
-    client = await client_page(browser, base_url)
-    await client.locator(".composer-input").fill("Хочу оставить e-mail")
-    await client.locator(".composer-input").press("Enter")
-    conversation = await conversation_of(client)
+    client, conversation = await client_says(browser, base_url, "Хочу оставить e-mail")
     staff = await Staff.open(base_url, boss.login)
     try:
         await staff.open_conversation(conversation)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from playwright.async_api import expect
 
 from okno.platform.staff.roles import Role
-from tests.browser.conftest import client_page
-from tests.browser.test_chat_ui import bubble, conversation_of
+from tests.browser.test_chat_ui import bubble
+from tests.browser.test_console_state import client_says
 from tests.chat_support import Staff
 
 # Pairs of a visible date chip and a message bubble that overlap on screen.
@@ -34,10 +34,7 @@ async def test_a_pressed_button_leaves_its_echo_and_a_superseded_offer_is_retire
     browser, base_url, make_staff
 ) -> None:
     boss = await make_staff(Role.SUPERVISOR)
-    client = await client_page(browser, base_url)
-    await client.locator(".composer-input").fill("Хочу оставить телефон")
-    await client.locator(".composer-input").press("Enter")
-    conversation = await conversation_of(client)
+    client, conversation = await client_says(browser, base_url, "Хочу оставить телефон")
     staff = await Staff.open(base_url, boss.login)
     try:
         await staff.open_conversation(conversation)
@@ -72,10 +69,7 @@ async def test_the_date_chip_and_the_offline_banner_hide_nothing(
     browser, base_url, make_staff
 ) -> None:
     boss = await make_staff(Role.SUPERVISOR)
-    client = await client_page(browser, base_url, height=560)
-    await client.locator(".composer-input").fill("Вопрос")
-    await client.locator(".composer-input").press("Enter")
-    conversation = await conversation_of(client)
+    client, conversation = await client_says(browser, base_url, "Вопрос", height=560)
     staff = await Staff.open(base_url, boss.login)
     try:
         await staff.open_conversation(conversation)

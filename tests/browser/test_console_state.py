@@ -13,8 +13,9 @@ from tests.browser.test_chat_ui import bubble, conversation_of, png
 from tests.conftest import staff_client
 
 
-async def client_says(browser, base_url: str, text: str):
-    client = await client_page(browser, base_url)
+async def client_says(browser, base_url: str, text: str, **size: int):
+    """A fresh visitor who writes ``text``: its page and the conversation it started."""
+    client = await client_page(browser, base_url, **size)
     await client.locator(".composer-input").fill(text)
     await client.locator(".composer-input").press("Enter")
     return client, await conversation_of(client)
