@@ -12,6 +12,7 @@ from typing import Any
 
 from okno.platform.channels.outbound import sender as send_to_channels
 from okno.platform.channels.polling import poller as poll_channels
+from okno.platform.chat.console import snooze_ender as end_snoozes
 from okno.platform.erasure.compaction import job as compact_destroyed_tables
 from okno.platform.mailings.sending import runner as send_mailings
 from okno.platform.processing_log.service import sealer as seal_processing_log
@@ -28,4 +29,5 @@ def background_jobs() -> list[Job]:
         send_to_channels,
         poll_channels,
         send_webhooks,
+        end_snoozes,
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Request, get
 from litestar.response import Template
 
+from okno.platform.chat import console
 from okno.platform.chat.scope import CHAT_ROLES
 from okno.platform.settings import get_settings
 from okno.platform.web.access import current_staff, staff
@@ -24,5 +25,6 @@ class ChatsConsole(Controller):
                 "user": await current_staff(request),
                 "max_upload_bytes": settings.max_upload_bytes,
                 "edit_window_seconds": settings.edit_window_seconds,
+                "choices": await console.filter_choices(),
             },
         )

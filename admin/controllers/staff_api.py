@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
+from okno.admin.controllers.teams import actor_of
 from okno.platform.channels.schemas import Delivery
 from okno.platform.channels.service import deliveries as channel_deliveries
 from okno.platform.chat import access, console, special
@@ -16,7 +18,9 @@ from okno.platform.chat.history import staff_page
 from okno.platform.chat.profile import panel
 from okno.platform.chat.schemas import (
     Attachment,
+    BulkResult,
     CannedReply,
+    ConsolePreferences,
     ConversationList,
     Directory,
     MessagePage,
@@ -39,6 +43,22 @@ class TagsIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class SpecialIn(msgspec.Struct, forbid_unknown_fields=True):
     category: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,40}$")]
+
+
+class SnoozeIn(msgspec.Struct, forbid_unknown_fields=True):
+    until: datetime | None  # with a time zone; null: back in the lists now
+
+
+class Snoozed(msgspec.Struct, frozen=True):
+    id: int
+    until: datetime | None
+
+
+class BulkIn(msgspec.Struct, forbid_unknown_fields=True):
+    ids: Annotated[list[int], msgspec.Meta(min_length=1, max_length=console.MAX_BULK)]
+    action: str  # assign, resolve, tag
+    to_staff: int | None = None
+    tag: Tag | None = None
 
 
 class CannedReplyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -69,10 +89,47 @@ class StaffChatApi(Controller):
         box: FromQuery[str] = "mine",
         q: FromQuery[str | None] = None,
         tag: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        topic: FromQuery[str | None] = None,
+        team: FromQuery[int | None] = None,
+        assignee: FromQuery[int | None] = None,
+        snoozed: FromQuery[bool] = False,
     ) -> ConversationList:
-        """Conversations in one box (queue, mine, team, all), optionally matching a search or
-        carrying a tag."""
-        return await console.conversations(await _scope(request), box, q, tag)
+        """Conversations in one box (queue, mine, team, all), optionally matching a search,
+        carrying a tag, of a status, topic, team or assignee (0: nobody); ``snoozed``: the
+        snoozed ones instead of the others."""
+        filters = console.Filters(status, topic, team, assignee, snoozed)
+        return await console.conversations(await _scope(request), box, q, tag, filters)
+
+    @post("/conversations/{conversation_id:int}/snooze", status_code=200)
+    async def snooze(
+        self, request: Request, conversation_id: FromPath[int], data: JSONBody[SnoozeIn]
+    ) -> Snoozed:
+        """Snooze a conversation until a time (``null``: back now); logged in the staff audit."""
+        until = await console.snooze(
+            await _scope(request), await actor_of(request), conversation_id, data.until
+        )
+        return Snoozed(conversation_id, until)
+
+    @post("/conversations/bulk", status_code=200)
+    async def bulk(self, request: Request, data: JSONBody[BulkIn]) -> BulkResult:
+        """A supervisor's action on several conversations (assign, resolve, tag), each
+        authorized on its own; the answer says which were done."""
+        return await console.bulk(
+            await _scope(request), data.ids, data.action, data.to_staff, data.tag
+        )
+
+    @get("/preferences")
+    async def preferences(self, request: Request) -> ConsolePreferences:
+        """The caller's console notifications: sounds, volume, desktop notifications."""
+        return await console.preferences((await _user(request)).id)
+
+    @post("/preferences", status_code=200)
+    async def save_preferences(
+        self, request: Request, data: JSONBody[ConsolePreferences]
+    ) -> ConsolePreferences:
+        """Replace the caller's console notifications."""
+        return await console.save_preferences((await _user(request)).id, data)
 
     @get("/conversations/{conversation_id:int}/messages")
     async def history(

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from typing import Any
 
 from litestar import WebSocket, websocket
 
-from okno.platform.chat import access, bot, frames, notify, routing, service
+from okno.platform.chat import access, bot, frames, notify, routing, service, viewers
 from okno.platform.chat import hub as hub_module
 from okno.platform.chat.errors import AccessEndedError, ChatError
 from okno.platform.chat.schemas import Synced
@@ -80,6 +81,8 @@ async def _staff_socket(socket: WebSocket) -> None:
         await serve(socket, peer, frames.staff_decoder, session.handle)
     finally:
         hub.forget(peer)
+        with contextlib.suppress(*DATABASE_DOWN):  # else their heartbeat stops counting
+            await viewers.closed(session.socket_id)
         if not any(p.scope and p.scope.staff_id == user.id for p in hub.staff):
             with contextlib.suppress(*DATABASE_DOWN):
                 await routing.set_presence(user.id, "offline")
@@ -91,6 +94,7 @@ class StaffSession:
         self.presence = "online"
         self.last_typing = 0.0
         self.token: str | None = None
+        self.socket_id = uuid.uuid4()  # its rows among the conversations' viewers
 
     @property
     def scope(self) -> Scope:
@@ -114,8 +118,10 @@ class StaffSession:
                 await service.open_conversation(self.scope, conversation)
                 reached = await self.hub.watch(self.peer, conversation, after, for_client=False)
                 self.peer.send(frames.encode(Synced(reached, conversation)))
+                await viewers.viewing(conversation, self.socket_id, self.user.id)
             case frames.Leave(conversation=conversation):
                 self.hub.unwatch(self.peer, conversation)
+                await viewers.left(conversation, self.socket_id)
             case frames.StaffSend():
                 sent = await service.staff_send(
                     self.scope,
@@ -139,7 +145,12 @@ class StaffSession:
                 if time.monotonic() - self.last_typing > TYPING_INTERVAL:
                     self.last_typing = time.monotonic()
                     await notify.publish(
-                        {"t": conversation, "s": "staff", "n": self.user.display_name}
+                        {
+                            "t": conversation,
+                            "s": "staff",
+                            "n": self.user.display_name,
+                            "i": self.user.id,
+                        }
                     )
             case frames.Take(conversation=conversation):
                 await service.take(self.scope, conversation)
@@ -161,6 +172,7 @@ class StaffSession:
             case frames.Ping():
                 await sessions.touch_session(self.token)  # OKNO_SESSION_IDLE_MINUTES
                 await self._session_now()
+                await viewers.heartbeat(self.socket_id)
                 await routing.set_presence(self.user.id, self.presence)
                 self.peer.send(frames.PONG)
 

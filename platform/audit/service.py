@@ -26,6 +26,7 @@ class Entity(StrEnum):
     ACCOUNT = "account"
     CHANNEL = "channel"
     WEBHOOK = "webhook"
+    CONVERSATION = "conversation"
 
     @property
     def label(self) -> str:
@@ -39,6 +40,7 @@ ENTITY_LABELS = {
     Entity.ACCOUNT: "Сотрудник",
     Entity.CHANNEL: "Канал",
     Entity.WEBHOOK: "Вебхук",
+    Entity.CONVERSATION: "Диалог",
 }
 
 

@@ -34,9 +34,26 @@ import asyncpg
 import msgspec
 
 from okno.platform import database, shared_cache
-from okno.platform.chat import access, messages, notify, queries, routing, service, summaries
+from okno.platform.chat import (
+    access,
+    messages,
+    notify,
+    queries,
+    routing,
+    service,
+    summaries,
+    viewers,
+)
 from okno.platform.chat.frames import encode
-from okno.platform.chat.schemas import AccessEnded, MessageFrame, Read, Synced, Typing
+from okno.platform.chat.schemas import (
+    AccessEnded,
+    ColleagueTyping,
+    MessageFrame,
+    Read,
+    Synced,
+    Typing,
+    Viewers,
+)
 from okno.platform.chat.scope import Scope
 from okno.platform.settings import get_settings
 
@@ -265,7 +282,10 @@ class Hub:
         elif "r" in event:
             self._read(event["r"], event["s"], event["q"])
         elif "t" in event:
-            self._typing(event["t"], event["s"], event.get("n"))
+            self._typing(event["t"], event["s"], event.get("n"), event.get("i"))
+        elif "w" in event:
+            if any(p.kind == "staff" for p in self.watchers.get(event["w"], ())):
+                self._spawn(self._viewers(event["w"]))
         elif "p" in event:
             self._spawn(self._presence(event["p"]))
         elif "n" in event:
@@ -344,10 +364,26 @@ class Hub:
         if side == "staff":
             self.refresh(conversation)
 
-    def _typing(self, conversation: int, side: str, name: str | None) -> None:
+    def _typing(self, conversation: int, side: str, name: str | None, staff_id: int | None) -> None:
         frame = encode(Typing(side, name))
+        # A colleague's typing, for the other staff with the conversation open (collision).
+        colleague = (
+            encode(ColleagueTyping(conversation, staff_id, name or ""))
+            if side == "staff" and staff_id is not None
+            else None
+        )
         for peer in self.watchers.get(conversation, ()):
             if (peer.kind == "client") != (side == "client"):
+                peer.send(frame)
+            elif colleague is not None and peer.scope and peer.scope.staff_id != staff_id:
+                peer.send(colleague)
+
+    async def _viewers(self, conversation: int) -> None:
+        async with self._acquire() as conn:
+            found = await viewers.of(conn, conversation)
+        frame = encode(Viewers(conversation, found))
+        for peer in self.watchers.get(conversation, ()):
+            if peer.kind == "staff":
                 peer.send(frame)
 
     async def _presence(self, staff_id: int) -> None:

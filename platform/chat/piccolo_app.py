@@ -3,7 +3,9 @@ from piccolo.conf.apps import AppConfig
 from okno.platform.chat.tables import (
     Attachment,
     CannedReply,
+    ConsolePreference,
     Conversation,
+    ConversationViewer,
     Message,
     StaffPresence,
     Visitor,
@@ -13,7 +15,16 @@ from okno.platform.database import migrations_folder
 APP_CONFIG = AppConfig(
     app_name="chat",
     migrations_folder_path=migrations_folder("chat"),
-    table_classes=[Visitor, Conversation, Attachment, Message, StaffPresence, CannedReply],
+    table_classes=[
+        Visitor,
+        Conversation,
+        Attachment,
+        Message,
+        StaffPresence,
+        CannedReply,
+        ConsolePreference,
+        ConversationViewer,
+    ],
     migration_dependencies=[
         "okno.platform.subjects.piccolo_app",
         "okno.platform.staff.piccolo_app",

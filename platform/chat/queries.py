@@ -356,6 +356,8 @@ PAGE_BEFORE = {
 
 # A conversation as staff lists show it, with its last message and its assignee's presence
 # ($1: the presence timeout); callers add WHERE (summaries.fetch). The hub reads it per pass.
+# The preview is the last message a person wrote (the client or staff): the system's lines
+# («К диалогу подключился оператор …») and the bot's would hide the client's question.
 SUMMARY = """
 SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c.last_seq,
        c.staff_read_seq, c.client_read_seq, c.waiting_since, c.created_at, c.updated_at,
@@ -370,7 +372,7 @@ SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c
          AS subject_blocked,
        (SELECT ds.destroyed_at IS NOT NULL FROM subject ds WHERE ds.id = c.subject_id)
          AS subject_destroyed,
-       c.staff_unread AS unread, c.tags,
+       c.staff_unread AS unread, c.tags, c.snoozed_until,
        (SELECT ch.kind FROM channel_identity ci JOIN channel ch ON ch.id = ci.channel_id
         WHERE ci.subject_id = c.subject_id LIMIT 1) AS channel_kind
 FROM conversation c
@@ -381,7 +383,9 @@ LEFT JOIN staff_presence p ON p.staff_id = c.assignee_id
 LEFT JOIN LATERAL (SELECT seq, body, author_kind, created_at, deleted_at, attachment_id,
                           special_category IS NOT NULL
                           AND special_decision IS DISTINCT FROM 'destroyed' AS special
-                   FROM message WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1) lm ON true
+                   FROM message WHERE conversation_id = c.id
+                     AND author_kind IN ('subject', 'staff')
+                   ORDER BY seq DESC LIMIT 1) lm ON true
 """
 # One conversation's summary, and several (the hub's drain reads them per pass).
 SUMMARY_OF = f"{SUMMARY} WHERE c.id = $2"
@@ -485,7 +489,9 @@ WAITING_AND_TOLD = (
 
 # The WHERE of one console box, after SUMMARY (whose $1 is the presence timeout): $2 sees all,
 # $3 the caller's teams, $4 the caller, $5 the box (queue, mine, team, all), $6 a tag, $7 a
-# conversation number, $8 an ILIKE pattern of a message's text; a NULL filter is off. Blocked
+# conversation number, $8 an ILIKE pattern of a message's text, $9 a status, $10 a topic's
+# slug, $11 a team, $12 an assignee (0: nobody); a NULL filter is off. $13: the snoozed ones
+# only, else only those not snoozed now (a number finds it either way). Blocked
 # subjects' conversations are not listed (okno.platform.rights.blocking), nor special-category
 # texts searched. Hand-written: it extends the summaries' one statement.
 STAFF_BOX = f"""
@@ -497,6 +503,12 @@ AND CASE $5::text
     ELSE true
 END
 AND ($6::text IS NULL OR $6 = ANY(c.tags))
+AND ($9::text IS NULL OR c.status = $9)
+AND ($10::text IS NULL OR c.topic_id = (SELECT ft.id FROM topic ft WHERE ft.slug = $10))
+AND ($11::int IS NULL OR c.team_id = $11)
+AND ($12::bigint IS NULL OR coalesce(c.assignee_id, 0) = $12)
+AND ($7::bigint IS NOT NULL OR CASE WHEN $13::bool THEN c.snoozed_until > now()
+     ELSE c.snoozed_until IS NULL OR c.snoozed_until <= now() END)
 AND NOT EXISTS (SELECT 1 FROM subject bs WHERE bs.id = c.subject_id AND bs.blocked_at IS NOT NULL)
 AND ($7::bigint IS NULL OR c.id = $7)
 AND ($8::text IS NULL OR EXISTS (
@@ -602,3 +614,49 @@ MESSAGE_TOMBSTONE = (
     " buttons = '[]', form = CASE WHEN form IS NULL THEN NULL ELSE form - 'display' END"
     " WHERE conversation_id = $1 AND seq = $2"
 )
+
+
+# ---------------------------------------------------------------- the console
+
+# An operator's notification preferences, replaced whole (one row per staff member).
+SAVE_PREFERENCES = """
+INSERT INTO console_preference (staff_id, sound_queue, sound_mine, sound_transfer, volume,
+                                desktop, desktop_details, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+ON CONFLICT (staff_id) DO UPDATE SET sound_queue = $2, sound_mine = $3, sound_transfer = $4,
+    volume = $5, desktop = $6, desktop_details = $7, updated_at = now()
+"""
+# Snooze a conversation until $2 (NULL: back now) on the database's clock: only to a time in
+# the future and within $4 seconds; returns the new version and the snooze it replaced.
+SNOOZE = """
+WITH before AS (SELECT snoozed_until FROM conversation WHERE id = $1 FOR UPDATE)
+UPDATE conversation SET snoozed_until = $2, snoozed_by = $3, last_version = last_version + 1
+WHERE id = $1 AND ($2::timestamptz IS NULL
+                   OR $2 > now() AND $2 <= now() + make_interval(secs => $4))
+RETURNING last_version, (SELECT snoozed_until FROM before) AS before
+"""
+# Snoozes that ran out end, each with a new version so every console gets its summary back.
+SNOOZES_ENDED = """
+UPDATE conversation SET snoozed_until = NULL, snoozed_by = NULL, last_version = last_version + 1
+WHERE snoozed_until <= now() RETURNING id, last_version
+"""
+# A staff socket has a conversation open (again: its heartbeat is fresh).
+VIEWING = """
+INSERT INTO conversation_viewer (conversation_id, socket, staff_id) VALUES ($1, $2, $3)
+ON CONFLICT (conversation_id, socket) DO UPDATE SET seen_at = now()
+"""
+# It left one, or closed: the conversations it had open.
+LEFT_ONE = "DELETE FROM conversation_viewer WHERE conversation_id = $1 AND socket = $2"
+LEFT_ALL = "DELETE FROM conversation_viewer WHERE socket = $1 RETURNING conversation_id"
+# Its heartbeat; rows of sockets whose worker died without deleting them go after an hour.
+VIEWER_HEARTBEAT = """
+WITH stale AS (DELETE FROM conversation_viewer WHERE seen_at < now() - interval '1 hour')
+UPDATE conversation_viewer SET seen_at = now() WHERE socket = $1
+"""
+# Who has the conversation open now (a heartbeat within $2 seconds), each person once.
+VIEWERS = """
+SELECT DISTINCT v.staff_id, u.display_name FROM conversation_viewer v
+JOIN staff_user u ON u.id = v.staff_id
+WHERE v.conversation_id = $1 AND v.seen_at >= now() - make_interval(secs => $2)
+ORDER BY u.display_name, v.staff_id
+"""

@@ -9,6 +9,7 @@ for a whole frame, ``omit_defaults``; every other key is always there, ``null`` 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -148,6 +149,8 @@ class ConversationSummary(ServerFrame, tag="conversation"):
     version: int
     created_at: datetime
     updated_at: datetime
+    waiting_since: datetime | None = None  # in the queue since (unassigned, not resolved)
+    snoozed_until: datetime | None = None  # out of the lists until then
 
 
 class ConversationList(msgspec.Struct, frozen=True):
@@ -206,6 +209,26 @@ class Typing(ServerFrame, tag="typing"):
     name: str | None  # an operator's display name; null for the client
 
 
+class Viewer(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+
+
+class Viewers(ServerFrame, tag="viewers"):
+    """Staff who have ``conversation`` open now (the receiver among them)."""
+
+    conversation: int
+    viewers: list[Viewer]
+
+
+class ColleagueTyping(ServerFrame, tag="colleague_typing"):
+    """Another staff member writes in ``conversation`` (staff sockets only)."""
+
+    conversation: int
+    id: int
+    name: str
+
+
 class AccessEnded(ServerFrame, tag="access_ended"):
     conversation: int
 
@@ -260,6 +283,30 @@ class Profile(msgspec.Struct, frozen=True):
     conversations: int
 
 
+class ConsolePreferences(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An operator's console notifications: a sound for each event, its volume, and desktop
+    notifications (``desktop_details``: with the client's words, which may hold PD)."""
+
+    sound_queue: bool = True  # a new chat in the queue
+    sound_mine: bool = True  # a new message in one's own chats
+    sound_transfer: bool = True  # a chat given to oneself
+    volume: Annotated[int, msgspec.Meta(ge=0, le=100)] = 60
+    desktop: bool = True
+    desktop_details: bool = False
+
+
+class BulkOutcome(msgspec.Struct, frozen=True):
+    """One conversation of a bulk action: done, or why not."""
+
+    id: int
+    done: bool
+    detail: str | None = None
+
+
+class BulkResult(msgspec.Struct, frozen=True):
+    outcomes: list[BulkOutcome]
+
+
 class Colleague(msgspec.Struct, frozen=True):
     id: int
     name: str
@@ -272,6 +319,14 @@ class Directory(msgspec.Struct, frozen=True):
 
     staff: list[Colleague]
     teams: list[TeamChoice]
+
+
+class FilterChoices(msgspec.Struct, frozen=True):
+    """What the console's list filters offer: topics, teams and colleagues."""
+
+    topics: list[TopicChoice]
+    teams: list[TeamChoice]
+    staff: list[Colleague]
 
 
 class CannedReply(msgspec.Struct, frozen=True):

@@ -82,6 +82,8 @@ def for_staff(row: asyncpg.Record) -> ConversationSummary:
         version=row["last_version"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        waiting_since=row["waiting_since"] if _queued(row) else None,
+        snoozed_until=row["snoozed_until"],
     )
 
 

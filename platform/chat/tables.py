@@ -1,5 +1,6 @@
 """The chat's tables, declared once for Piccolo: conversations, their messages and files, the
-browsers that write them (visitors), staff presence and canned replies.
+browsers that write them (visitors), staff presence, canned replies, and the console's
+notification preferences and viewers.
 
 chat_0001..0003 created them; three other features' migrations add a column each (noted on
 the column). References to other tables are plain columns here, as in teams/tables.py: the
@@ -17,6 +18,7 @@ from piccolo.columns import (
     Boolean,
     Bytea,
     Integer,
+    SmallInt,
     Text,
     Timestamptz,
 )
@@ -55,6 +57,9 @@ class Conversation(Table, tablename="conversation"):
     updated_at = Timestamptz(default=DatabaseNow())
     staff_unread = Integer(default=0)  # chat_0002
     tags = Array(base_column=Text(), default=list)  # mailings_0001
+    # chat_0004: out of the staff lists until then (a query-time condition), and who said so.
+    snoozed_until = Timestamptz(null=True, default=None)
+    snoozed_by = BigInt(null=True, default=None)
 
 
 class Attachment(Table, tablename="attachment"):
@@ -125,3 +130,26 @@ class CannedReply(Table, tablename="canned_reply"):
     body = Text()
     shared = Boolean(default=False)
     created_at = Timestamptz(default=DatabaseNow())
+
+
+class ConsolePreference(Table, tablename="console_preference"):
+    """A staff member's console notifications (chat_0004); no row: the defaults."""
+
+    staff_id = BigInt(primary_key=True)
+    sound_queue = Boolean(default=True)
+    sound_mine = Boolean(default=True)
+    sound_transfer = Boolean(default=True)
+    volume = SmallInt(default=60)
+    desktop = Boolean(default=True)
+    desktop_details = Boolean(default=False)  # the client's words in a desktop notification
+    updated_at = Timestamptz(default=DatabaseNow())
+
+
+class ConversationViewer(Table, tablename="conversation_viewer"):
+    """A staff socket with a conversation open (chat_0004), for colleagues to see."""
+
+    # The real key is (conversation_id, socket); Piccolo has no composite keys.
+    conversation_id = BigInt()
+    socket = UUID(primary_key=True)
+    staff_id = BigInt()
+    seen_at = Timestamptz(default=DatabaseNow())

@@ -6,9 +6,11 @@ import { Composer } from "/static/web/composer.js";
 import { openMenu } from "/static/web/menu.js";
 import { ChatSocket } from "/static/web/socket.js";
 import { Thread } from "/static/web/thread.js";
+import { Alerts } from "./alerts.js";
 import { Canned } from "./canned.js";
 import { watchDeliveries } from "./deliveries.js";
 import { renderProfile } from "./profile.js";
+import { bulk, bulkSummary, pickTime, snooze, snoozeChoices, snoozedNow, snoozedText, waitingLabel } from "./triage.js";
 
 const root = document.getElementById("console");
 const me = {
@@ -63,6 +65,16 @@ const ui = {
   profile: root.querySelector(".profile-pane"),
   profileContent: root.querySelector(".profile-content"),
   profileClose: root.querySelector(".profile-close"),
+  alertsButton: root.querySelector(".alerts-button"),
+  filters: [...root.querySelectorAll(".filter")],
+  filtersCount: root.querySelector(".filters-count"),
+  sortOrder: root.querySelector(".sort-order"),
+  snoozedFilter: root.querySelector(".filter-snoozed"),
+  snoozeButton: root.querySelector(".snooze-button"),
+  snoozedNote: root.querySelector(".snoozed-note"),
+  colleagues: root.querySelector(".colleagues"),
+  bulkToggle: root.querySelector(".bulk-toggle"),
+  bulkBar: root.querySelector(".bulk-bar"),
 };
 
 for (const node of document.querySelectorAll("[data-icon]")) node.prepend(icon(node.dataset.icon));
@@ -89,7 +101,14 @@ const state = {
   myClientIds: new Set(),
   drafts: new Map(), // conversation id -> unsent text
   profileOpen: false,
+  filters: {}, // status, topic, team, assignee: what narrows the current box
+  snoozed: false, // the current box lists the snoozed conversations instead
+  sort: "auto",
+  bulk: null, // a supervisor's selection (a Set of ids) while choosing several
+  viewers: [], // colleagues with the open conversation open too
+  colleagueTyping: null, // { name, until }
 };
+const alerts = new Alerts({ onError: (text) => toast(ui.toasts, text) });
 const baseTitle = document.title;
 
 try {
@@ -322,6 +341,19 @@ function handleFrame(frame) {
     case "access_ended":
       onAccessEnded(frame.conversation);
       break;
+    case "viewers":
+      if (frame.conversation === state.current) {
+        state.viewers = (frame.viewers || []).filter((viewer) => viewer.id !== me.id);
+        renderColleagues();
+      }
+      break;
+    case "colleague_typing":
+      if (frame.conversation === state.current) {
+        state.colleagueTyping = { name: frame.name, until: Date.now() + TYPING_SHOW_MS };
+        renderColleagues();
+        setTimeout(renderColleagues, TYPING_SHOW_MS + 50);
+      }
+      break;
     default:
       break;
   }
@@ -361,6 +393,7 @@ function onSynced(frame) {
 /** A conversation this operator may no longer see (transferred away, left the team). */
 function onAccessEnded(id) {
   if (typeof id !== "number") return;
+  send({ type: "leave", conversation: id }); // colleagues stop seeing it open here
   state.convs.delete(id);
   state.listIds = state.listIds.filter((other) => other !== id);
   state.drafts.delete(id);
@@ -392,9 +425,21 @@ function onError(frame) {
 
 // ---- conversation list -----------------------------------------------------------------------
 
+/** Whether the current box's filters keep ``conv`` (the server applies the same to a load). */
+function passesFilters(conv) {
+  if (state.tag && !(conv.tags || []).includes(state.tag)) return false;
+  if (snoozedNow(conv) !== state.snoozed) return false;
+  const { status, topic, team, assignee } = state.filters;
+  if (status && conv.status !== status) return false;
+  if (topic && conv.topic?.slug !== topic) return false;
+  if (team && String(conv.team?.id) !== team) return false;
+  if (assignee && String(conv.assignee?.id || 0) !== assignee) return false;
+  return true;
+}
+
 function inBox(conv, box) {
   if (!conv) return false;
-  if (box === state.box && state.tag && !(conv.tags || []).includes(state.tag)) return false;
+  if (box === state.box ? !passesFilters(conv) : snoozedNow(conv)) return false;
   switch (box) {
     case "queue":
       return !conv.assignee && conv.status !== "resolved";
@@ -409,15 +454,25 @@ function sortKey(conv) {
   return new Date(conv.last_message?.at || conv.updated_at || conv.created_at).getTime() || 0;
 }
 
-function sortIds(ids) {
-  const factor = state.box === "queue" ? 1 : -1; // the queue: the longest waiting first
-  return ids.sort((a, b) => factor * (sortKey(state.convs.get(a)) - sortKey(state.convs.get(b))));
+function waitingKey(conv) {
+  return conv.waiting_since ? new Date(conv.waiting_since).getTime() : Infinity;
 }
 
-async function fetchBox(box, q = "", tag = "") {
+function sortIds(ids) {
+  const order = state.sort === "auto" ? (state.box === "queue" ? "waiting" : "recent") : state.sort;
+  const conv = (id) => state.convs.get(id);
+  if (order === "waiting") {
+    // The longest waiting first; those not waiting after them, the oldest message first.
+    return ids.sort((a, b) => waitingKey(conv(a)) - waitingKey(conv(b)) || sortKey(conv(a)) - sortKey(conv(b)));
+  }
+  return ids.sort((a, b) => sortKey(conv(b)) - sortKey(conv(a)));
+}
+
+async function fetchBox(box, q = "", tag = "", filters = {}) {
   const params = new URLSearchParams({ box });
   if (q) params.set("q", q);
   if (tag) params.set("tag", tag);
+  for (const [name, value] of Object.entries(filters)) if (value) params.set(name, value);
   const response = await fetch(`/api/staff/conversations?${params}`, { headers: { accept: "application/json" } });
   if (response.status === 401) {
     location.href = `/admin/login?next=${encodeURIComponent(location.pathname)}`;
@@ -433,7 +488,7 @@ async function loadList() {
   const request = ++listRequest;
   root.classList.add("list-loading");
   try {
-    const convs = await fetchBox(state.box, state.q, state.tag);
+    const convs = await fetchBox(state.box, state.q, state.tag, { ...state.filters, snoozed: state.snoozed ? "true" : "" });
     if (request !== listRequest) return;
     for (const conv of convs) state.convs.set(conv.id, conv);
     state.listIds = sortIds(convs.map((c) => c.id));
@@ -461,9 +516,10 @@ async function loadLists() {
   renderCounts();
 }
 
-function onSummary(conv) {
+function onSummary(conv, { quiet = false } = {}) {
   if (!conv || typeof conv.id !== "number") return;
   const old = state.convs.get(conv.id);
+  if (!quiet) alertFor(conv, old);
   state.convs.set(conv.id, conv);
   const shown = state.listIds.includes(conv.id);
   const belongs = inBox(conv, state.box);
@@ -481,8 +537,6 @@ function onSummary(conv) {
     if (old && old.assignee?.id !== conv.assignee?.id && conv.assignee && conv.assignee.id !== me.id) {
       toast(ui.toasts, `Диалог теперь ведёт ${conv.assignee.name}.`, "info", 3500);
     }
-  } else if (!old && inBox(conv, "queue")) {
-    notifyNew(conv);
   }
 }
 
@@ -505,7 +559,10 @@ function renderList() {
     }
   }
   ui.listEmpty.hidden = items.length > 0;
-  ui.listEmpty.textContent = state.q || state.tag ? "Ничего не найдено." : BOX_EMPTY[state.box];
+  const narrowed = state.q || state.tag || state.snoozed || Object.values(state.filters).some(Boolean);
+  ui.listEmpty.textContent = narrowed ? "Ничего не найдено." : BOX_EMPTY[state.box];
+  if (state.bulk) ui.list.setAttribute("aria-multiselectable", "true");
+  else ui.list.removeAttribute("aria-multiselectable");
   renderCounts();
 }
 
@@ -523,15 +580,21 @@ function listItem(conv) {
   meta.push(el("span", { class: `chip status-${conv.status}` }, STATUS_LABELS[conv.status] || conv.status));
   if (conv.client?.destroyed) meta.push(el("span", { class: "chip chip-destroyed" }, "данные уничтожены"));
   if (conv.assignee && state.box !== "mine") meta.push(el("span", { class: "chip chip-plain" }, conv.assignee.name));
+  meta.push(...queueBadges(conv));
+  const picked = state.bulk?.has(conv.id);
   const li = el(
     "li",
     {
       role: "option",
-      class: `conv-item${selected ? " selected" : ""}${conv.unread ? " has-unread" : ""}`,
-      "aria-selected": selected ? "true" : "false",
+      class: `conv-item${selected ? " selected" : ""}${picked ? " picked" : ""}${conv.unread ? " has-unread" : ""}`,
+      "aria-selected": (state.bulk ? picked : selected) ? "true" : "false",
       tabindex: selected || (!state.current && conv.id === state.listIds[0]) ? "0" : "-1",
       dataset: { id: String(conv.id) },
       onclick: () => {
+        if (state.bulk) {
+          togglePicked(conv.id);
+          return;
+        }
         openConversation(conv.id);
         if (!window.matchMedia("(hover: none)").matches) composer.focus();
       },
@@ -569,6 +632,10 @@ function listKeydown(event, id) {
   else if (event.key === "End") next = items[items.length - 1];
   else if (event.key === "Enter" || event.key === " ") {
     event.preventDefault();
+    if (state.bulk) {
+      togglePicked(id);
+      return;
+    }
     openConversation(id);
     composer.focus();
     return;
@@ -579,6 +646,12 @@ function listKeydown(event, id) {
     next.tabIndex = 0;
     next.focus();
   }
+}
+
+/** The queue discipline's badges on a list item: how long it waits (the SLA timer joins here). */
+function queueBadges(conv) {
+  const waiting = waitingLabel(conv);
+  return waiting ? [el("span", { class: "chip chip-waiting" }, waiting)] : [];
 }
 
 function avatarFor(label) {
@@ -606,11 +679,26 @@ function renderCounts() {
   document.title = total ? `(${total}) ${baseTitle}` : baseTitle;
 }
 
-function notifyNew(conv) {
-  if (document.visibilityState === "visible") return;
-  if ("Notification" in window && Notification.permission === "granted") {
-    // eslint-disable-next-line no-new
-    new Notification("Новое обращение", { body: conversationLabel(conv), tag: `okno-${conv.id}` });
+/** A sound and, in the background, a desktop notification for what the operator should not
+ * miss: a new chat in the queue, a client's message in their own chat, a chat given to them.
+ * Only summaries the socket sends arrive here, so only conversations they may see. */
+function alertFor(conv, old) {
+  const watching = conv.id === state.current && document.visibilityState === "visible";
+  const open = () => openConversation(conv.id);
+  const tag = `okno-${conv.id}`;
+  const queued = !conv.assignee && conv.status !== "resolved" && !snoozedNow(conv);
+  const mine = conv.assignee?.id === me.id;
+  const last = conv.last_message;
+  if (!old && queued) {
+    alerts.sound("queue");
+    const plain = conv.topic ? `${conversationLabel(conv)} ждёт в очереди: ${conv.topic.title}` : `${conversationLabel(conv)} ждёт в очереди`;
+    alerts.desktop("Новое обращение", plain, last?.author_kind === "subject" ? last.preview : null, tag, open);
+  } else if (mine && old?.assignee?.id !== me.id && !watching) {
+    alerts.sound("transfer");
+    alerts.desktop("Вам передан диалог", `${conversationLabel(conv)} теперь ваш`, last?.author_kind === "subject" ? last.preview : null, tag, open);
+  } else if (mine && old && last?.author_kind === "subject" && last.seq > (old.last_message?.seq || 0) && !watching) {
+    alerts.sound("mine");
+    alerts.desktop("Новое сообщение", `${conversationLabel(conv)} написал(а) вам`, last.preview, tag, open);
   }
 }
 
@@ -690,6 +778,8 @@ function openConversation(id) {
   state.synced = false;
   state.batch = [];
   state.typingUntil = 0;
+  state.viewers = [];
+  state.colleagueTyping = null;
   thread.clear();
   // ✓✓ come from the server: what the client has read survives a reload of the console
   thread.setOtherRead(state.convs.get(id)?.client_read_seq || 0);
@@ -717,7 +807,7 @@ async function findSummary(id) {
     try {
       const found = (await fetchBox(box, String(id))).find((c) => c.id === id);
       if (found) {
-        onSummary(found);
+        onSummary(found, { quiet: true });
         return;
       }
     } catch {
@@ -805,8 +895,130 @@ function renderHeader() {
     icon("down"),
   );
   ui.statusButton.setAttribute("aria-label", `Статус: ${STATUS_LABELS[conv?.status] || "—"}. Изменить`);
+  ui.snoozeButton.hidden = !conv;
+  ui.snoozedNote.hidden = !snoozedNow(conv);
+  if (snoozedNow(conv)) ui.snoozedNote.textContent = snoozedText(conv);
   renderTags(conv);
+  renderColleagues();
 }
+
+/** Colleagues who have this conversation open too, and whether one of them is writing. */
+function renderColleagues() {
+  const typing = state.colleagueTyping && state.colleagueTyping.until > Date.now() ? state.colleagueTyping.name : null;
+  const names = state.viewers.map((viewer) => viewer.name);
+  ui.colleagues.hidden = !state.current || (!names.length && !typing);
+  const parts = [];
+  if (names.length) parts.push(`Также открыт у: ${names.join(", ")}`);
+  if (typing) parts.push(`${typing} печатает ответ…`);
+  ui.colleagues.textContent = parts.join(" · ");
+}
+
+// ---- triage: filters, order, snooze, bulk actions -------------------------------------------
+
+function renderFiltersCount() {
+  const count = Object.values(state.filters).filter(Boolean).length + (state.snoozed ? 1 : 0) + (state.sort !== "auto" ? 1 : 0);
+  ui.filtersCount.hidden = !count;
+  ui.filtersCount.textContent = count ? `(${count})` : "";
+}
+
+for (const select of ui.filters) {
+  select.addEventListener("change", () => {
+    state.filters = { ...state.filters, [select.dataset.filter]: select.value };
+    renderFiltersCount();
+    loadList();
+  });
+}
+ui.snoozedFilter.addEventListener("change", () => {
+  state.snoozed = ui.snoozedFilter.checked;
+  renderFiltersCount();
+  loadList();
+});
+ui.sortOrder.addEventListener("change", () => {
+  state.sort = ui.sortOrder.value;
+  renderFiltersCount();
+  sortIds(state.listIds);
+  renderList();
+});
+
+ui.snoozeButton.addEventListener("click", () => {
+  const conv = state.convs.get(state.current);
+  if (!conv) return;
+  const id = conv.id;
+  const done = async (until) => {
+    try {
+      const answer = await snooze(id, until);
+      const saved = state.convs.get(id);
+      if (saved) onSummary({ ...saved, snoozed_until: answer.until }, { quiet: true });
+      toast(ui.toasts, until ? snoozedText({ snoozed_until: answer.until }) : "Диалог снова в списках.", "info", 4000);
+    } catch (error) {
+      toast(ui.toasts, error.message);
+    }
+  };
+  const items = snoozeChoices().map(([label, until]) => ({ label, icon: "clock", action: () => done(until) }));
+  items.push({
+    label: "Выбрать время…",
+    icon: "clock",
+    action: async () => {
+      const until = await pickTime(ui.snoozeButton);
+      if (until) done(until);
+    },
+  });
+  if (snoozedNow(conv)) items.unshift({ label: "Вернуть в список сейчас", icon: "retry", action: () => done(null) });
+  openMenu(items, ui.snoozeButton);
+});
+
+function togglePicked(id) {
+  if (state.bulk.has(id)) state.bulk.delete(id);
+  else state.bulk.add(id);
+  renderBulk();
+  renderList();
+}
+
+function renderBulk() {
+  if (!ui.bulkBar) return;
+  ui.bulkToggle.setAttribute("aria-pressed", String(Boolean(state.bulk)));
+  ui.bulkToggle.textContent = state.bulk ? "Готово, выбор закрыть" : "Выбрать несколько";
+  ui.bulkBar.hidden = !state.bulk;
+  root.classList.toggle("bulk-mode", Boolean(state.bulk));
+  if (state.bulk) ui.bulkBar.querySelector(".bulk-count").textContent = `Выбрано: ${state.bulk.size}`;
+}
+
+async function runBulk(action, extra = {}) {
+  const ids = [...(state.bulk || [])];
+  if (!ids.length) {
+    toast(ui.toasts, "Сначала выберите диалоги в списке.", "info", 3000);
+    return;
+  }
+  try {
+    const { text, failed } = bulkSummary(await bulk(ids, action, extra));
+    toast(ui.toasts, text, failed ? "error" : "info", 6000);
+    state.bulk = new Set();
+    renderBulk();
+    loadList();
+  } catch (error) {
+    toast(ui.toasts, error.message);
+  }
+}
+
+if (ui.bulkBar) {
+  ui.bulkToggle.addEventListener("click", () => {
+    state.bulk = state.bulk ? null : new Set();
+    renderBulk();
+    renderList();
+  });
+  ui.bulkBar.querySelector(".bulk-assign").addEventListener("click", () => runBulk("assign", { to_staff: Number(ui.bulkBar.querySelector(".bulk-staff").value) }));
+  ui.bulkBar.querySelector(".bulk-resolve").addEventListener("click", () => runBulk("resolve"));
+  ui.bulkBar.querySelector(".bulk-add-tag").addEventListener("click", () => {
+    const tag = ui.bulkBar.querySelector(".bulk-tag").value.trim().toLowerCase();
+    if (!TAG_PATTERN.test(tag)) {
+      toast(ui.toasts, "Метка: строчные буквы, цифры, _ и -, до 30 символов.");
+      return;
+    }
+    runBulk("tag", { tag });
+  });
+}
+
+ui.alertsButton.addEventListener("click", () => alerts.openSettings(ui.alertsButton));
 
 // ---- tags: set and removed on the conversation's header, a filter over the lists ----------
 
@@ -1126,6 +1338,7 @@ for (const tab of ui.tabs) {
 }
 renderPresence();
 canned.load();
+alerts.load();
 const fromHash = Number(location.hash.slice(1));
 if (fromHash > 0) openConversation(fromHash); // the open frame goes out when the socket opens
 socket.connect();

@@ -55,6 +55,7 @@ const ICONS = {
   note: ["M5 4h14v11l-5 5H5z", "M14 20v-5h5"],
   warn: ["M12 3 2 21h20z", "M12 10v5", "M12 18h.01"],
   retry: ["M4 12a8 8 0 1 0 3-6.2", "M4 4v4h4"],
+  bell: ["M6 16v-5a6 6 0 0 1 12 0v5l2 2H4z", "M10 20a2 2 0 0 0 4 0"],
 };
 
 export function icon(name, extraClass = "") {
