@@ -12,8 +12,7 @@ from playwright.async_api import expect
 from okno.platform.staff.roles import Role
 from tests.browser.conftest import staff_page
 from tests.browser.test_accessibility_staff import Checks
-from tests.browser.test_console_triage import resolve
-from tests.chat_support import Client
+from tests.chat_support import Client, resolve
 
 
 async def test_the_console_triage_and_collision_states_are_accessible(

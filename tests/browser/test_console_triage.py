@@ -18,7 +18,7 @@ from playwright.async_api import expect
 
 from okno.platform.staff.roles import Role
 from tests.browser.conftest import staff_page
-from tests.chat_support import Client, Staff
+from tests.chat_support import Client, Staff, resolve
 
 HOOKS = """
 window.__sounds = [];
@@ -73,15 +73,6 @@ async def to_background(page) -> None:
     await page.evaluate(
         "() => { window.__hidden = true; document.dispatchEvent(new Event('visibilitychange')); }"
     )
-
-
-async def resolve(base_url: str, login: str, conversations: list[int]) -> None:
-    """Resolve what a test left waiting, as staff do, so no later test's operator gets it."""
-    staff = await Staff.open(base_url, login)
-    for conversation in conversations:
-        await staff.send(type="status", conversation=conversation, status="resolved")
-        await staff.until("conversation", id=conversation, status="resolved")
-    await staff.close()
 
 
 async def sounds(page) -> list[float]:

@@ -106,7 +106,7 @@ const state = {
   sort: "auto",
   bulk: null, // a supervisor's selection (a Set of ids) while choosing several
   viewers: [], // colleagues with the open conversation open too
-  colleagueTyping: null, // { name, until }
+  colleagueTyping: null, // { id, name, until }
 };
 const alerts = new Alerts({ onError: (text) => toast(ui.toasts, text) });
 const baseTitle = document.title;
@@ -344,12 +344,14 @@ function handleFrame(frame) {
     case "viewers":
       if (frame.conversation === state.current) {
         state.viewers = (frame.viewers || []).filter((viewer) => viewer.id !== me.id);
+        // whoever left is not writing here any more
+        if (!state.viewers.some((viewer) => viewer.id === state.colleagueTyping?.id)) state.colleagueTyping = null;
         renderColleagues();
       }
       break;
     case "colleague_typing":
       if (frame.conversation === state.current) {
-        state.colleagueTyping = { name: frame.name, until: Date.now() + TYPING_SHOW_MS };
+        state.colleagueTyping = { id: frame.id, name: frame.name, until: Date.now() + TYPING_SHOW_MS };
         renderColleagues();
         setTimeout(renderColleagues, TYPING_SHOW_MS + 50);
       }
