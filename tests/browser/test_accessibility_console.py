@@ -7,12 +7,21 @@ selection.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from playwright.async_api import expect
 
 from okno.platform.staff.roles import Role
 from tests.browser.conftest import staff_page
 from tests.browser.test_accessibility_staff import Checks
 from tests.chat_support import Client, resolve
+
+
+async def screenshot(page, name: str) -> None:
+    """With OKNO_SCREENSHOTS=docs/screenshots, the documentation's pictures of these states."""
+    if folder := os.environ.get("OKNO_SCREENSHOTS"):
+        await page.screenshot(path=Path(folder) / name)
 
 
 async def test_the_console_triage_and_collision_states_are_accessible(
@@ -35,10 +44,12 @@ async def test_the_console_triage_and_collision_states_are_accessible(
 
     await console.get_by_text("Фильтры и порядок").click()
     await checks.check(console, "console, the filters open and a colleague on the conversation")
+    await screenshot(console, "console-triage.png")
 
     await console.get_by_role("button", name="Уведомления").click()
     await expect(console.get_by_role("dialog", name="Уведомления")).to_be_visible()
     await checks.check(console, "console, the notifications dialog")
+    await screenshot(console, "console-notifications.png")
     await console.keyboard.press("Escape")
 
     await console.get_by_role("button", name="Отложить").click()
@@ -59,6 +70,7 @@ async def test_the_console_triage_and_collision_states_are_accessible(
     await console.locator(f'.conv-item[data-id="{ids[1]}"]').click()
     await expect(console.locator(".bulk-count")).to_have_text("Выбрано: 1")
     await checks.check(console, "console, a supervisor's bulk selection")
+    await screenshot(console, "console-bulk.png")
 
     checks.done()
     assert console.errors.errors == []
