@@ -10,6 +10,7 @@ from okno.admin.controllers.console import ConsoleController, StaffAccountsContr
 from okno.admin.controllers.dpo import DpoConsole
 from okno.admin.controllers.incidents import IncidentsConsole
 from okno.admin.controllers.mailings import MailingsConsole
+from okno.admin.controllers.reports import MonitorConsole, ReportsConsole, SlaConsole
 from okno.admin.controllers.special import SpecialCategories
 from okno.admin.controllers.staff_api import StaffChatApi
 from okno.admin.controllers.staff_socket import staff_socket
@@ -36,4 +37,7 @@ route_handlers: list[ControllerRouterHandler] = [
     HoursConsole,
     SpecialCategories,
     WebhooksConsole,
+    ReportsConsole,
+    MonitorConsole,
+    SlaConsole,
 ]

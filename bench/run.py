@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import baselines, loads
+from bench import baselines, loads, reports
 from bench.harness import ROOT, Server, create_staff, database, migrate, temp_dir
 
 RESULTS = ROOT / "bench" / "results"
@@ -49,6 +49,23 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         default=4096,
         help="OKNO_WS_BACKLOG for the server: the load generator shares the CPUs, and a console"
         " it cannot read fast enough is dropped (4008) like any slow reader",
+    )
+    parser.add_argument(
+        "--report-conversations",
+        type=int,
+        default=100_000,
+        help="conversations the lists and reports are measured over (issue #16: 100,000)",
+    )
+    parser.add_argument(
+        "--report-messages",
+        type=int,
+        default=2_000_000,
+        help="messages in them (issue #16: 2,000,000)",
+    )
+    parser.add_argument(
+        "--only-reports",
+        action="store_true",
+        help="measure only the lists and reports (a few minutes; with smaller sizes, less)",
     )
     parser.add_argument("--readme", action="store_true", help="update README.md's table")
     return parser.parse_args(argv)
@@ -103,6 +120,47 @@ def step(message: str) -> None:
 async def measure(url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"settings": vars(args).copy(), "okno": {}}
     results["settings"].pop("readme")
+    if not args.only_reports:
+        await measure_messages(url, data_dir, args, results)
+    results["reports"] = await measure_reports(url, data_dir, args)
+    return results
+
+
+async def measure_reports(url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    import asyncpg
+
+    operators = await create_staff(url, 9, "operator")
+    supervisor = (await create_staff(url, 1))[0]
+    conn = await asyncpg.connect(url)
+    try:
+        ids = [r["id"] for r in await conn.fetch(queries_staff_ids, operators)]
+    finally:
+        await conn.close()
+    step(
+        f"lists and reports: loading {args.report_conversations:,} conversations,"
+        f" {args.report_messages:,} messages"
+    )
+    seconds = await reports.load(url, args.report_conversations, args.report_messages, ids)
+    server = Server(url, data_dir, 1)
+    try:
+        step("lists and reports: timing the console's lists and a month's report")
+        timings = await reports.measure(server.url, supervisor, operators[0], 30)
+    finally:
+        server.stop()
+    return {
+        "conversations": args.report_conversations,
+        "messages": args.report_messages,
+        "load_seconds": round(seconds, 1),
+        "timings_ms": timings,
+    }
+
+
+queries_staff_ids = "SELECT id FROM staff_user WHERE login = ANY($1::text[]) ORDER BY id"
+
+
+async def measure_messages(
+    url: str, data_dir: Path, args: argparse.Namespace, results: dict[str, Any]
+) -> None:
     step(f"baseline: raw asyncpg INSERT of the message row, {args.clients} writers")
     results["raw_insert"] = await baselines.raw_insert(url, args.clients, args.seconds)
     step("baseline: okno's message transaction without and with its processing-log rows")
@@ -148,7 +206,6 @@ async def measure(url: str, data_dir: Path, args: argparse.Namespace) -> dict[st
         results["idle"] = await loads.idle_connections(server, args.idle)
     finally:
         server.stop()
-    return results
 
 
 # ---------------------------------------------------------------- reporting
@@ -156,6 +213,32 @@ async def measure(url: str, data_dir: Path, args: argparse.Namespace) -> dict[st
 
 def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     """(measure, okno, limit, ratio, goal) for the table."""
+    out = [] if results["settings"]["only_reports"] else message_rows(results)
+    return out + report_rows(results["reports"])
+
+
+REPORT_GOALS_MS = {"list": 100.0, "report": 1000.0}
+
+
+def report_rows(run: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """The console's lists (goal p95 < 100 ms) and a month's report (goal < 1 s)."""
+    out = []
+    size = f"{run['conversations']:,} conversations, {run['messages']:,} messages"
+    for name, p in run["timings_ms"].items():
+        goal = REPORT_GOALS_MS["report" if name.startswith("report") else "list"]
+        out.append(
+            (
+                f"{name} ({size})",
+                f"p50 {p['p50']:,.0f} / p95 {p['p95']:,.0f} ms",
+                f"goal p95 {goal:,.0f} ms",
+                f"{p['p95'] / goal:.2f}",
+                f"< 1.00 {'met' if p['p95'] < goal else 'missed'}",
+            )
+        )
+    return out
+
+
+def message_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     raw = results["raw_insert"]["per_second"]
     echo = results["echo"]["per_second"]
     out = [
@@ -338,15 +421,16 @@ def main(argv: list[str] | None = None) -> int:
     results["finished"] = dt.datetime.now(dt.UTC).isoformat()
     results["duration_seconds"] = round(time.monotonic() - started, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    chart(results, RESULTS / "latest.png")
+    # A run of the lists and reports alone keeps its own files: the full run's stay as they are.
+    stem = "reports-latest" if args.only_reports else "latest"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    if not args.only_reports:
+        chart(results, RESULTS / "latest.png")
     text = table(results)
-    (RESULTS / "latest.md").write_text(text + "\n")
+    (RESULTS / f"{stem}.md").write_text(text + "\n")
     print()
     print(text)
-    print(
-        f"\n{RESULTS / 'latest.json'}, {RESULTS / 'latest.png'} ({results['duration_seconds']} s)"
-    )
-    if args.readme:
+    print(f"\n{RESULTS / f'{stem}.json'} ({results['duration_seconds']} s)")
+    if args.readme and not args.only_reports:
         update_readme(text)
     return 0

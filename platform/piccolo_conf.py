@@ -25,5 +25,6 @@ APP_REGISTRY = AppRegistry(
         "okno.platform.incidents.piccolo_app",
         "okno.platform.channels.piccolo_app",
         "okno.platform.webhooks.piccolo_app",
+        "okno.platform.reports.piccolo_app",
     ]
 )

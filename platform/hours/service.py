@@ -129,6 +129,24 @@ class Schedule(msgspec.Struct, frozen=True):
                 return interval[0]
         return None
 
+    def after_working(self, start: datetime, seconds: float) -> datetime | None:
+        """The moment ``seconds`` of working time after ``start`` (an SLA's due time), or
+        None if the schedule has not that much within the lookahead."""
+        if self.always_open:
+            return start + timedelta(seconds=seconds)
+        left = seconds
+        first_day = start.astimezone(self.zone).date()
+        for offset in range(LOOKAHEAD_DAYS):
+            interval = self._interval(first_day + timedelta(days=offset))
+            if interval is None or interval[1] <= start:
+                continue
+            begins = max(interval[0], start)
+            available = (interval[1] - begins).total_seconds()
+            if available >= left:
+                return begins + timedelta(seconds=left)
+            left -= available
+        return None
+
     def opening_text(self, moment: datetime) -> str:
         """The next opening in words, for a client: «завтра, 2 декабря, в 09:00 по
         московскому времени»."""

@@ -1,0 +1,129 @@
+"""The reports' hand-written SQL: aggregates over ``conversation_event`` (FILTER clauses,
+percentiles, grouping sets and time-zone buckets, which the builder does not write) and the
+monitor's live reads. Nothing here reads a message's text or a subject's field."""
+
+from __future__ import annotations
+
+# The events of a period, narrowed by team, topic, operator and channel ($1..$6; null: all).
+EVENTS_IN = """
+FROM conversation_event e
+WHERE e.at >= $1 AND e.at < $2
+  AND ($3::int IS NULL OR e.team_id = $3)
+  AND ($4::int IS NULL OR e.topic_id = $4)
+  AND ($5::bigint IS NULL OR e.staff_id = $5)
+  AND ($6::text IS NULL OR e.channel = $6)
+"""
+
+# Every metric the events give, per group and in total (the grouping set ()).
+FIGURES = """
+count(*) FILTER (WHERE e.kind = 'created') AS created,
+count(*) FILTER (WHERE e.kind = 'resolved') AS resolved,
+count(*) FILTER (WHERE e.kind = 'reopened') AS reopened,
+count(*) FILTER (WHERE e.kind = 'resolved' AND NOT e.answered) AS missed,
+count(*) FILTER (WHERE e.kind = 'assigned') AS assigned,
+count(*) FILTER (WHERE e.kind = 'response') AS responses,
+avg(e.seconds) FILTER (WHERE e.kind = 'response' AND e.first) AS first_response_avg,
+avg(e.seconds) FILTER (WHERE e.kind = 'response') AS response_avg,
+percentile_cont(0.9) WITHIN GROUP (ORDER BY e.seconds)
+    FILTER (WHERE e.kind = 'response') AS response_p90,
+avg(e.seconds) FILTER (WHERE e.kind = 'resolved') AS resolution_avg,
+avg(e.seconds) FILTER (WHERE e.kind = 'assigned' AND e.seconds IS NOT NULL) AS queue_avg,
+percentile_cont(0.9) WITHIN GROUP (ORDER BY e.seconds)
+    FILTER (WHERE e.kind = 'assigned' AND e.seconds IS NOT NULL) AS queue_p90
+"""
+
+# The column each breakdown groups by; the only text interpolated into BREAKDOWN.
+DIMENSIONS = {
+    "team": "e.team_id::text",
+    "topic": "e.topic_id::text",
+    "operator": "e.staff_id::text",
+    "channel": "e.channel",
+}
+
+
+def breakdown(dimension: str) -> str:
+    """One row per value of the dimension, and the total (key null, total true)."""
+    key = DIMENSIONS[dimension]
+    return (
+        f"SELECT {key} AS key, GROUPING({key}) = 1 AS total, {FIGURES} {EVENTS_IN}"
+        f" GROUP BY GROUPING SETS (({key}), ()) ORDER BY total, key"
+    )
+
+
+# New and resolved conversations per day of the period, in the report's time zone ($7).
+DAILY = f"""
+SELECT (e.at AT TIME ZONE $7)::date AS day,
+       count(*) FILTER (WHERE e.kind = 'created') AS created,
+       count(*) FILTER (WHERE e.kind = 'resolved') AS resolved
+{EVENTS_IN} AND e.kind IN ('created', 'resolved')
+GROUP BY day ORDER BY day
+"""
+
+# New conversations by ISO weekday (1 = Monday) and hour, in the report's time zone ($7).
+HEAT = f"""
+SELECT extract(isodow FROM e.at AT TIME ZONE $7)::int AS weekday,
+       extract(hour FROM e.at AT TIME ZONE $7)::int AS hour, count(*) AS created
+{EVENTS_IN} AND e.kind = 'created'
+GROUP BY weekday, hour
+"""  # noqa: S608 (EVENTS_IN is a constant)
+
+# Ratings given in the period, by stars, for conversations of the team, topic and assignee.
+CSAT = """
+SELECT r.rating, count(*) AS ratings, count(*) FILTER (WHERE r.body <> '') AS comments
+FROM review r JOIN conversation c ON c.id = r.conversation_id
+WHERE r.created_at >= $1 AND r.created_at < $2
+  AND ($3::int IS NULL OR c.team_id = $3)
+  AND ($4::int IS NULL OR c.topic_id = $4)
+  AND ($5::bigint IS NULL OR c.assignee_id = $5)
+  AND ($6::text IS NULL OR $6 = 'web')
+GROUP BY r.rating ORDER BY r.rating
+"""
+
+# Resolved in the period without any staff answer: the missed chats, by id only (opening one
+# is the console's, and is logged there).
+MISSED = f"""
+SELECT e.conversation_id, e.at, e.seconds
+{EVENTS_IN} AND e.kind = 'resolved' AND NOT e.answered
+ORDER BY e.at DESC LIMIT 50
+"""
+
+# The monitor: every operator and supervisor with their presence and open chats ($1: the
+# presence timeout in seconds).
+MONITOR_STAFF = """
+SELECT u.id, u.display_name, u.role, u.max_chats,
+       CASE WHEN p.seen_at IS NULL OR p.seen_at < now() - make_interval(secs => $1)
+            THEN 'offline' ELSE p.status END AS presence,
+       (SELECT count(*) FROM conversation c
+        WHERE c.assignee_id = u.id AND c.status <> 'resolved') AS chats
+FROM staff_user u LEFT JOIN staff_presence p ON p.staff_id = u.id
+WHERE u.disabled_at IS NULL AND u.role IN ('operator', 'supervisor')
+ORDER BY p.seen_at IS NULL OR p.seen_at < now() - make_interval(secs => $1), u.display_name
+"""
+
+# The monitor: what waits in the queue now, per team and topic, and since when.
+MONITOR_QUEUES = """
+SELECT c.team_id, c.topic_id, count(*) AS waiting, min(c.waiting_since) AS oldest,
+       extract(epoch FROM now() - min(c.waiting_since)) AS longest
+FROM conversation c
+WHERE c.assignee_id IS NULL AND c.waiting_since IS NOT NULL AND c.status <> 'resolved'
+GROUP BY c.team_id, c.topic_id ORDER BY longest DESC
+"""
+
+# Conversations not resolved, for the SLA check: when each started (created or last
+# reopened) and whether staff answered since.
+OPEN_FOR_SLA = """
+SELECT c.id, c.team_id, c.topic_id, c.assignee_id, s.started,
+       EXISTS (SELECT 1 FROM conversation_event r WHERE r.conversation_id = c.id
+               AND r.kind = 'response' AND r.at >= s.started) AS answered
+FROM conversation c
+CROSS JOIN LATERAL (SELECT conversation_event_started(c.id) AS started) s
+WHERE c.status <> 'resolved' AND s.started IS NOT NULL
+"""
+
+# First answers and resolutions of the period, with when each conversation started: the SLA
+# check counts the working time between the two (reports.sla).
+SLA_EVENTS = f"""
+SELECT e.kind, e.at, e.started_at, e.team_id, e.topic_id, e.staff_id, e.channel
+{EVENTS_IN} AND e.started_at IS NOT NULL
+  AND (e.kind = 'resolved' OR (e.kind = 'response' AND e.first))
+"""
