@@ -122,7 +122,9 @@ async def measure(url: str, supervisor: str, operator: str, times: int) -> dict[
     for role, login in (("operator", operator), ("supervisor", supervisor)):
         cookie = (await Operator.sign_in(url, login)).cookie
         name, value = cookie.split("=", 1)
-        async with httpx.AsyncClient(base_url=url, cookies={name: value}, timeout=60) as http:
+        async with httpx.AsyncClient(
+            base_url=url, cookies={name: value}, headers=api, timeout=60
+        ) as http:
             for box in ("queue", "mine", "team", "all"):
                 samples = await _timed(http, "/api/staff/conversations", times, box=box)
                 results[f"{role} list «{box}»"] = percentiles(samples)
