@@ -125,7 +125,9 @@ async def measure(url: str, supervisor: str, operator: str, times: int) -> dict[
         async with httpx.AsyncClient(
             base_url=url, cookies={name: value}, headers=api, timeout=60
         ) as http:
-            for box in ("queue", "mine", "team", "all"):
+            # «all» is a supervisor's box; an operator has their own and their teams'.
+            boxes = ("queue", "mine", "team") if role == "operator" else ("queue", "all")
+            for box in boxes:
                 samples = await _timed(http, "/api/staff/conversations", times, box=box)
                 results[f"{role} list «{box}»"] = percentiles(samples)
             if role == "supervisor":
