@@ -493,8 +493,11 @@ WAITING_AND_TOLD = (
 # slug, $11 a team, $12 an assignee (0: nobody); a NULL filter is off. $13: the snoozed ones
 # only, else only those not snoozed now (a number finds it either way). Blocked
 # subjects' conversations are not listed (okno.platform.rights.blocking), nor special-category
-# texts searched. Hand-written: it extends the summaries' one statement.
+# texts searched. Hand-written: it extends the summaries' one statement. The box's 200 are
+# picked from the conversation rows alone, then summarised: joined first, every conversation
+# the box admits would have its last message read before the sort (docs/reports.md).
 STAFF_BOX = f"""
+c.id IN (SELECT c.id FROM conversation c WHERE
 {staff_scope("$4", "$2::bool")}
 AND CASE $5::text
     WHEN 'queue' THEN c.assignee_id IS NULL AND c.status <> 'resolved'
@@ -515,7 +518,8 @@ AND ($8::text IS NULL OR EXISTS (
     SELECT 1 FROM message sm WHERE sm.conversation_id = c.id
     AND sm.deleted_at IS NULL AND sm.special_category IS NULL AND sm.body ILIKE $8
 ))
-ORDER BY c.status = 'resolved', c.updated_at DESC LIMIT 200
+ORDER BY c.status = 'resolved', c.updated_at DESC LIMIT 200)
+ORDER BY c.status = 'resolved', c.updated_at DESC
 """  # noqa: S608 — only the fixed staff-scope fragment is interpolated; every value is a parameter
 
 # Every purpose with the subject's latest consent in force for it (the view consent_in_force;
