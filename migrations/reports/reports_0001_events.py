@@ -38,6 +38,14 @@ CREATE TABLE conversation_event (
 CREATE INDEX conversation_event_at ON conversation_event (at);
 CREATE INDEX conversation_event_conversation ON conversation_event (conversation_id, at);
 
+-- Where a conversation comes from: a messenger channel's kind (channels_0001) or the web chat.
+CREATE FUNCTION conversation_channel(subject uuid) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT ch.kind FROM channel_identity ci
+                     JOIN channel ch ON ch.id = ci.channel_id
+                     WHERE ci.subject_id = subject LIMIT 1), 'web')
+$$;
+
 CREATE FUNCTION conversation_event_started(conversation bigint) RETURNS timestamptz
 LANGUAGE sql STABLE AS $$
     SELECT max(at) FROM conversation_event
@@ -46,8 +54,9 @@ $$;
 
 CREATE FUNCTION conversation_event_created() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO conversation_event (conversation_id, kind, at, team_id, topic_id)
-    VALUES (NEW.id, 'created', NEW.created_at, NEW.team_id, NEW.topic_id);
+    INSERT INTO conversation_event (conversation_id, kind, at, team_id, topic_id, channel)
+    VALUES (NEW.id, 'created', NEW.created_at, NEW.team_id, NEW.topic_id,
+            conversation_channel(NEW.subject_id));
     RETURN NULL;
 END $$;
 
@@ -56,21 +65,26 @@ DECLARE
     started timestamptz;
 BEGIN
     IF NEW.assignee_id IS NOT NULL AND NEW.assignee_id IS DISTINCT FROM OLD.assignee_id THEN
-        INSERT INTO conversation_event (conversation_id, kind, team_id, topic_id, staff_id, seconds)
+        INSERT INTO conversation_event
+            (conversation_id, kind, team_id, topic_id, staff_id, seconds, channel)
         VALUES (NEW.id, 'assigned', NEW.team_id, NEW.topic_id, NEW.assignee_id,
-                extract(epoch FROM now() - OLD.waiting_since));
+                extract(epoch FROM now() - OLD.waiting_since),
+                conversation_channel(NEW.subject_id));
     END IF;
     IF NEW.status = 'resolved' AND OLD.status <> 'resolved' THEN
         started := conversation_event_started(NEW.id);
         INSERT INTO conversation_event
-            (conversation_id, kind, team_id, topic_id, staff_id, seconds, started_at, answered)
+            (conversation_id, kind, team_id, topic_id, staff_id, seconds, started_at, channel,
+             answered)
         VALUES (NEW.id, 'resolved', NEW.team_id, NEW.topic_id, NEW.assignee_id,
                 extract(epoch FROM now() - started), started,
+                conversation_channel(NEW.subject_id),
                 EXISTS (SELECT 1 FROM conversation_event e WHERE e.conversation_id = NEW.id
                         AND e.kind = 'response' AND e.at >= started));
     ELSIF OLD.status = 'resolved' AND NEW.status <> 'resolved' THEN
-        INSERT INTO conversation_event (conversation_id, kind, team_id, topic_id, staff_id)
-        VALUES (NEW.id, 'reopened', NEW.team_id, NEW.topic_id, NEW.assignee_id);
+        INSERT INTO conversation_event (conversation_id, kind, team_id, topic_id, staff_id, channel)
+        VALUES (NEW.id, 'reopened', NEW.team_id, NEW.topic_id, NEW.assignee_id,
+                conversation_channel(NEW.subject_id));
     END IF;
     RETURN NULL;
 END $$;
@@ -91,11 +105,14 @@ BEGIN
     IF waiting IS NULL THEN
         RETURN NULL;
     END IF;
-    SELECT team_id, topic_id INTO conv FROM conversation WHERE id = NEW.conversation_id;
+    SELECT team_id, topic_id, conversation_channel(subject_id) AS channel INTO conv
+    FROM conversation WHERE id = NEW.conversation_id;
     started := conversation_event_started(NEW.conversation_id);
     INSERT INTO conversation_event
-        (conversation_id, kind, at, team_id, topic_id, staff_id, seconds, started_at, first)
+        (conversation_id, kind, at, team_id, topic_id, channel, staff_id, seconds, started_at,
+         first)
     VALUES (NEW.conversation_id, 'response', NEW.created_at, conv.team_id, conv.topic_id,
+            conv.channel,
             NEW.author_id, extract(epoch FROM NEW.created_at - waiting), started,
             NOT EXISTS (SELECT 1 FROM conversation_event e
                         WHERE e.conversation_id = NEW.conversation_id AND e.kind = 'response'
@@ -115,8 +132,9 @@ CREATE TRIGGER conversation_event_response AFTER INSERT ON message
     EXECUTE FUNCTION conversation_event_response();
 
 -- Conversations from before the reports: their creation is known, the rest is not.
-INSERT INTO conversation_event (conversation_id, kind, at, team_id, topic_id)
-SELECT id, 'created', created_at, team_id, topic_id FROM conversation;
+INSERT INTO conversation_event (conversation_id, kind, at, team_id, topic_id, channel)
+SELECT id, 'created', created_at, team_id, topic_id, conversation_channel(subject_id)
+FROM conversation;
 
 -- Service-level targets per team or topic (a topic's wins), in working minutes.
 CREATE TABLE sla_policy (

@@ -7,7 +7,11 @@ APP_CONFIG = AppConfig(
     app_name="reports",
     migrations_folder_path=migrations_folder("reports"),
     table_classes=[ConversationEvent, SlaPolicy],
-    migration_dependencies=["okno.platform.chat.piccolo_app", "okno.platform.teams.piccolo_app"],
+    migration_dependencies=[
+        "okno.platform.chat.piccolo_app",
+        "okno.platform.teams.piccolo_app",
+        "okno.platform.channels.piccolo_app",
+    ],
 )
 
 # The modules that declare this feature's columns to destruction (erasure.registry.load).

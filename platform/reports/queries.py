@@ -75,7 +75,7 @@ WHERE r.created_at >= $1 AND r.created_at < $2
   AND ($3::int IS NULL OR c.team_id = $3)
   AND ($4::int IS NULL OR c.topic_id = $4)
   AND ($5::bigint IS NULL OR c.assignee_id = $5)
-  AND ($6::text IS NULL OR $6 = 'web')
+  AND ($6::text IS NULL OR conversation_channel(c.subject_id) = $6)
 GROUP BY r.rating ORDER BY r.rating
 """
 

@@ -9,8 +9,8 @@ import msgspec
 
 from okno.platform.reports.sla import OpenBreach
 
-# Where conversations come from; each new channel (a messenger) adds its code here.
-CHANNELS = {"web": "веб-чат"}
+# Where conversations come from: the web chat, or a messenger channel's kind (channel.kind).
+CHANNELS = {"web": "веб-чат", "max": "MAX", "vk": "ВКонтакте"}
 DIMENSIONS = {
     "team": "команда",
     "topic": "направление",
