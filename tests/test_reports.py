@@ -258,7 +258,7 @@ async def test_bad_report_filters_are_refused_with_a_message(base_url, desk) -> 
         {"start": "2026-13-01"},
         {"start": "2026-12-02", "end": "2026-12-01"},
         {"by": "client"},
-        {"channel": "max"},
+        {"channel": "telegram"},
     ):
         page = await supervisor.get("/admin/reports/", params=params)
         assert page.status_code == 400, params
