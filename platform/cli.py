@@ -151,6 +151,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         http="okno.platform.web.slow_headers:HeaderDeadlineProtocol",
         timeout_keep_alive=5,
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        # A new worker answers the supervisor's health check only once it has imported okno:
+        # seconds on a busy host, where uvicorn's 5 s would kill and respawn it for ever.
+        timeout_worker_healthcheck=60,
     )
     if config.workers > 1:
         StoppingWorkers(config, sockets=[config.bind_socket()]).run()
