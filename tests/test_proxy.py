@@ -6,11 +6,13 @@ certificate and the sockets' idle timeout changed, the last to 3 s). Then everyt
 and an operator do goes through the proxy: pages over HTTP/2, the chat's sockets over TLS, an
 upload; a socket that pings outlives the idle timeout and one that does not is cut by it; and
 the address okno counts is the client's, whatever the client claims in X-Forwarded-For.
+The same okno serves /metrics to its scraper only, and /readyz says when its schema is behind.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -38,6 +40,7 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").e
 # The addresses the two sides come from (all of 127.0.0.0/8 is this host's): the proxy
 # connects to okno from 127.0.0.1, a client from 127.0.0.5.
 CLIENT_ADDRESS = "127.0.0.5"
+METRICS_TOKEN = "metrics-token-for-the-proxy-test"
 
 
 def _require(tool: str | None, what: str) -> str:
@@ -113,9 +116,13 @@ def proxied(
     public = f"https://localhost:{https_port}"
     with fresh_okno(
         database_url,
+        ready_within=90,  # the module's one server: a busy host's start must not fail it
         OKNO_PUBLIC_URL=public,
         OKNO_TRUSTED_PROXIES="127.0.0.1",
         OKNO_MAX_UPLOAD_BYTES=str(2 * 1024 * 1024),
+        OKNO_METRICS_TOKEN=METRICS_TOKEN,
+        OKNO_METRICS_ALLOW="127.0.0.1",
+        OKNO_LOG_FORMAT="json",
     ) as okno:
         prefix = tmp_path_factory.mktemp("nginx")
         prefix.chmod(0o777)  # nginx's workers run as nobody when the test runs as root
@@ -308,3 +315,86 @@ async def test_okno_counts_the_address_the_proxy_saw_never_the_one_a_client_clai
     assert claimed_through_proxy == other_claim_through_proxy == unclaimed_directly
     assert claimed_directly == unclaimed_directly == passed_by_trusted
     assert trusted_itself != unclaimed_directly
+
+
+def _samples(text: str) -> dict[str, float]:
+    """Prometheus text lines as {"name{labels}": value}."""
+    return {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+
+
+async def test_metrics_count_what_happened_for_the_scraper_only(
+    proxied: Proxied, trust_test_certificate: None
+) -> None:
+    okno = proxied.okno.url
+    bearer = {"authorization": f"Bearer {METRICS_TOKEN}"}
+    client = await Client.open(proxied.url)
+    operator = await Staff.open(proxied.url, "admin", ADMIN_PASSWORD)
+    try:
+        conversation = (await client.say("сколько нас"))["conversation"]
+        await operator.open_conversation(conversation)
+        await operator.say(conversation, "посчитано")
+        await client.message(text="посчитано")
+        async with httpx.AsyncClient(base_url=okno) as scraper:
+            answer = await scraper.get("/metrics", headers=bearer)
+            assert answer.status_code == 200, answer.text
+            assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
+            assert (await scraper.get("/metrics")).status_code == 401
+            wrong = {"authorization": "Bearer not-the-token-at-all"}
+            assert (await scraper.get("/metrics", headers=wrong)).status_code == 401
+        async with httpx.AsyncClient(
+            base_url=okno, transport=httpx.AsyncHTTPTransport(local_address=CLIENT_ADDRESS)
+        ) as elsewhere:  # the right token from an address OKNO_METRICS_ALLOW does not list
+            assert (await elsewhere.get("/metrics", headers=bearer)).status_code == 404
+        async with httpx.AsyncClient(
+            base_url=proxied.url, transport=httpx.AsyncHTTPTransport(local_address=CLIENT_ADDRESS)
+        ) as outside:  # through the proxy from outside: nginx's own allow list
+            assert (await outside.get("/metrics", headers=bearer)).status_code == 403
+    finally:
+        await client.close()
+        await operator.close()
+    got = _samples(answer.text)
+    assert got['okno_websockets_open{kind="client"}'] >= 1
+    assert got['okno_websockets_open{kind="staff"}'] >= 1
+    assert got['okno_websocket_frames_total{direction="in"}'] >= 3
+    assert got['okno_websocket_frames_total{direction="out"}'] >= 3
+    assert got["okno_messages_delivered_total"] >= 2  # the operator's reply to the client, ...
+    assert got["okno_delivery_lag_seconds_count"] >= 2
+    assert got["okno_database_up"] == 1
+    assert got['okno_db_pool_connections{state="idle"}'] >= 0
+    assert got["okno_db_pool_max_connections"] == 10
+    assert "okno_queue_conversations" in got
+    assert "okno_queue_oldest_wait_seconds" in got
+    assert "okno_mailing_deliveries_due" in got
+    assert any(name.startswith("okno_job_runs_total{") for name in got)
+    for line in (proxied.okno.log.read_text().splitlines())[-5:]:
+        if line.startswith("{"):  # okno's own log lines (OKNO_LOG_FORMAT=json)
+            assert {"time", "level", "logger", "message"} <= set(json.loads(line))
+
+
+async def test_readiness_says_when_the_schema_is_behind_the_code(proxied: Proxied) -> None:
+    async with httpx.AsyncClient(base_url=proxied.okno.url) as http:
+        assert (await http.get("/readyz")).status_code == 200
+        owner = await asyncpg.connect(proxied.okno.owner_url)  # type: ignore[attr-defined]
+        try:
+            # Tampering: the record of the newest migration taken away, as if this code were
+            # newer than the schema (an upgrade whose `okno migrate` has not run yet).
+            row = await owner.fetchrow(
+                "DELETE FROM migration WHERE id = (SELECT max(id) FROM migration)"
+                " RETURNING id, name, app_name, ran_on"
+            )
+            try:
+                behind = await http.get("/readyz")
+            finally:
+                await owner.execute(
+                    "INSERT INTO migration (id, name, app_name, ran_on) VALUES ($1, $2, $3, $4)",
+                    *row,
+                )
+        finally:
+            await owner.close()
+        assert behind.status_code == 503
+        assert behind.json() == {"status": "unavailable", "database": "ok", "migrations": "pending"}
+        assert (await http.get("/readyz")).status_code == 200
