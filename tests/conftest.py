@@ -170,12 +170,7 @@ class ServerProcess:
     """``okno serve`` in a child process, as a user runs it."""
 
     def __init__(
-        self,
-        database_url: str,
-        workers: int = 1,
-        unset: tuple[str, ...] = (),
-        ready_within: float = 30,
-        **env: str,
+        self, database_url: str, workers: int = 1, unset: tuple[str, ...] = (), **env: str
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -210,7 +205,7 @@ class ServerProcess:
             cwd=ROOT,
         )
         try:
-            self.wait_ready(ready_within)
+            self.wait_ready()
         except RuntimeError:
             self.stop()  # no process and no open log left behind for a later test to trip on
             raise

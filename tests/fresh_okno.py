@@ -16,16 +16,12 @@ from tests.conftest import ServerProcess, new_database
 
 
 @contextmanager
-def fresh_okno(database_url: str, ready_within: float = 30, **env: str) -> Iterator[ServerProcess]:
+def fresh_okno(database_url: str, **env: str) -> Iterator[ServerProcess]:
     """``database_url`` (the suite's fixture) only orders this after the suite's database."""
     # `okno migrate` first, as an administrator would: the server's own start then only
     # checks the schema, well within ServerProcess's wait even on a busy machine.
     with new_database() as fresh:
-        server = ServerProcess(
-            fresh.url,
-            ready_within=ready_within,
-            **{"OKNO_MIGRATION_DATABASE_URL": fresh.owner_url, **env},
-        )
+        server = ServerProcess(fresh.url, **{"OKNO_MIGRATION_DATABASE_URL": fresh.owner_url, **env})
         server.database_url = fresh.url  # type: ignore[attr-defined]
         server.owner_url = fresh.owner_url  # type: ignore[attr-defined]
         try:

@@ -59,10 +59,7 @@ def _alive(pid: int) -> bool:
 async def test_each_stop_signal_stops_the_server_its_sockets_and_its_embedded_database(
     embedded_data: Path, stop: signal.Signals, workers: int
 ) -> None:
-    # It starts its embedded database first: longer than a server on the suite's database.
-    server = ServerProcess(
-        "", workers=workers, unset=EMBEDDED, ready_within=90, OKNO_DATA_DIR=str(embedded_data)
-    )
+    server = ServerProcess("", workers=workers, unset=EMBEDDED, OKNO_DATA_DIR=str(embedded_data))
     try:
         postmaster = int((embedded_data / "postgres" / "postmaster.pid").read_text().split()[0])
         family = [server.process.pid, postmaster] + [
