@@ -142,7 +142,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=logs.uvicorn_config(log_level, settings.log_format),
         # X-Forwarded-For and -Proto are believed only from these (docs/deploy.md).
         proxy_headers=True,
-        forwarded_allow_ips=settings.trusted_proxies,
+        forwarded_allow_ips=settings.trusted_proxies.replace(",", " ").split(),
         ws_max_size=settings.max_request_bytes,
         # Chat frames are small JSON: compression saves little and costs ~44 KiB per socket.
         ws_per_message_deflate=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -44,9 +45,20 @@ def embedded_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _alive(pid: int) -> bool:
+def _left(pids: list[int]) -> list[int]:
+    """Which of ``pids`` still run after a while (multiprocessing's resource tracker ends only
+    once it sees its parent gone)."""
+    running = []
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            running.append(psutil.Process(pid))
+    _, alive = psutil.wait_procs(running, timeout=30)
+    return [process.pid for process in alive if _runs(process)]
+
+
+def _runs(process: psutil.Process) -> bool:
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
 
@@ -72,7 +84,7 @@ async def test_each_stop_signal_stops_the_server_its_sockets_and_its_embedded_da
         assert server.process.wait(60) == 0
     finally:
         server.stop()
-    left = [pid for pid in family if _alive(pid)]
+    left = _left(family)
     assert left == [], f"still running after {stop.name}: {left}; {server.log.read_text()}"
     assert "okno: остановлен" in server.log.read_text()
 

@@ -18,6 +18,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -396,4 +397,42 @@ async def test_readiness_says_when_the_schema_is_behind_the_code(proxied: Proxie
             await owner.close()
         assert behind.status_code == 503
         assert behind.json() == {"status": "unavailable", "database": "ok", "migrations": "pending"}
+        assert (await http.get("/readyz")).status_code == 200
+
+
+async def test_okno_migrate_runs_beside_the_serving_okno(
+    proxied: Proxied, trust_test_certificate: None
+) -> None:
+    """README «Upgrades», step 2: the running server keeps its sockets and keeps storing."""
+    client = await Client.open(proxied.url)
+    try:
+        assert (await client.say("до миграции"))["type"] == "ack"
+        migrate = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "okno.platform.cli", "migrate"),
+            env={
+                **os.environ,
+                "DATABASE_URL": proxied.okno.database_url,  # type: ignore[attr-defined]
+                "OKNO_MIGRATION_DATABASE_URL": proxied.okno.owner_url,  # type: ignore[attr-defined]
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+        )
+
+        async def keep_pinging() -> None:  # as the page does, past the test's 3 s idle timeout
+            while True:
+                await client.send(type="ping")
+                await asyncio.sleep(1)
+
+        pinger = asyncio.create_task(keep_pinging())
+        try:
+            out, err = await asyncio.wait_for(migrate.communicate(), 300)
+        finally:
+            pinger.cancel()
+        assert migrate.returncode == 0, err.decode()
+        assert "схема базы данных актуальна" in out.decode()
+        assert (await client.say("после миграции"))["type"] == "ack"
+    finally:
+        await client.close()
+    async with httpx.AsyncClient(base_url=proxied.okno.url) as http:
         assert (await http.get("/readyz")).status_code == 200
