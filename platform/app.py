@@ -6,7 +6,6 @@ The composition root: the one platform module that imports the web areas (tests/
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,7 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from okno.admin.routes import route_handlers as admin_routes
-from okno.platform import database, storage
+from okno.platform import database, logs, storage
 from okno.platform.chat.hub import Hub
 from okno.platform.consent.defaults import operator_warnings
 from okno.platform.consent.service import how_given
@@ -86,9 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine.engine.globals["how_given"] = how_given
 
     secret = secret_key(settings)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)
     app = Litestar(
         route_handlers=[
             PagesController,

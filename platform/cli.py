@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
+import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import uvicorn
+from uvicorn.supervisors.multiprocess import Multiprocess
 
-from okno.platform import backup, database, embedded_db
+from okno.platform import backup, check, database, embedded_db, logs
 from okno.platform.backup import BackupError
 from okno.platform.consent.defaults import ensure_published, operator_warnings
 from okno.platform.erasure import destruction, restore, retention
@@ -27,6 +30,9 @@ from okno.platform.staff.passwords import WeakPasswordError
 from okno.platform.staff.roles import Role
 
 ADMIN_LOGIN = "admin"
+# What stops `okno serve` gracefully (docs/deploy.md, «Остановка»): systemd's and docker's
+# SIGTERM, Ctrl-C's SIGINT, a closed terminal's SIGHUP, Ctrl-\'s SIGQUIT.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
 
 
 class CommandError(Exception):
@@ -79,6 +85,38 @@ def _password(prompt: str) -> str:
     return first
 
 
+MARKS = {"ok": "  ок     ", "warning": "  внимание", "problem": "  ОШИБКА "}
+
+
+def cmd_check(_: argparse.Namespace) -> int:
+    """Every check of okno.platform.check, one line each; 1 if any found a problem."""
+    settings = get_settings()
+    found = [check.data_folder(settings)]
+    server = None
+    if found[0].verdict != "problem":
+        try:
+            server = _use_database()
+        except (OSError, RuntimeError) as error:
+            found.append(
+                check.Finding(
+                    "problem", "встроенная база данных", f"не запустилась ({type(error).__name__})"
+                )
+            )
+    try:
+        if len(found) == 1:
+            found = asyncio.run(check.run(get_settings()))
+    finally:
+        del server
+    for finding in found:
+        print(f"{MARKS[finding.verdict]} {finding.what}: {finding.detail}")
+    problems = sum(finding.verdict == "problem" for finding in found)
+    if problems:
+        print(f"okno: найдено ошибок: {problems}; сервер с этой настройкой не запускайте")
+        return 1
+    print("okno: настройка в порядке")
+    return 0
+
+
 def cmd_migrate(_: argparse.Namespace) -> int:
     _migrate()
     print("okno: схема базы данных актуальна")
@@ -93,14 +131,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _run(lambda: _prepare(settings.admin_password))
     host, port = args.host or settings.host, args.port or settings.port
     print(f"okno: открыт на http://{host}:{port} (Ctrl-C — остановить)", flush=True)
-    uvicorn.run(
+    log_level = "warning" if settings.log_level == "info" else settings.log_level
+    config = uvicorn.Config(
         "okno.platform.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=args.workers or settings.workers,
-        log_level="warning" if settings.log_level == "info" else settings.log_level,
+        log_level=log_level,
+        log_config=logs.uvicorn_config(log_level, settings.log_format),
+        # X-Forwarded-For and -Proto are believed only from these (docs/deploy.md).
         proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies.replace(",", " ").split(),
         ws_max_size=settings.max_request_bytes,
         # Chat frames are small JSON: compression saves little and costs ~44 KiB per socket.
         ws_per_message_deflate=False,
@@ -108,8 +150,46 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Request headers must arrive within OKNO_HEADER_TIMEOUT_SECONDS (slowloris).
         http="okno.platform.web.slow_headers:HeaderDeadlineProtocol",
         timeout_keep_alive=5,
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        # A new worker answers the supervisor's health check only once it has imported okno:
+        # seconds on a busy host, where uvicorn's 5 s would kill and respawn it for ever.
+        timeout_worker_healthcheck=60,
     )
+    if config.workers > 1:
+        StoppingWorkers(config, sockets=[config.bind_socket()]).run()
+    else:
+        server = StoppingServer(config)
+        server.run()
+        if not server.started:
+            raise CommandError("сервер не запустился (подробности выше)")
+    print("okno: остановлен", flush=True)
     return 0
+
+
+class StoppingServer(uvicorn.Server):
+    """uvicorn's server, stopped gracefully by each of STOP_SIGNALS (its own handles two).
+
+    uvicorn re-raises the caught signal once it has stopped, and SIGTERM's default action then
+    kills the process before the embedded database is stopped (its atexit hook); okno returns
+    instead, and the command ends normally.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+class StoppingWorkers(Multiprocess):
+    """The supervisor of OKNO_WORKERS > 1: SIGHUP and SIGQUIT stop it too (uvicorn's restarts
+    the workers on SIGHUP and ignores SIGQUIT); it stops each worker with SIGTERM, gracefully."""
+
+    handle_hup = Multiprocess.handle_term
+    handle_quit = Multiprocess.handle_term
 
 
 async def _prepare(password: str | None) -> None:
@@ -277,6 +357,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return cmd_destruction_reapply(args)
 
 
+def _stop(sig: int, _frame: object) -> None:
+    """SIGTERM, SIGHUP or SIGQUIT outside the server: end the command as Ctrl-C would, so the
+    embedded database is stopped on the way out."""
+    raise KeyboardInterrupt
+
+
 def parser() -> argparse.ArgumentParser:
 
     root = argparse.ArgumentParser(prog="okno", description="okno: чат с клиентами по 152-ФЗ")
@@ -289,6 +375,9 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="применить миграции").set_defaults(handler=cmd_migrate)
+    commands.add_parser(
+        "check", help="проверить настройку и подключения перед запуском, ничего не меняя"
+    ).set_defaults(handler=cmd_check, own_database=True)
 
     user = commands.add_parser("user", help="учётные записи сотрудников")
     users = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
@@ -345,7 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         get_settings()
-        server = _use_database()
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):  # serve takes them over
+            signal.signal(sig, _stop)
+        server = None if getattr(args, "own_database", False) else _use_database()
         try:
             return args.handler(args)
         finally:
@@ -359,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, asyncpg.PostgresError) as error:
         print(f"okno: база данных недоступна ({type(error).__name__}: {error})", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("okno: прервано", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

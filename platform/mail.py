@@ -11,11 +11,13 @@ server refuses or cannot be reached; nothing else is caught, so a wrong call fai
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import smtplib
 import ssl
 import uuid
+from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -42,7 +44,9 @@ def compose(to: str, subject: str, body: str, settings: Settings | None = None) 
     return message
 
 
-def _smtp_send(message: EmailMessage, settings: Settings) -> None:
+@contextlib.contextmanager
+def _smtp(settings: Settings) -> Iterator[smtplib.SMTP]:
+    """A connection to OKNO_SMTP_HOST, secured and signed in as the settings say."""
     assert settings.smtp_host is not None
     context = ssl.create_default_context()
     if settings.smtp_tls == "ssl":
@@ -56,7 +60,22 @@ def _smtp_send(message: EmailMessage, settings: Settings) -> None:
             client.starttls(context=context)
         if settings.smtp_user:
             client.login(settings.smtp_user, settings.smtp_password or "")
+        yield client
+
+
+def _smtp_send(message: EmailMessage, settings: Settings) -> None:
+    with _smtp(settings) as client:
         client.send_message(message)
+
+
+def connection_problem(settings: Settings) -> str | None:
+    """Why okno cannot reach and sign in to its mail server, or None (``okno check``)."""
+    try:
+        with _smtp(settings) as client:
+            client.noop()
+    except (smtplib.SMTPException, OSError) as error:
+        return _reason(error)
+    return None
 
 
 async def _to_outbox(message: EmailMessage, subject_id: uuid.UUID | None) -> str:

@@ -54,9 +54,29 @@ def create_role(quoted_role: str, quoted_password: str | None) -> str:
 EXPORT_SNAPSHOT = "SELECT pg_export_snapshot(), now()"
 ATTACHMENT_KEYS = "SELECT path FROM attachment WHERE path IS NOT NULL ORDER BY path"
 OUTBOX_LETTERS = "SELECT path FROM mail_outbox ORDER BY path"
+# Also what /readyz and `okno check` compare with the code's migrations.
 APPLIED_MIGRATIONS = "SELECT app_name, name FROM migration ORDER BY id"
 SERVER_VERSION = "SHOW server_version"
 # `okno restore`: the schema is emptied before the dump is loaded, so tables a newer version
 # added do not survive beside the restored ones.
 HAS_DESTRUCTION_ACTS = "SELECT to_regclass('destruction_act') IS NOT NULL"
 EMPTY_SCHEMA = "DROP SCHEMA public CASCADE; CREATE SCHEMA public"
+
+# What /metrics reads from the database at each scrape, in one round trip: the chat queue
+# (the same rule as chat.queries' queue: unassigned, not resolved, waiting), its longest wait
+# on the database's clock, due mailing deliveries, log rows not yet sealed, and the messages
+# stored by every host (the statistics collector's row count, updated within seconds). Across
+# features and for monitoring only, so here rather than in one feature's queries.
+SCRAPE = """
+SELECT
+  (SELECT count(*) FROM conversation
+    WHERE assignee_id IS NULL AND status <> 'resolved' AND waiting_since IS NOT NULL)
+    AS queue_waiting,
+  (SELECT coalesce(extract(epoch FROM now() - min(waiting_since)), 0) FROM conversation
+    WHERE assignee_id IS NULL AND status <> 'resolved' AND waiting_since IS NOT NULL)
+    AS queue_oldest_wait,
+  (SELECT count(*) FROM mailing_delivery WHERE status = 'pending') AS mailings_due,
+  (SELECT count(*) FROM processing_log_unsealed) AS log_unsealed,
+  (SELECT coalesce(sum(n_tup_ins), 0) FROM pg_stat_user_tables WHERE relname = 'message')
+    AS messages_stored
+"""

@@ -7,6 +7,7 @@ one and a test keeps the two in step.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -96,12 +97,35 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_alert_email: str | None = None
     presence_timeout_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 45
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # "json": one JSON object a line (okno.platform.logs), for a log collector.
+    log_format: Literal["text", "json"] = "text"
+    # Addresses or networks whose X-Forwarded-For is believed (the reverse proxy); "*": any.
+    trusted_proxies: str = "127.0.0.1,::1"
+    # GET /metrics: off while both are unset (docs/deploy.md, «Метрики»).
+    metrics_token: Annotated[str, msgspec.Meta(min_length=16)] | None = None
+    metrics_allow: str = ""
+    # How long a stopping server waits for open requests and jobs before it closes them.
+    shutdown_timeout_seconds: Annotated[int, msgspec.Meta(ge=1, le=600)] = 10
     # Test-only: a file holding the moment okno takes for "now" (okno.platform.clock).
     test_clock_file: str = ""
 
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir).resolve()
+
+    @property
+    def metrics_networks(self) -> tuple[Network, ...]:
+        return networks(self.metrics_allow)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def networks(text: str) -> tuple[Network, ...]:
+    """Comma- or space-separated addresses and networks (``10.0.0.0/8``); ValueError if not."""
+    return tuple(
+        ipaddress.ip_network(part, strict=False) for part in text.replace(",", " ").split()
+    )
 
 
 ENV: dict[str, str] = {
@@ -128,6 +152,16 @@ def load_settings(environ: dict[str, str] | os._Environ[str] | None = None) -> S
         )
     if settings.storage == "s3" and not (settings.s3_endpoint and settings.s3_bucket):
         raise SettingsError("OKNO_STORAGE=s3: задайте OKNO_S3_ENDPOINT и OKNO_S3_BUCKET")
+    for field in ("trusted_proxies", "metrics_allow"):
+        value = getattr(settings, field)
+        if field == "trusted_proxies" and value.strip() == "*":
+            continue
+        try:
+            networks(value)
+        except ValueError:
+            raise SettingsError(
+                f"{ENV[field]}: не адрес и не сеть: {value!r} (пример: 127.0.0.1, 10.0.0.0/8)"
+            ) from None
     return settings
 
 

@@ -15,6 +15,13 @@ from tests.admin_support import admin_console
 from tests.conftest import staff_client
 
 
+def _named(cookies: httpx.Cookies, name: str) -> dict[str, str]:
+    """The cookie ``name``, also as ``__Host-name`` (an okno behind HTTPS, tests/test_proxy.py)."""
+    found = {key: value for key, value in cookies.items() if key in (name, f"__Host-{name}")}
+    assert found, f"no {name} cookie"
+    return found
+
+
 class Peer:
     def __init__(self, base_url: str, cookies: dict[str, str]) -> None:
         self.base_url = base_url
@@ -94,7 +101,7 @@ class Client(Peer):
         if cookies is None:
             async with httpx.AsyncClient(base_url=base_url) as http:
                 await http.get("/chat")
-                cookies = {"okno_visitor": http.cookies["okno_visitor"]}
+                cookies = _named(http.cookies, "okno_visitor")
         client = cls(base_url, cookies)
         await client.connect("/ws/client")
         await client.send(type="resume", after=0)
@@ -118,7 +125,7 @@ class Staff(Peer):
         http = await (
             staff_client(base_url, login, password) if password else staff_client(base_url, login)
         )
-        staff = cls(base_url, {"okno_staff": http.cookies["okno_staff"]})
+        staff = cls(base_url, _named(http.cookies, "okno_staff"))
         staff.http_client = http
         await staff.connect("/ws/staff")
         return staff

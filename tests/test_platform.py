@@ -34,9 +34,10 @@ def test_the_areas_import_under_the_okno_namespace() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_health_reports_the_database(base_url: str) -> None:
-    response = httpx.get(f"{base_url}/healthz")
-    assert response.json() == {"status": "ok", "database": "ok"}
+def test_health_says_alive_and_readiness_reports_the_database(base_url: str) -> None:
+    assert httpx.get(f"{base_url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{base_url}/readyz")
+    assert ready.json() == {"status": "ok", "database": "ok", "migrations": "applied"}
 
 
 def test_the_home_page_links_to_the_chat_the_portal_and_the_staff_login(base_url: str) -> None:

@@ -45,6 +45,9 @@ HOURS = frozenset({Role.ADMIN, Role.SUPERVISOR})
 # test_every_route_and_frame_has_a_matrix_entry: add it deliberately, with its audience.
 ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /healthz": "public",
+    "GET /readyz": "public",
+    # A scraper's token and/or address (OKNO_METRICS_*); off here: tests/test_operations.py.
+    "GET /metrics": "metrics",
     "GET /": "public",
     "GET /admin/login": "public",
     "POST /admin/login": "public",
@@ -365,6 +368,8 @@ async def test_each_route_admits_exactly_its_audience(base_url, world, route) ->
         elif audience == "webhook":
             # Nobody's cookie opens a messenger's webhook: only the channel's secret does.
             assert status in (403, 404), where
+        elif audience == "metrics":
+            assert status == 404, where  # no session opens it, and it is off on this server
         elif audience == "subject":
             allowed = name.startswith("subject")
             assert (status not in (401, 403)) == allowed, where

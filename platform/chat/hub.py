@@ -33,7 +33,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from okno.platform import database, shared_cache
+from okno.platform import database, metrics, shared_cache
 from okno.platform.chat import (
     access,
     messages,
@@ -528,10 +528,19 @@ class Hub:
         conversation = row["conversation_id"]
         staff_frame = _message_frame(row, for_client=False)
         client_frame = None if row["internal"] else _message_frame(row, for_client=True)
+        peers = 0
         for peer in list(self.watchers.get(conversation, ())):
             frame = staff_frame if peer.kind == "staff" else client_frame
             if frame is not None:
                 peer.deliver(conversation, row["version"], frame)
+                peers += 1
+        if peers and row["edited_at"] is None and row["deleted_at"] is None:
+            # A new message (an edit or deletion is not a delivery); its age on this host's
+            # clock, which NTP keeps within milliseconds of the database's.
+            metrics.MESSAGES_DELIVERED.inc(peers)
+            metrics.DELIVERY_LAG.observe(
+                max(0.0, datetime.now(UTC).timestamp() - row["created_at"].timestamp())
+            )
         if conversation in self.delivered:
             self.delivered[conversation] = max(self.delivered[conversation], row["version"])
 

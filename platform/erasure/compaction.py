@@ -27,7 +27,7 @@ from contextvars import ContextVar
 
 import asyncpg
 
-from okno.platform import database
+from okno.platform import database, metrics
 from okno.platform.erasure import queries
 from okno.platform.erasure.registry import COLUMNS, SCRUBBED
 from okno.platform.erasure.tables import ErasureCompaction
@@ -111,7 +111,9 @@ async def job(stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await run_pending()
+            metrics.JOB_RUNS.inc(job="compaction", outcome="ok")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            metrics.JOB_RUNS.inc(job="compaction", outcome="database_unavailable")
             logger.warning("destruction: compaction job paused (%s)", type(error).__name__)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=RETRY_INTERVAL)

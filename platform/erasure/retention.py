@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import msgspec
 
-from okno.platform import database
+from okno.platform import database, metrics
 from okno.platform.chat.erasure import TOMBSTONE
 from okno.platform.erasure import acts, compaction, destruction, queries
 from okno.platform.erasure.destruction import DestructionError, DestructionIncompleteError
@@ -210,7 +210,9 @@ async def job(stop: asyncio.Event) -> None:
             return
         try:
             summary = await run("schedule")
+            metrics.JOB_RUNS.inc(job="retention", outcome="failures" if summary.failures else "ok")
             if summary.acts_made or summary.failures:
                 logger.warning("retention: %s", msgspec.json.encode(summary).decode())
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as problem:
+            metrics.JOB_RUNS.inc(job="retention", outcome="database_unavailable")
             logger.warning("retention: database unavailable (%s)", type(problem).__name__)

@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from okno.platform import database, mail
+from okno.platform import database, mail, metrics
 from okno.platform.chat import notify, service
 from okno.platform.consent import service as consent
 from okno.platform.mailings import queries
@@ -220,7 +220,9 @@ async def runner(stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await run_due()
+            metrics.JOB_RUNS.inc(job="mailings", outcome="ok")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            metrics.JOB_RUNS.inc(job="mailings", outcome="database_unavailable")
             logger.warning("mailings: database unavailable (%s)", type(error).__name__)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=2)

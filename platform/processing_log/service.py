@@ -30,7 +30,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from okno.platform import database
+from okno.platform import database, metrics
 from okno.platform.processing_log import queries
 from okno.platform.processing_log.queries import SEAL_BATCH, WRITTEN_TYPES
 from okno.platform.processing_log.schemas import LogEntry, validated
@@ -242,7 +242,9 @@ async def sealer(stop: asyncio.Event) -> None:
         try:
             async with database.acquire() as conn:
                 sealed = await seal(conn)
+            metrics.JOB_RUNS.inc(job="sealer", outcome="ok")
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            metrics.JOB_RUNS.inc(job="sealer", outcome="database_unavailable")
             logger.warning("processing log: sealer paused (%s)", type(error).__name__)
             pause = SEAL_RETRY
         if sealed < SEAL_BATCH:

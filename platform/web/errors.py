@@ -21,6 +21,7 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
+from okno.platform import metrics
 from okno.platform.erasure.verification import DestructionIncompleteError
 from okno.platform.errors import Refused
 from okno.platform.web.access import PasswordChangeRequired
@@ -119,6 +120,7 @@ def data_error(request: Request, exc: asyncpg.DataError) -> Response:
 
 
 def server_error(request: Request, exc: Exception) -> Response:
+    metrics.ERRORS.inc(where="http")
     # The exception's text may quote a value (a database error's detail): log where, not what.
     frames = traceback.extract_tb(exc.__traceback__)[-4:]
     where = " <- ".join(

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import msgspec
 from litestar import WebSocket
 
-from okno.platform import database
+from okno.platform import database, metrics
 from okno.platform.chat import access, frames, service
 from okno.platform.chat import hub as hub_module
 from okno.platform.chat.errors import AccessEndedError, ChatError
@@ -160,9 +160,12 @@ async def admitted(socket: WebSocket, run: Callable[[WebSocket], Awaitable[None]
     """Run the socket (``run``) if its origin is okno's and its IP is below the cap."""
     if await _refuse_foreign_origin(socket) or await _too_many(socket):
         return
+    kind = socket.scope["path"].rsplit("/", 1)[-1]  # /ws/client, /ws/staff
+    metrics.SOCKETS_OPEN.add(1, kind=kind)
     try:
         await run(socket)
     finally:
+        metrics.SOCKETS_OPEN.add(-1, kind=kind)
         per_ip.release(socket)
 
 
@@ -170,6 +173,7 @@ async def _writer(socket: WebSocket, peer: hub_module.Peer) -> None:
     while True:
         frame = await peer.queue.get()
         await socket.send_data(frame.decode(), mode="text")
+        metrics.FRAMES.inc(direction="out")
 
 
 async def serve(
@@ -187,6 +191,7 @@ async def serve(
             message = await socket.receive()
             if message["type"] == "websocket.disconnect":
                 break
+            metrics.FRAMES.inc(direction="in")
             text, data = message.get("text"), message.get("bytes")
             # Text and binary frames alike: UTF-8 JSON (docs/protocol.md).
             raw = text if isinstance(text, str) else data if isinstance(data, bytes) else b""
@@ -247,6 +252,7 @@ async def _handle_safely(
             )
         )
     except Exception as error:
+        metrics.ERRORS.inc(where="socket")
         where = traceback.extract_tb(error.__traceback__)[-1]
         logger.error(
             "frame %s failed: %s at %s:%s",
