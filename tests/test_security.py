@@ -22,10 +22,12 @@ import pytest
 import websockets
 
 from okno.platform import database
+from okno.platform.apitokens.service import SCOPES
 from okno.platform.chat.frames import CLIENT_FRAME_TYPES, STAFF_FRAME_TYPES
 from okno.platform.staff import accounts
 from okno.platform.staff.roles import Role
 from okno.platform.web.access import declared_access
+from tests.admin_support import admin_console, create_api_token
 from tests.chat_support import Client, join_team, leave_team, new_team
 from tests.conftest import STAFF_PASSWORD, ServerProcess, csrf_from, staff_client
 
@@ -179,6 +181,22 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /attachments/{attachment_id:str}/{name:str}": "subject-or-staff",
     "GET /static/{file_path:path}": "public",
     "HEAD /static/{file_path:path}": "public",
+    "GET /admin/api-tokens": ADMIN,
+    "POST /admin/api-tokens": ADMIN,
+    "POST /admin/api-tokens/{token_id:int}/revoke": ADMIN,
+    "GET /api/v1/conversations": "token:conversations:read",
+    "GET /api/v1/conversations/{conversation_id:int}": "token:conversations:read",
+    "POST /api/v1/conversations/{conversation_id:int}/assign": "token:conversations:write",
+    "POST /api/v1/conversations/{conversation_id:int}/transfer": "token:conversations:write",
+    "POST /api/v1/conversations/{conversation_id:int}/status": "token:conversations:write",
+    "POST /api/v1/conversations/{conversation_id:int}/tags": "token:conversations:write",
+    "GET /api/v1/conversations/{conversation_id:int}/messages": "token:messages:read",
+    "POST /api/v1/conversations/{conversation_id:int}/messages": "token:messages:write",
+    "GET /api/v1/subjects/{subject_id:uuid}": "token:subjects:read",
+    "GET /api/v1/subjects/{subject_id:uuid}/consents": "token:consent:read",
+    "GET /api/v1/rights-requests": "token:rights:read",
+    "GET /api/v1/rights-requests/{request_id:int}": "token:rights:read",
+    "GET /api/v1/mailings": "token:mailings:read",
     "GET /schema": STAFF,
     "GET /schema/openapi.json": STAFF,
     "GET /schema/{path:str}": STAFF,
@@ -217,7 +235,7 @@ STAFF_FRAMES: dict[str, dict[str, Any]] = {
     "transfer": {"conversation": "A", "to_team": 1},
     "status": {"conversation": "A", "status": "pending"},
 }
-IDENTITIES = ("anonymous", "subject_a", "subject_b", *(role.value for role in Role))
+IDENTITIES = ("anonymous", "subject_a", "subject_b", *(role.value for role in Role), "token")
 
 
 # ---------------------------------------------------------------- identities
@@ -229,6 +247,7 @@ class Identity:
     cookies: dict[str, str] = field(default_factory=dict)
     csrf: str = ""
     role: Role | None = None
+    token: str = ""  # an API token with every scope (for /api/v1)
 
 
 @dataclass
@@ -275,6 +294,7 @@ async def world(base_url: str, db: None) -> Any:
     logins = {}
     for role in Role:
         identities[role.value], logins[role] = await _staff(base_url, role)
+    identities["token"] = Identity("token", token=await _api_token(base_url))
     async with _http(base_url, subject_a) as http:
         uploaded = await http.post(
             "/api/chat/attachments",
@@ -289,11 +309,24 @@ async def world(base_url: str, db: None) -> Any:
     await client_b.close()
 
 
+async def _api_token(base_url: str) -> str:
+    """A token with every scope, made on the admin's page."""
+    console = await admin_console(base_url)
+    secret = await create_api_token(console, f"матрица {secrets.token_hex(3)}", list(SCOPES))
+    await console.http.aclose()
+    return secret
+
+
+def _headers(identity: Identity) -> dict[str, str]:
+    headers = {"accept": "application/json", "x-csrf-token": identity.csrf}
+    if identity.token:
+        headers["authorization"] = f"Bearer {identity.token}"
+    return headers
+
+
 def _http(base_url: str, identity: Identity) -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        base_url=base_url,
-        cookies=identity.cookies,
-        headers={"accept": "application/json", "x-csrf-token": identity.csrf},
+        base_url=base_url, cookies=identity.cookies, headers=_headers(identity)
     )
 
 
@@ -368,6 +401,9 @@ async def test_each_route_admits_exactly_its_audience(base_url, world, route) ->
         elif audience == "subject":
             allowed = name.startswith("subject")
             assert (status not in (401, 403)) == allowed, where
+        elif isinstance(audience, str) and audience.startswith("token:"):
+            # An API token's route: no cookie admits anyone (test_api_v1.py tries the scopes).
+            assert status == 401, where
         elif audience == "subject-or-staff":
             # The attachment of subject A: A and the staff who may see A's conversation.
             allowed = name in ("subject_a", "operator", "supervisor", "admin")
@@ -572,13 +608,18 @@ def _run_schemathesis(base_url: str, world: World, checks: list[Any]) -> dict[st
                     parameter["schema"].setdefault("minimum", -BIGINT)
     schema = schemathesis.openapi.from_dict(raw)
     supervisor = world.identities["supervisor"]
+    # A token of its own: the run's calls stay within one token's rate per minute.
+    token = {"authorization": f"Bearer {asyncio.run(_api_token(base_url))}"}
     failures, checked = {}, 0
     for result in schema.get_all_operations():
         operation = result.ok()
-        for who, cookies, headers in (
+        callers = [
             ("anonymous", {}, {}),
             ("supervisor", supervisor.cookies, {"x-csrf-token": supervisor.csrf}),
-        ):
+        ]
+        if operation.path.startswith("/api/v1/"):
+            callers.append(("token", {}, token))
+        for who, cookies, headers in callers:
             try:
                 _generated_check(base_url, operation, cookies, headers, checks)()
             except (Exception, BaseExceptionGroup) as failure:  # each is collected and shown
@@ -618,6 +659,8 @@ INT_ROUTES = sorted(route for route in HTTP_ROUTES if ":int}" in route)
 
 def _someone_allowed(route: str) -> str:
     audience = ROUTES[route]
+    if isinstance(audience, str) and audience.startswith("token:"):
+        return "token"
     if audience in ("subject", "subject-or-staff"):
         return "subject_a"
     if audience == "public":
