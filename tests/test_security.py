@@ -363,10 +363,12 @@ def test_every_route_and_frame_has_a_matrix_entry() -> None:
 
 
 def _concrete(path: str, world: World) -> str:
-    values = {"conversation_id": str(world.conversation)}
+    # No token of the world's: the admin's revoke must not end the token the matrix uses.
+    values = {"conversation_id": str(world.conversation), "token_id": str(2**40)}
+    by_type = {"int": "1", "uuid": str(uuid.UUID(int=1))}
     return re.sub(
         r"\{(\w+):(\w+)\}",
-        lambda m: values.get(m.group(1), "1" if m.group(2) == "int" else "x"),
+        lambda m: values.get(m.group(1), by_type.get(m.group(2), "x")),
         path,
     )
 
@@ -402,8 +404,9 @@ async def test_each_route_admits_exactly_its_audience(base_url, world, route) ->
             allowed = name.startswith("subject")
             assert (status not in (401, 403)) == allowed, where
         elif isinstance(audience, str) and audience.startswith("token:"):
-            # An API token's route: no cookie admits anyone (test_api_v1.py tries the scopes).
-            assert status == 401, where
+            # An API token's route: the token with every scope, and no cookie, admits anyone
+            # (test_api_v1.py tries each scope alone).
+            assert (status not in (401, 403)) == (name == "token"), where
         elif audience == "subject-or-staff":
             # The attachment of subject A: A and the staff who may see A's conversation.
             allowed = name in ("subject_a", "operator", "supervisor", "admin")
@@ -637,6 +640,8 @@ BIGINT = 2**63 - 1
 KNOWN_SERVER_ERRORS: dict[str, str] = {}
 
 
+# Every operation, three callers on /api/v1: more than the module's minute on a busy host.
+@pytest.mark.timeout(180)
 def test_generated_requests_never_get_a_server_error(base_url, world) -> None:
     failures = _run_schemathesis(
         base_url,
@@ -647,6 +652,8 @@ def test_generated_requests_never_get_a_server_error(base_url, world) -> None:
     assert sorted(set(KNOWN_SERVER_ERRORS) - set(failures)) == [], "fixed: remove from the list"
 
 
+# Every operation, three callers on /api/v1: more than the module's minute on a busy host.
+@pytest.mark.timeout(180)
 def test_generated_requests_get_answers_that_match_the_schema(base_url, world) -> None:
     failures = _run_schemathesis(
         base_url, world, _checks("response_schema_conformance", "status_code_conformance")
