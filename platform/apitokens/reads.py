@@ -166,7 +166,7 @@ async def rights_requests(after: int, limit: int, status: str | None) -> Request
         query = query.where(RightsRequest.status == status)
     rows = await query.order_by(RightsRequest.id).limit(limit).run()
     page = [_status(row) for row in rows]
-    return RequestPage(page, page[-1].id if len(page) == limit else None)
+    return RequestPage(page, page[-1].id if page and len(page) == limit else None)
 
 
 async def rights_request(request_id: int) -> RequestStatus:
@@ -193,4 +193,4 @@ async def mailings(after: int, limit: int) -> MailingPage:
         .run()
     )
     page = [msgspec.convert({**row, **await report(row["id"])}, MailingFigures) for row in rows]
-    return MailingPage(page, page[-1].id if len(page) == limit else None)
+    return MailingPage(page, page[-1].id if page and len(page) == limit else None)

@@ -121,7 +121,7 @@ async def conversations(
             *provided(client, (r["subject_id"] for r in rows), ("message_text",), "список диалогов")
         )
     page = [summaries.for_staff(row) for row in rows]
-    return ConversationPage(page, page[-1].id if len(page) == limit else None)
+    return ConversationPage(page, page[-1].id if page and len(page) == limit else None)
 
 
 async def conversation(client: ApiClient, conversation_id: int) -> ConversationSummary:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from okno.platform.chat import integration
 from okno.platform.chat.console import TAG_PATTERN
@@ -16,8 +16,9 @@ from okno.platform.chat.integration import ConversationPage, SentMessage
 from okno.platform.chat.schemas import ConversationSummary, MessagePage, Tagged
 from okno.platform.web.access import api_client, api_token
 
-Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
-Cursor = Annotated[int, msgspec.Meta(ge=0, le=2**62)]
+# Query parameters: Litestar checks its own Parameter's bounds there (not msgspec.Meta's).
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+Cursor = Annotated[int, QueryParameter(ge=0, le=2**62)]
 StaffId = Annotated[int, msgspec.Meta(ge=1, le=2**62)]
 Tag = Annotated[str, msgspec.Meta(pattern=TAG_PATTERN)]
 Status = Literal["new", "open", "pending", "resolved"]
@@ -73,9 +74,9 @@ class ConversationsApi(Controller):
         after: FromQuery[Cursor] = 0,
         limit: FromQuery[Limit] = 50,
         status: FromQuery[Status | None] = None,
-        tag: FromQuery[Tag | None] = None,
-        assignee: FromQuery[StaffId | None] = None,
-        team: FromQuery[Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None] = None,
+        tag: Annotated[str | None, QueryParameter(pattern=TAG_PATTERN)] = None,
+        assignee: Annotated[int | None, QueryParameter(ge=1, le=2**62)] = None,
+        team: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
         updated_since: FromQuery[datetime | None] = None,
     ) -> ConversationPage:
         """Conversations by id after the cursor ``after`` (``next_after`` of the previous page),
@@ -142,7 +143,7 @@ class ConversationsApi(Controller):
         self,
         request: Request,
         conversation_id: FromPath[int],
-        before: FromQuery[Annotated[int, msgspec.Meta(ge=1, le=2**62)] | None] = None,
+        before: Annotated[int | None, QueryParameter(ge=1, le=2**62)] = None,
         limit: FromQuery[Limit] = 50,
     ) -> MessagePage:
         """Messages before the seq ``before`` (the newest without it), oldest first; logged as

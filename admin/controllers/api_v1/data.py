@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-import msgspec
 from litestar import Controller, Request, get
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from okno.platform.apitokens import reads
 from okno.platform.apitokens.reads import (
@@ -19,8 +18,9 @@ from okno.platform.apitokens.reads import (
 )
 from okno.platform.web.access import api_client, api_token
 
-Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
-Cursor = Annotated[int, msgspec.Meta(ge=0, le=2**62)]
+# Query parameters: Litestar checks its own Parameter's bounds there (not msgspec.Meta's).
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+Cursor = Annotated[int, QueryParameter(ge=0, le=2**62)]
 RequestState = Literal[
     "received", "identity_check", "review", "approved", "refused", "executing", "done"
 ]
