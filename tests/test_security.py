@@ -294,7 +294,9 @@ async def world(base_url: str, db: None) -> Any:
     logins = {}
     for role in Role:
         identities[role.value], logins[role] = await _staff(base_url, role)
-    identities["token"] = Identity("token", token=await _api_token(base_url))
+    # An anonymous browser that also holds an API token with every scope.
+    token = await _api_token(base_url)
+    identities["token"] = Identity("token", anonymous.cookies, anonymous.csrf, token=token)
     async with _http(base_url, subject_a) as http:
         uploaded = await http.post(
             "/api/chat/attachments",
