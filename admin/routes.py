@@ -1,5 +1,8 @@
 from litestar.types import ControllerRouterHandler
 
+from okno.admin.controllers.api_tokens import ApiTokensConsole
+from okno.admin.controllers.api_v1.chat import ConversationsApi
+from okno.admin.controllers.api_v1.data import MailingsApi, RightsApi, SubjectsApi
 from okno.admin.controllers.audit import AuditConsole
 from okno.admin.controllers.auth import AuthController
 from okno.admin.controllers.channels import ChannelsConsole
@@ -40,4 +43,9 @@ route_handlers: list[ControllerRouterHandler] = [
     ReportsConsole,
     MonitorConsole,
     SlaConsole,
+    ApiTokensConsole,
+    ConversationsApi,
+    SubjectsApi,
+    RightsApi,
+    MailingsApi,
 ]

@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -112,6 +113,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="okno",
             version="0.1.0",
             render_plugins=[JsonRenderPlugin(path="/openapi.json")],
+            # /api/v1 takes an admin's API token (docs/api.md); the console's routes, the
+            # staff session's cookie and its CSRF header.
+            components=Components(
+                security_schemes={
+                    "apiToken": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="Authorization: Bearer okno_… (API-токены в консоли)",
+                    )
+                }
+            ),
             openapi_router=Router(
                 path="/schema",
                 route_handlers=[],

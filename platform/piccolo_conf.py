@@ -26,5 +26,6 @@ APP_REGISTRY = AppRegistry(
         "okno.platform.channels.piccolo_app",
         "okno.platform.webhooks.piccolo_app",
         "okno.platform.reports.piccolo_app",
+        "okno.platform.apitokens.piccolo_app",
     ]
 )

@@ -95,6 +95,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_timeout_seconds: Annotated[int, msgspec.Meta(ge=1, le=60)] = 10
     webhook_pause_after_failures: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 50
     webhook_alert_email: str | None = None
+    # Calls per API token per minute, counted in the database (so across workers).
+    api_rate_per_minute: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 600
     presence_timeout_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 45
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (okno.platform.logs), for a log collector.

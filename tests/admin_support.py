@@ -172,3 +172,26 @@ def okno(*args: str, database_url: str, **env: str) -> subprocess.CompletedProce
         text=True,
         timeout=60,
     )
+
+
+async def create_api_token(
+    console: Console, name: str, scopes: list[str], purpose: str = "support", days: int = 30
+) -> str:
+    """An API token made on the admin's page (``console``: an admin's); returns the secret
+    the page shows that once."""
+    await console.open("/admin/api-tokens")
+    response = await console.http.post(
+        "/admin/api-tokens/",
+        data={
+            "name": name,
+            "purpose": purpose,
+            "days": str(days),
+            "scope": scopes,
+            "_csrf_token": csrf_from(console.page),
+        },
+    )
+    assert response.status_code == 200, console.alert() or response.text[:2000]
+    console.page = response.text
+    match = re.search(r'id="new-token" class="token" value="(okno_[^"]+)"', response.text)
+    assert match, response.text[:2000]
+    return match.group(1)

@@ -22,10 +22,12 @@ import pytest
 import websockets
 
 from okno.platform import database
+from okno.platform.apitokens.service import SCOPES
 from okno.platform.chat.frames import CLIENT_FRAME_TYPES, STAFF_FRAME_TYPES
 from okno.platform.staff import accounts
 from okno.platform.staff.roles import Role
 from okno.platform.web.access import declared_access
+from tests.admin_support import admin_console, create_api_token
 from tests.chat_support import Client, join_team, leave_team, new_team
 from tests.conftest import STAFF_PASSWORD, ServerProcess, csrf_from, staff_client
 
@@ -193,6 +195,22 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /attachments/{attachment_id:str}/{name:str}": "subject-or-staff",
     "GET /static/{file_path:path}": "public",
     "HEAD /static/{file_path:path}": "public",
+    "GET /admin/api-tokens": ADMIN,
+    "POST /admin/api-tokens": ADMIN,
+    "POST /admin/api-tokens/{token_id:int}/revoke": ADMIN,
+    "GET /api/v1/conversations": "token:conversations:read",
+    "GET /api/v1/conversations/{conversation_id:int}": "token:conversations:read",
+    "POST /api/v1/conversations/{conversation_id:int}/assign": "token:conversations:write",
+    "POST /api/v1/conversations/{conversation_id:int}/transfer": "token:conversations:write",
+    "POST /api/v1/conversations/{conversation_id:int}/status": "token:conversations:write",
+    "POST /api/v1/conversations/{conversation_id:int}/tags": "token:conversations:write",
+    "GET /api/v1/conversations/{conversation_id:int}/messages": "token:messages:read",
+    "POST /api/v1/conversations/{conversation_id:int}/messages": "token:messages:write",
+    "GET /api/v1/subjects/{subject_id:uuid}": "token:subjects:read",
+    "GET /api/v1/subjects/{subject_id:uuid}/consents": "token:consent:read",
+    "GET /api/v1/rights-requests": "token:rights:read",
+    "GET /api/v1/rights-requests/{request_id:int}": "token:rights:read",
+    "GET /api/v1/mailings": "token:mailings:read",
     "GET /schema": STAFF,
     "GET /schema/openapi.json": STAFF,
     "GET /schema/{path:str}": STAFF,
@@ -231,7 +249,7 @@ STAFF_FRAMES: dict[str, dict[str, Any]] = {
     "transfer": {"conversation": "A", "to_team": 1},
     "status": {"conversation": "A", "status": "pending"},
 }
-IDENTITIES = ("anonymous", "subject_a", "subject_b", *(role.value for role in Role))
+IDENTITIES = ("anonymous", "subject_a", "subject_b", *(role.value for role in Role), "token")
 
 
 # ---------------------------------------------------------------- identities
@@ -243,6 +261,7 @@ class Identity:
     cookies: dict[str, str] = field(default_factory=dict)
     csrf: str = ""
     role: Role | None = None
+    token: str = ""  # an API token with every scope (for /api/v1)
 
 
 @dataclass
@@ -289,6 +308,9 @@ async def world(base_url: str, db: None) -> Any:
     logins = {}
     for role in Role:
         identities[role.value], logins[role] = await _staff(base_url, role)
+    # An anonymous browser that also holds an API token with every scope.
+    token = await _api_token(base_url)
+    identities["token"] = Identity("token", anonymous.cookies, anonymous.csrf, token=token)
     async with _http(base_url, subject_a) as http:
         uploaded = await http.post(
             "/api/chat/attachments",
@@ -303,11 +325,24 @@ async def world(base_url: str, db: None) -> Any:
     await client_b.close()
 
 
+async def _api_token(base_url: str) -> str:
+    """A token with every scope, made on the admin's page."""
+    console = await admin_console(base_url)
+    secret = await create_api_token(console, f"матрица {secrets.token_hex(3)}", list(SCOPES))
+    await console.http.aclose()
+    return secret
+
+
+def _headers(identity: Identity) -> dict[str, str]:
+    headers = {"accept": "application/json", "x-csrf-token": identity.csrf}
+    if identity.token:
+        headers["authorization"] = f"Bearer {identity.token}"
+    return headers
+
+
 def _http(base_url: str, identity: Identity) -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        base_url=base_url,
-        cookies=identity.cookies,
-        headers={"accept": "application/json", "x-csrf-token": identity.csrf},
+        base_url=base_url, cookies=identity.cookies, headers=_headers(identity)
     )
 
 
@@ -344,10 +379,12 @@ def test_every_route_and_frame_has_a_matrix_entry() -> None:
 
 
 def _concrete(path: str, world: World) -> str:
-    values = {"conversation_id": str(world.conversation)}
+    # No token of the world's: the admin's revoke must not end the token the matrix uses.
+    values = {"conversation_id": str(world.conversation), "token_id": str(2**40)}
+    by_type = {"int": "1", "uuid": str(uuid.UUID(int=1))}
     return re.sub(
         r"\{(\w+):(\w+)\}",
-        lambda m: values.get(m.group(1), "1" if m.group(2) == "int" else "x"),
+        lambda m: values.get(m.group(1), by_type.get(m.group(2), "x")),
         path,
     )
 
@@ -384,6 +421,10 @@ async def test_each_route_admits_exactly_its_audience(base_url, world, route) ->
         elif audience == "subject":
             allowed = name.startswith("subject")
             assert (status not in (401, 403)) == allowed, where
+        elif isinstance(audience, str) and audience.startswith("token:"):
+            # An API token's route: the token with every scope, and no cookie, admits anyone
+            # (test_api_v1.py tries each scope alone).
+            assert (status not in (401, 403)) == (name == "token"), where
         elif audience == "subject-or-staff":
             # The attachment of subject A: A and the staff who may see A's conversation.
             allowed = name in ("subject_a", "operator", "supervisor", "admin")
@@ -588,13 +629,18 @@ def _run_schemathesis(base_url: str, world: World, checks: list[Any]) -> dict[st
                     parameter["schema"].setdefault("minimum", -BIGINT)
     schema = schemathesis.openapi.from_dict(raw)
     supervisor = world.identities["supervisor"]
+    # A token of its own: the run's calls stay within one token's rate per minute.
+    token = {"authorization": f"Bearer {asyncio.run(_api_token(base_url))}"}
     failures, checked = {}, 0
     for result in schema.get_all_operations():
         operation = result.ok()
-        for who, cookies, headers in (
+        callers = [
             ("anonymous", {}, {}),
             ("supervisor", supervisor.cookies, {"x-csrf-token": supervisor.csrf}),
-        ):
+        ]
+        if operation.path.startswith("/api/v1/"):
+            callers.append(("token", {}, token))
+        for who, cookies, headers in callers:
             try:
                 _generated_check(base_url, operation, cookies, headers, checks)()
             except (Exception, BaseExceptionGroup) as failure:  # each is collected and shown
@@ -612,6 +658,8 @@ BIGINT = 2**63 - 1
 KNOWN_SERVER_ERRORS: dict[str, str] = {}
 
 
+# Every operation, three callers on /api/v1: more than the module's minute on a busy host.
+@pytest.mark.timeout(180)
 def test_generated_requests_never_get_a_server_error(base_url, world) -> None:
     failures = _run_schemathesis(
         base_url,
@@ -622,6 +670,8 @@ def test_generated_requests_never_get_a_server_error(base_url, world) -> None:
     assert sorted(set(KNOWN_SERVER_ERRORS) - set(failures)) == [], "fixed: remove from the list"
 
 
+# Every operation, three callers on /api/v1: more than the module's minute on a busy host.
+@pytest.mark.timeout(180)
 def test_generated_requests_get_answers_that_match_the_schema(base_url, world) -> None:
     failures = _run_schemathesis(
         base_url, world, _checks("response_schema_conformance", "status_code_conformance")
@@ -634,9 +684,11 @@ INT_ROUTES = sorted(route for route in HTTP_ROUTES if ":int}" in route)
 
 def _someone_allowed(route: str) -> str:
     audience = ROUTES[route]
+    if isinstance(audience, str) and audience.startswith("token:"):
+        return "token"
     if audience in ("subject", "subject-or-staff"):
         return "subject_a"
-    if audience == "public":
+    if audience in ("public", "webhook"):  # a messenger's webhook: anyone, with its secret
         return "anonymous"
     assert isinstance(audience, frozenset)
     return next(role.value for role in Role if role in audience)

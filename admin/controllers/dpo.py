@@ -394,7 +394,7 @@ class DpoConsole(Controller):
         if action and action not in Action.__members__.values():
             raise ClientException("нет такого действия")
         actor_kind, _, actor_id = actor.partition(":")
-        if actor and actor_kind not in ("subject", "staff", "system"):
+        if actor and actor_kind not in ("subject", "staff", "system", "integration"):
             raise ClientException("исполнитель: subject, system или staff:<номер>")
         start = datetime.combine(since or date(2000, 1, 1), time.min, MOSCOW)
         end = datetime.combine(until or date(2999, 1, 1), time.min, MOSCOW) + timedelta(days=1)

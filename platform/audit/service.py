@@ -27,6 +27,7 @@ class Entity(StrEnum):
     CHANNEL = "channel"
     WEBHOOK = "webhook"
     CONVERSATION = "conversation"
+    API_TOKEN = "api_token"  # noqa: S105 — an entity's name, not a secret
 
     @property
     def label(self) -> str:
@@ -41,6 +42,7 @@ ENTITY_LABELS = {
     Entity.CHANNEL: "Канал",
     Entity.WEBHOOK: "Вебхук",
     Entity.CONVERSATION: "Диалог",
+    Entity.API_TOKEN: "API-токен",
 }
 
 

@@ -33,6 +33,10 @@ class Actor:
     def system(cls) -> Actor:
         return cls(ActorKind.SYSTEM, None)
 
+    @classmethod
+    def integration(cls, token_id: int) -> Actor:
+        return cls(ActorKind.INTEGRATION, str(token_id))
+
 
 def entries(
     actor: Actor,

@@ -664,3 +664,33 @@ JOIN staff_user u ON u.id = v.staff_id
 WHERE v.conversation_id = $1 AND v.seen_at >= now() - make_interval(secs => $2)
 ORDER BY u.display_name, v.staff_id
 """
+
+# ---------------------------------------------------------------- the integrations' API
+
+# A conversation an integration names (API tokens see every conversation): its subject and
+# whether the subject is blocked, as VISIBLE_CONVERSATION says it for staff.
+INTEGRATION_CONVERSATION = """
+SELECT c.id, c.subject_id, c.assignee_id, c.status,
+       coalesce(sub.blocked_at IS NOT NULL, false) AS blocked
+FROM conversation c LEFT JOIN subject sub ON sub.id = c.subject_id
+WHERE c.id = $1
+"""
+
+# A page of conversations for an integration, by id after the cursor ($2), with the filters
+# of /api/v1/conversations; never a blocked subject's. For summaries.fetch ($1: presence).
+INTEGRATION_PAGE = """
+c.id > $2
+AND ($3::text IS NULL OR c.status = $3)
+AND ($4::text IS NULL OR $4 = ANY(c.tags))
+AND ($5::bigint IS NULL OR c.assignee_id = $5)
+AND ($6::int IS NULL OR c.team_id = $6)
+AND ($7::timestamptz IS NULL OR c.updated_at >= $7)
+AND NOT EXISTS (SELECT 1 FROM subject bs WHERE bs.id = c.subject_id AND bs.blocked_at IS NOT NULL)
+ORDER BY c.id LIMIT $8
+"""
+
+# Whether a staff account can be given conversations: enabled, in a role with chat.
+CHAT_STAFF = (
+    "SELECT id FROM staff_user WHERE id = $1 AND disabled_at IS NULL"
+    " AND role IN ('operator', 'supervisor', 'admin')"
+)

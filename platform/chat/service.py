@@ -227,8 +227,10 @@ async def _store(
     uploader: tuple[str, str] | None = None,
     internal: bool = False,
     buttons: list[dict[str, str]] | None = None,
+    logged_as: Actor | None = None,
 ) -> Sent:
-    """Store one message in the locked conversation; a repeated ``client_id`` stores nothing."""
+    """Store one message in the locked conversation; a repeated ``client_id`` stores nothing.
+    The log names the author, or ``logged_as`` (an integration writing as an operator)."""
     conversation_id = conversation["id"]
     if reply_to is not None or attachment_id is not None:
         # A resend must not be refused for a reply target or a file that its first send used.
@@ -271,7 +273,7 @@ async def _store(
     if author.kind in ("subject", "staff"):
         fields = ("message_text", "attachment") if attachment_id else ("message_text",)
         await processing_log.record(
-            *entries(author.actor, conversation["subject_id"], STORE, fields)
+            *entries(logged_as or author.actor, conversation["subject_id"], STORE, fields)
         )
     return Sent(conversation_id, stored["seq"], stored["version"])
 
@@ -441,6 +443,56 @@ async def staff_send(
     return sent
 
 
+async def send_for(
+    actor: Actor,
+    conversation_id: int,
+    client_id: uuid.UUID,
+    text: str,
+    as_staff: int | None,
+    internal: bool,
+) -> Sent:
+    """A message ``actor`` (an integration) sends as the bot, or as the chat staff member
+    ``as_staff``, who then takes an unassigned conversation as a reply from the console does;
+    the caller checked its right to the conversation. Logged with ``actor``."""
+    if not text.strip():
+        raise ChatError("invalid_frame", "пустое сообщение")
+    if internal and as_staff is None:
+        raise ChatError("invalid_frame", "внутреннюю заметку пишет сотрудник: укажите as_staff")
+    async with database.transaction():
+        conn = database.connection()
+        if as_staff is not None:
+            await _chat_staff(conn, as_staff)
+        conversation = await _lock(conn, conversation_id)
+        author = BOT if as_staff is None else Author("staff", as_staff)
+        sent = await _store(
+            conn, conversation, author, client_id, text, internal=internal, logged_as=actor
+        )
+        latest = sent.version
+        if as_staff is not None and not internal and conversation["assignee_id"] is None:
+            latest = await assign_in_transaction(conn, conversation, as_staff)
+    await notify.changed(conversation_id, latest)
+    return sent
+
+
+async def assign_to(conversation_id: int, staff_id: int) -> int:
+    """Give the conversation to the chat staff member ``staff_id`` (the caller checked its right
+    to it); returns the conversation's version."""
+    async with database.transaction():
+        conn = database.connection()
+        await _chat_staff(conn, staff_id)
+        conversation = await _lock(conn, conversation_id)
+        if conversation["assignee_id"] == staff_id:
+            return int(conversation["last_version"])
+        version = await assign_in_transaction(conn, conversation, staff_id)
+    await notify.changed(conversation_id, version)
+    return version
+
+
+async def _chat_staff(conn: asyncpg.Connection, staff_id: int) -> None:
+    if await conn.fetchval(queries.CHAT_STAFF, staff_id) is None:
+        raise ChatError("not_found", "нет такого сотрудника с доступом к диалогам")
+
+
 async def take(scope: Scope, conversation_id: int) -> int:
     conversation = await visible_conversation(scope, conversation_id)
     async with database.transaction():
@@ -469,9 +521,16 @@ async def set_tags(conversation_id: int, tags: list[str]) -> list[str]:
 async def transfer(
     scope: Scope, conversation_id: int, to_staff: int | None, to_team: int | None
 ) -> int:
+    await visible_conversation(scope, conversation_id)
+    return await transfer_visible(Actor.staff(scope.staff_id), conversation_id, to_staff, to_team)
+
+
+async def transfer_visible(
+    actor: Actor, conversation_id: int, to_staff: int | None, to_team: int | None
+) -> int:
+    """``transfer`` once the caller's right to the conversation is checked; ``actor`` is logged."""
     if (to_staff is None) == (to_team is None):
         raise ChatError("invalid_frame", "укажите либо сотрудника, либо команду")
-    await visible_conversation(scope, conversation_id)
     async with database.transaction():
         conn = database.connection()
         conversation = await _lock(conn, conversation_id)
@@ -519,7 +578,7 @@ async def transfer(
         )
         await processing_log.record(
             *entries(
-                Actor.staff(scope.staff_id),
+                actor,
                 conversation["subject_id"],
                 (Action.ACCESS,),
                 ("message_text",),
@@ -544,6 +603,11 @@ async def set_status(scope: Scope, conversation_id: int, status: str) -> int:
 
 async def reopen_by_client(conversation_id: int) -> int:
     return await _set_status(conversation_id, "open")
+
+
+async def set_status_visible(conversation_id: int, status: str) -> int:
+    """``set_status`` once the caller's right to the conversation is checked."""
+    return await _set_status(conversation_id, status)
 
 
 async def _set_status(conversation_id: int, status: str) -> int:

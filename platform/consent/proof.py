@@ -50,7 +50,7 @@ class ProofRecord(msgspec.Struct, frozen=True):
 COLUMNS = ProofRecord.__struct_fields__
 
 
-def _record(row: asyncpg.Record) -> ProofRecord:
+def proof_record(row: asyncpg.Record) -> ProofRecord:
     return ProofRecord(
         event_id=row["id"],
         subject_id=str(row["subject_id"]),
@@ -98,4 +98,4 @@ async def events(
         ]
         for start_at in range(0, len(entries), BATCH):
             await processing_log.record(*entries[start_at : start_at + BATCH])
-    return [_record(row) for row in rows]
+    return [proof_record(row) for row in rows]

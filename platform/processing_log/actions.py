@@ -47,12 +47,14 @@ class ActorKind(enum.StrEnum):
     SUBJECT = "subject"
     STAFF = "staff"
     SYSTEM = "system"
+    INTEGRATION = "integration"  # an API token's integration (actor_id: the token's id)
 
 
 ACTOR_LABELS: dict[str, str] = {
     ActorKind.SUBJECT: "субъект",
     ActorKind.STAFF: "сотрудник",
     ActorKind.SYSTEM: "система",
+    ActorKind.INTEGRATION: "интеграция (API-токен)",
 }
 
 

@@ -293,9 +293,11 @@ async def history_of(
     for _, members in groups:
         first = members[0]
         actions = [Action(m["action"]) for m in members]
-        who = {"subject": "вы", "system": "система оператора"}.get(
-            first["actor_kind"], staff_label(first["role"], first["pseudonym"])
-        )
+        who = {
+            "subject": "вы",
+            "system": "система оператора",
+            "integration": "информационная система оператора (по API)",
+        }.get(first["actor_kind"], staff_label(first["role"], first["pseudonym"]))
         lines.append(
             HistoryLine(
                 at=first["at"],

@@ -3,8 +3,9 @@
 A handler is public (``opt={"access": "public"}``), for the visiting client's own data
 (the ``visitor`` guard: "subject"), for either that client or staff who may see the
 conversation (``"subject-or-staff"``, checked in the handler), a messenger's webhook that proves
-itself with its channel's secret (``"webhook"``, checked in the handler, no CSRF), or guarded by
-``staff(*roles)``.
+itself with its channel's secret (``"webhook"``, checked in the handler, no CSRF), guarded by
+``staff(*roles)``, or for an integration's API token with one scope (``api_token(scope)``:
+"token:<scope>").
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
+from okno.platform.apitokens import service as apitokens
+from okno.platform.apitokens.service import ApiClient
 from okno.platform.chat import visitors
 from okno.platform.staff import sessions
 from okno.platform.staff.roles import Role
@@ -70,6 +73,30 @@ def staff(*roles: Role) -> Guard:
 
 
 ANY_STAFF = tuple(Role)
+
+
+def api_token(scope: str) -> Guard:
+    """A guard that admits a call with a live API token holding ``scope`` ("area:read")."""
+    if scope not in apitokens.SCOPES:
+        raise ValueError(f"no such API scope: {scope}")
+
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        kind, _space, secret = connection.headers.get("authorization", "").partition(" ")
+        if kind.lower() != "bearer" or not secret.strip():
+            raise NotAuthorizedException("нужен API-токен: заголовок Authorization: Bearer okno_…")
+        client = await apitokens.authenticate(secret.strip())
+        if scope not in client.scopes:
+            raise PermissionDeniedException(f"у этого токена нет права {scope}")
+        connection.state.api_client = client
+
+    guard.access = f"token:{scope}"  # type: ignore[attr-defined]
+    return guard
+
+
+def api_client(connection: ASGIConnection) -> ApiClient:
+    """The integration the ``api_token`` guard admitted for this call."""
+    client: ApiClient = connection.state.api_client
+    return client
 
 
 def declared_access(handler: BaseRouteHandler) -> str | frozenset[Role] | None:

@@ -32,6 +32,10 @@ from litestar.utils.scope.state import ScopeState
 
 from okno.platform.settings import Settings
 
+# Where the integrations' API lives: its calls carry a bearer token, never a cookie, so a
+# cross-site page cannot make them for anyone and the CSRF check does not apply there.
+API_PREFIX = "/api/v1/"
+
 logger = logging.getLogger("okno.security")
 
 CSP = (
@@ -251,7 +255,12 @@ def csrf(secret: str, secure: bool) -> Any:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             # A messenger's webhook carries no cookie; it proves itself with the channel's
             # secret, checked by its handler (okno.platform.channels.service.check_secret).
-            if scope["type"] != "http" or scope["route_handler"].opt.get("webhook"):
+            # The integrations' API is admitted by its bearer token alone (API_PREFIX).
+            if (
+                scope["type"] != "http"
+                or scope["route_handler"].opt.get("webhook")
+                or scope["path"].startswith(API_PREFIX)
+            ):
                 await app(scope, receive, send)
                 return
             extra = _extra(scope)

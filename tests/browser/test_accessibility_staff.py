@@ -253,6 +253,7 @@ async def test_every_admin_page_is_accessible(browser, base_url, make_staff) -> 
         ("/admin/consent/", "admin, consent documents"),
         ("/admin/mailings/", "admin, mailings"),
         ("/admin/channels/", "admin, channels"),
+        ("/admin/api-tokens/", "admin, API tokens"),
     ):
         await visit(page, f"{base_url}{url}", checks, state)
     # A channel refused (the token too short): the page again, with why.
@@ -263,6 +264,12 @@ async def test_every_admin_page_is_accessible(browser, base_url, make_staff) -> 
         await page.locator("form[action='/admin/channels/'] button.primary").click()
     assert "Не удалось подключить канал" in await page.locator("p.alert").inner_text()
     await checks.check(page, "admin, a channel refused")
+    await page.goto(f"{base_url}/admin/api-tokens/")
+    await page.fill("form[action='/admin/api-tokens/'] input[name=name]", "CRM")
+    await page.locator("input[name=scope][value='conversations:read']").check()
+    async with page.expect_navigation():
+        await page.locator("form[action='/admin/api-tokens/'] button.primary").click()
+    await checks.check(page, "admin, a new API token shown once")
     await page.goto(f"{base_url}/admin/mailings/")
     await page.fill("input[name=title]", "Новые часы работы")
     await page.fill("textarea[name=body]", "С понедельника мы на связи с 8 до 22")
