@@ -2,7 +2,7 @@ from litestar.types import ControllerRouterHandler
 
 from okno.admin.controllers.api_tokens import ApiTokensConsole
 from okno.admin.controllers.api_v1.chat import ConversationsApi
-from okno.admin.controllers.api_v1.data import MailingsApi, RightsApi, SubjectsApi
+from okno.admin.controllers.api_v1.data import MailingsApi, ReportsApi, RightsApi, SubjectsApi
 from okno.admin.controllers.audit import AuditConsole
 from okno.admin.controllers.auth import AuthController
 from okno.admin.controllers.channels import ChannelsConsole
@@ -48,4 +48,5 @@ route_handlers: list[ControllerRouterHandler] = [
     SubjectsApi,
     RightsApi,
     MailingsApi,
+    ReportsApi,
 ]

@@ -324,3 +324,34 @@ async def test_requests_and_mailings_are_paged_by_cursor(okno, console, db) -> N
     assert wrong.status_code == 400
     assert missing.status_code == 404
     assert set(SCOPES) >= {"rights:read", "mailings:read"}
+
+
+async def test_reports_figures_are_given_without_a_clients_data_and_unlogged(
+    okno, console, db
+) -> None:
+    client, _ = await conversation_of_a_client(okno, "сколько стоит доставка?")
+    secret = await create_api_token(console, "BI", ["reports:read"])
+    other = await create_api_token(console, "без отчётов", ["mailings:read"])
+    async with database.acquire() as conn:
+        logged_before = await conn.fetchval("SELECT count(*) FROM processing_log")
+    async with api(okno, secret) as http:
+        by_channel = await http.get("/reports/", params={"by": "channel"})
+        web_only = await http.get("/reports/", params={"channel": "web"})
+        wrong = await http.get("/reports/", params={"channel": "telegram"})
+        backwards = await http.get("/reports/", params={"start": "2026-02-01", "end": "2026-01-01"})
+    async with api(okno, other) as http:
+        refused = await http.get("/reports/")
+    async with database.acquire() as conn:
+        logged_after = await conn.fetchval("SELECT count(*) FROM processing_log")
+    assert by_channel.status_code == 200, by_channel.text
+    figures = by_channel.json()
+    assert figures["total"]["created"] >= 1
+    assert figures["filters"]["dimension"] == "channel"
+    assert "сколько стоит доставка" not in by_channel.text
+    assert web_only.json()["total"]["created"] == figures["total"]["created"]
+    assert wrong.status_code == 400
+    assert "нет такого канала" in wrong.json()["detail"]
+    assert backwards.status_code == 400
+    assert refused.status_code == 403
+    assert logged_after == logged_before  # aggregates are not an access to anyone's data
+    await client.close()

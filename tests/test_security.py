@@ -211,6 +211,7 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /api/v1/rights-requests": "token:rights:read",
     "GET /api/v1/rights-requests/{request_id:int}": "token:rights:read",
     "GET /api/v1/mailings": "token:mailings:read",
+    "GET /api/v1/reports": "token:reports:read",
     "GET /schema": STAFF,
     "GET /schema/openapi.json": STAFF,
     "GET /schema/{path:str}": STAFF,

@@ -44,6 +44,7 @@ class Area(StrEnum):
     CONSENT = "consent"
     RIGHTS = "rights"
     MAILINGS = "mailings"
+    REPORTS = "reports"
 
 
 AREA_LABELS = {
@@ -53,6 +54,7 @@ AREA_LABELS = {
     Area.CONSENT: "Согласия и их доказательства",
     Area.RIGHTS: "Обращения субъектов",
     Area.MAILINGS: "Рассылки и их цифры",
+    Area.REPORTS: "Отчёты (цифры по командам, направлениям и операторам)",
 }
 WRITABLE = frozenset({Area.CONVERSATIONS, Area.MESSAGES})
 SCOPES = tuple(

@@ -1,8 +1,10 @@
-"""``/api/v1``: a client's fields and consent events, rights requests, mailings (docs/api.md)."""
+"""``/api/v1``: a client's fields and consent events, rights requests, mailings, reports' figures
+(docs/api.md)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, get
@@ -16,11 +18,14 @@ from okno.platform.apitokens.reads import (
     RequestStatus,
     SubjectFields,
 )
+from okno.platform.reports import service as reports
+from okno.platform.reports.schemas import CHANNELS, Dimension, Filters, Report
 from okno.platform.web.access import api_client, api_token
 
 # Query parameters: Litestar checks its own Parameter's bounds there (not msgspec.Meta's).
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Cursor = Annotated[int, QueryParameter(ge=0, le=2**62)]
+Id = Annotated[int, QueryParameter(ge=1, le=2**62)]
 RequestState = Literal[
     "received", "identity_check", "review", "approved", "refused", "executing", "done"
 ]
@@ -79,3 +84,38 @@ class MailingsApi(Controller):
     ) -> MailingPage:
         """Mailings by id after the cursor, each with its figures (delivered, read, failed…)."""
         return await reads.mailings(after, limit)
+
+
+class ReportsApi(Controller):
+    path = "/api/v1/reports"
+    tags = ("API v1: reports",)
+    security = [{"apiToken": []}]  # noqa: RUF012 — Litestar reads it as a class attribute
+    guards = (api_token("reports:read"),)
+
+    @get("/")
+    async def figures(
+        self,
+        start: FromQuery[date | None] = None,
+        end: FromQuery[date | None] = None,
+        team: FromQuery[Id | None] = None,
+        topic: FromQuery[Id | None] = None,
+        operator: FromQuery[Id | None] = None,
+        channel: FromQuery[str | None] = None,
+        by: FromQuery[Dimension] = "team",
+    ) -> Report:
+        """The figures of the supervisors' report over a period (docs/reports.md): aggregates by
+        team, topic, operator and channel, never a client's data, so nothing is logged."""
+        if channel is not None and channel not in CHANNELS:
+            raise reports.ReportError("нет такого канала: " + ", ".join(CHANNELS))
+        first, last = reports.default_days()
+        return await reports.report(
+            Filters(
+                start=start or first,
+                end=end or last,
+                team_id=team,
+                topic_id=topic,
+                staff_id=operator,
+                channel=channel,
+                dimension=by,
+            )
+        )
