@@ -12,12 +12,10 @@ lost answer is not shown twice; MAX has no such key (docs/channels.md).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 
 import msgspec
 
-from okno.platform import database
+from okno.platform import database, job_loop
 from okno.platform.channels import queries
 from okno.platform.channels.errors import RejectedError, TransientError
 from okno.platform.channels.schemas import Button, Outgoing
@@ -27,7 +25,6 @@ from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
 
-logger = logging.getLogger("okno.channels")
 IDLE_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300
 FORM_HINT = "Напишите ответ следующим сообщением."
@@ -103,12 +100,10 @@ async def send_one() -> bool:
 
 async def sender(stop: asyncio.Event) -> None:
     """The background job: queue new messages, send what is due, then wait a moment."""
-    while not stop.is_set():
-        try:
-            await queue_new()
-            while not stop.is_set() and await send_one():
-                pass
-        except database.UNAVAILABLE as error:
-            logger.warning("channel sender: database unavailable (%s)", type(error).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), IDLE_SECONDS)
+
+    async def one_round() -> None:
+        await queue_new()
+        while not stop.is_set() and await send_one():
+            pass
+
+    await job_loop.every(stop, IDLE_SECONDS, "channel_sender", one_round)

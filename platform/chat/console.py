@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import re
 from datetime import datetime, timedelta
 
 import msgspec
 
-from okno.platform import database
+from okno.platform import database, job_loop
 from okno.platform.audit import service as audit
 from okno.platform.audit.service import Actor, Entity
 from okno.platform.chat import access, bot, compliance, notify, queries, service, summaries
@@ -32,7 +30,6 @@ from okno.platform.chat.tables import ConsolePreference, Conversation
 from okno.platform.settings import get_settings
 from okno.platform.teams.tables import Team, Topic
 
-logger = logging.getLogger("okno.chat.console")
 SNOOZE_CHECK_SECONDS = 5
 BOXES = ("queue", "mine", "team", "all")
 STATUSES = ("new", "open", "pending", "resolved")
@@ -216,13 +213,7 @@ async def end_snoozes() -> int:
 
 async def snooze_ender(stop: asyncio.Event) -> None:
     """The background job that brings snoozed conversations back, every few seconds."""
-    while not stop.is_set():
-        try:
-            await end_snoozes()
-        except database.UNAVAILABLE as error:
-            logger.warning("snoozes: database unavailable (%s)", type(error).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=SNOOZE_CHECK_SECONDS)
+    await job_loop.every(stop, SNOOZE_CHECK_SECONDS, "snoozes", end_snoozes)
 
 
 async def bulk(

@@ -27,7 +27,7 @@ from contextvars import ContextVar
 
 import asyncpg
 
-from okno.platform import database, metrics
+from okno.platform import database, job_loop
 from okno.platform.erasure import queries
 from okno.platform.erasure.registry import COLUMNS, SCRUBBED
 from okno.platform.erasure.tables import ErasureCompaction
@@ -108,15 +108,7 @@ async def status(conn: asyncpg.Connection, act_id: int) -> asyncpg.Record | None
 
 async def job(stop: asyncio.Event) -> None:
     """Retries rewrites that did not succeed right after their destruction."""
-    while not stop.is_set():
-        try:
-            await run_pending()
-            metrics.JOB_RUNS.inc(job="compaction", outcome="ok")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            metrics.JOB_RUNS.inc(job="compaction", outcome="database_unavailable")
-            logger.warning("destruction: compaction job paused (%s)", type(error).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=RETRY_INTERVAL)
+    await job_loop.every(stop, RETRY_INTERVAL, "compaction", run_pending)
 
 
 __all__ = ["job", "request", "run_pending", "status", "tables_of_erasers"]

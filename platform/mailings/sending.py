@@ -10,8 +10,6 @@ reason when it refused.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import uuid
 from email.message import EmailMessage
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from okno.platform import database, mail, metrics
+from okno.platform import database, job_loop, mail
 from okno.platform.chat import notify, service
 from okno.platform.consent import service as consent
 from okno.platform.mailings import queries
@@ -33,7 +31,6 @@ from okno.platform.settings import get_settings
 from okno.platform.subjects.tables import SubjectField
 from okno.platform.webhooks import events as webhook_events
 
-logger = logging.getLogger("okno.mailings")
 DELIVERY_NAMESPACE = uuid.UUID("6f6b6e6f-6d61-696c-696e-670000000000")
 
 
@@ -217,12 +214,4 @@ async def _finish_sent() -> None:
 
 async def runner(stop: asyncio.Event) -> None:
     """The in-server sender: every few seconds, whatever is due."""
-    while not stop.is_set():
-        try:
-            await run_due()
-            metrics.JOB_RUNS.inc(job="mailings", outcome="ok")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            metrics.JOB_RUNS.inc(job="mailings", outcome="database_unavailable")
-            logger.warning("mailings: database unavailable (%s)", type(error).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=2)
+    await job_loop.every(stop, 2, "mailings", run_due)

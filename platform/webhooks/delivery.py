@@ -8,7 +8,6 @@ to an endpoint in order (the next waits until the one before it is delivered or 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
@@ -16,7 +15,7 @@ import asyncpg
 import httpx
 import msgspec
 
-from okno.platform import database, mail
+from okno.platform import database, job_loop, mail
 from okno.platform.chat import compliance as chat_compliance
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
@@ -170,14 +169,13 @@ async def runner(stop: asyncio.Event) -> None:
     """The in-server sender: whatever is due, then a short wait."""
     passes = 0
     async with client() as http:
-        while not stop.is_set():
-            try:
-                while not stop.is_set() and await deliver_one(http):
-                    pass
-                if passes % PURGE_EVERY == 0:
-                    await _purge_old()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                logger.warning("webhooks: database unavailable (%s)", type(error).__name__)
+
+        async def one_round() -> None:
+            nonlocal passes
+            while not stop.is_set() and await deliver_one(http):
+                pass
+            if passes % PURGE_EVERY == 0:
+                await _purge_old()
             passes += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=IDLE_SECONDS)
+
+        await job_loop.every(stop, IDLE_SECONDS, "webhooks", one_round)
