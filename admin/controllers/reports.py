@@ -2,13 +2,17 @@
 
 The report and the monitor show aggregates only: opening them is no access to anyone's
 personal data. The conversations they list are numbers linking to the console, where opening
-one is an access and is logged (docs/reports.md).
+one is an access and is logged (docs/reports.md). The one exception is «Показать комментарии»,
+a form that shows the clients' comments to their ratings, each one logged by the service; the
+comments are never in a CSV (a file leaves the log's sight: who reads it later is unknown).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -20,7 +24,15 @@ from okno.admin import charts
 from okno.platform.audit.service import Actor
 from okno.platform.reports import service as reports
 from okno.platform.reports import sla
-from okno.platform.reports.schemas import CHANNELS, DIMENSIONS, Figures, Filters, Names, Report
+from okno.platform.reports.schemas import (
+    CHANNELS,
+    DIMENSIONS,
+    Comment,
+    Figures,
+    Filters,
+    Names,
+    Report,
+)
 from okno.platform.staff.roles import Role
 from okno.platform.web.access import current_staff, staff
 from okno.platform.web.csv_export import rows_to_csv
@@ -43,7 +55,15 @@ FIGURE_COLUMNS = (
     ("first_response_breaches", "Первый ответ позже цели SLA", False),
     ("resolution_breaches", "Решение позже цели SLA", False),
 )
-TABLES = ("groups", "operators", "days", "heat", "csat")
+OCCUPANCY_COLUMNS = (
+    "Оператор",
+    "В сети",
+    "Отошёл",
+    "В сети с диалогами",
+    "Занятость, %",
+    "Нагрузка, диалогов одновременно",
+)
+TABLES = ("groups", "operators", "occupancy", "days", "heat", "csat")
 
 
 class Table(msgspec.Struct, frozen=True):
@@ -80,6 +100,11 @@ def _figure_table(key: str, title: str, first: str, rows: list[list[Any]]) -> Ta
     return Table(key, title, header, rows, durations)
 
 
+def _share(value: float | None, scale: float = 1, digits: int = 1) -> float | str:
+    """A ratio for a table cell; a dash when nobody was online to measure it."""
+    return "—" if value is None else round(value * scale, digits)
+
+
 def tables(report: Report, names: Names) -> dict[str, Table]:
     dimension = report.filters.dimension
     groups = [_figure_row(names.of(dimension, key), f) for key, f in report.groups]
@@ -91,6 +116,23 @@ def tables(report: Report, names: Names) -> dict[str, Table]:
             "groups", f"По измерению «{DIMENSIONS[dimension]}»", DIMENSIONS[dimension], groups
         ),
         "operators": _figure_table("operators", "Нагрузка операторов", "Оператор", operators),
+        "occupancy": Table(
+            "occupancy",
+            "Занятость операторов",
+            list(OCCUPANCY_COLUMNS),
+            [
+                [
+                    names.of("operator", str(o.staff_id)),
+                    o.online_seconds,
+                    o.away_seconds,
+                    o.handling_seconds,
+                    _share(o.occupancy, 100),
+                    _share(o.load, digits=2),
+                ]
+                for o in report.occupancy
+            ],
+            frozenset({1, 2, 3}),
+        ),
         "days": Table(
             "days",
             "Новые и решённые по дням",
@@ -136,6 +178,14 @@ def chart_of(report: Report, names: Names) -> dict[str, Any]:
             "Назначено диалогов каждому оператору",
             [(names.of("operator", key), f.assigned) for key, f in report.operators],
         ),
+        "occupancy": charts.bars(
+            "Занятость: доля времени в сети с диалогами, %",
+            [
+                (names.of("operator", str(o.staff_id)), round((o.occupancy or 0) * 100, 1))
+                for o in report.occupancy
+            ],
+            " %",
+        ),
         "heat": charts.heat_map("Когда приходят новые диалоги", report.heat),
         "csat": charts.bars(
             "Распределение оценок",
@@ -173,12 +223,42 @@ class ReportQuery(msgspec.Struct, frozen=True):
         )
 
 
+class CommentsForm(msgspec.Struct):
+    """The report's filters, sent again by «Показать комментарии»."""
+
+    start: str = ""
+    end: str = ""
+    team: str = ""
+    topic: str = ""
+    operator: str = ""
+    channel: str = ""
+    by: str = ""
+
+
 def _query(request: Request) -> ReportQuery:
-    params = {k: v for k, v in request.query_params.items() if v != "" and k != "table"}
+    return _parsed(request.query_params)
+
+
+def _parsed(values: Mapping[str, str]) -> ReportQuery:
+    params = {k: v for k, v in values.items() if v != "" and k in ReportQuery.__struct_fields__}
     try:
         return msgspec.convert(params, ReportQuery, strict=False)
     except msgspec.ValidationError:
         raise reports.ReportError("даты — ГГГГ-ММ-ДД, фильтры — из списков на странице") from None
+
+
+def _query_string(filters: Filters) -> str:
+    """The filters as the page's own address says them (for the CSV links and the form)."""
+    values = {
+        "start": filters.start,
+        "end": filters.end,
+        "team": filters.team_id,
+        "topic": filters.topic_id,
+        "operator": filters.staff_id,
+        "channel": filters.channel,
+        "by": filters.dimension,
+    }
+    return urlencode({k: v for k, v in values.items() if v is not None})
 
 
 class ReportsConsole(Controller):
@@ -188,13 +268,26 @@ class ReportsConsole(Controller):
 
     @get("/")
     async def show(self, request: Request) -> Template:
-        query = _query(request)
-        filters = query.filters()
+        return await self._page(request, _query(request).filters())
+
+    @post("/comments")
+    async def comments(self, request: Request, data: URLEncodedBody[CommentsForm]) -> Template:
+        """The clients' comments to the period's ratings: personal data, logged per comment."""
+        user = await current_staff(request)
+        assert user is not None  # the guard admitted a signed-in supervisor or admin
+        filters = _parsed(msgspec.structs.asdict(data)).filters()
+        shown = await reports.comments(user.id, filters)
+        return await self._page(request, filters, shown)
+
+    async def _page(
+        self, request: Request, filters: Filters, comments: list[Comment] | None = None
+    ) -> Template:
         report = await reports.report(filters)
         names = await reports.names()
         return Template(
             "admin/reports.html",
             context={
+                "comments": comments,
                 "user": await current_staff(request),
                 "filters": filters,
                 "report": report,
@@ -204,7 +297,7 @@ class ReportsConsole(Controller):
                 "dimensions": DIMENSIONS,
                 "channels": CHANNELS,
                 "duration": duration,
-                "query": request.url.query or "",
+                "query": _query_string(filters),
             },
         )
 

@@ -253,6 +253,13 @@ HEARTBEAT = (
     "INSERT INTO staff_presence (staff_id, status, seen_at) VALUES ($1, $2, now())"
     " ON CONFLICT (staff_id) DO UPDATE SET status = $2, seen_at = now()"
 )
+# One staff member whose heartbeats stopped before the sweep saw it (their worker died) goes
+# offline before their next heartbeat, so their presence span ends at the last heartbeat
+# (reports_0002) instead of running on across the gap.
+PRESENCE_LAPSED = (
+    "UPDATE staff_presence SET status = 'offline' WHERE staff_id = $1 AND status <> 'offline'"
+    " AND seen_at < now() - make_interval(secs => $2)"
+)
 # Operators whose heartbeats stopped become offline; returns who changed.
 SWEEP_PRESENCE = (
     "UPDATE staff_presence SET status = 'offline' WHERE status <> 'offline'"

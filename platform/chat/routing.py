@@ -23,10 +23,11 @@ from okno.platform.webhooks import events as webhook_events
 
 async def set_presence(staff_id: int, status: str) -> None:
     """Record a heartbeat or a change of status; announce changes so clients see them."""
+    timeout = get_settings().presence_timeout_seconds
     async with database.acquire() as conn:
-        previous = await conn.fetchval(
-            queries.PRESENCE_SHOWN, staff_id, get_settings().presence_timeout_seconds
-        )
+        previous = await conn.fetchval(queries.PRESENCE_SHOWN, staff_id, timeout)
+        if previous == "offline" and status != "offline":
+            await conn.execute(queries.PRESENCE_LAPSED, staff_id, timeout)
         await conn.execute(queries.HEARTBEAT, staff_id, status)
     if previous != status:
         await notify.publish({"p": staff_id})

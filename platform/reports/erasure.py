@@ -9,3 +9,7 @@ not_pd(
     "conversation_event.channel",
     reason="what happened to a conversation and when, by ids: the reports' aggregates",
 )
+not_pd(
+    "presence_span.status",
+    reason="when a staff member was online or away: their own working time, not a client's data",
+)

@@ -1,12 +1,12 @@
 from piccolo.conf.apps import AppConfig
 
 from okno.platform.database import migrations_folder
-from okno.platform.reports.tables import ConversationEvent, SlaPolicy
+from okno.platform.reports.tables import ConversationEvent, PresenceSpan, SlaPolicy
 
 APP_CONFIG = AppConfig(
     app_name="reports",
     migrations_folder_path=migrations_folder("reports"),
-    table_classes=[ConversationEvent, SlaPolicy],
+    table_classes=[ConversationEvent, SlaPolicy, PresenceSpan],
     migration_dependencies=[
         "okno.platform.chat.piccolo_app",
         "okno.platform.teams.piccolo_app",

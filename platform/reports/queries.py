@@ -68,15 +68,26 @@ GROUP BY weekday, hour
 """  # noqa: S608 (EVENTS_IN is a constant)
 
 # Ratings given in the period, by stars, for conversations of the team, topic and assignee.
-CSAT = """
-SELECT r.rating, count(*) AS ratings, count(*) FILTER (WHERE r.body <> '') AS comments
+RATINGS_IN = """
 FROM review r JOIN conversation c ON c.id = r.conversation_id
 WHERE r.created_at >= $1 AND r.created_at < $2
   AND ($3::int IS NULL OR c.team_id = $3)
   AND ($4::int IS NULL OR c.topic_id = $4)
   AND ($5::bigint IS NULL OR c.assignee_id = $5)
   AND ($6::text IS NULL OR conversation_channel(c.subject_id) = $6)
+"""
+CSAT = f"""
+SELECT r.rating, count(*) AS ratings, count(*) FILTER (WHERE r.body <> '') AS comments
+{RATINGS_IN}
 GROUP BY r.rating ORDER BY r.rating
+"""
+
+# The comments of those ratings, newest first, at most $7: the clients' own text, read only
+# when a supervisor asks to see them (reports.service.comments logs each one shown).
+CSAT_COMMENTS = f"""
+SELECT r.conversation_id, r.subject_id, r.rating, r.created_at, r.body
+{RATINGS_IN} AND r.body <> ''
+ORDER BY r.created_at DESC, r.id DESC LIMIT $7
 """
 
 # Resolved in the period without any staff answer: the missed chats, by id only (opening one
@@ -126,4 +137,54 @@ SLA_EVENTS = f"""
 SELECT e.kind, e.at, e.started_at, e.team_id, e.topic_id, e.staff_id, e.channel
 {EVENTS_IN} AND e.started_at IS NOT NULL
   AND (e.kind = 'resolved' OR (e.kind = 'response' AND e.first))
+"""
+
+# Each staff member's presence and chats over a period ($1, $2; $3: one staff member or all;
+# $4: the presence timeout in seconds), as time ranges the database adds up (multiranges,
+# which the builder does not write). Spans are cut to the period and to now; a span still
+# open counts to now, or to the last heartbeat if heartbeats stopped and no sweep closed it
+# yet. A chat is held by its assignee from its «assigned» (or «reopened») event to the
+# conversation's next «assigned», «resolved» or «reopened» (or now). Handling time is the
+# online time with at least one chat held; chat time adds each chat's own online time, so
+# chat time ÷ online time is how many chats were held at once on average.
+OCCUPANCY = """
+WITH period AS (
+    SELECT tstzmultirange(tstzrange($1, least($2, now()))) AS range
+), spans AS (
+    SELECT s.staff_id, s.status,
+           range_agg(tstzrange(s.started_at, coalesce(s.ended_at,
+               CASE WHEN p.seen_at < now() - make_interval(secs => $4)
+                    THEN greatest(p.seen_at, s.started_at) ELSE now() END))) AS ranges
+    FROM presence_span s LEFT JOIN staff_presence p ON p.staff_id = s.staff_id
+    WHERE s.started_at < $2 AND (s.ended_at IS NULL OR s.ended_at > $1)
+      AND ($3::bigint IS NULL OR s.staff_id = $3)
+    GROUP BY s.staff_id, s.status
+), presence AS (
+    SELECT staff_id,
+           coalesce(range_agg(ranges) FILTER (WHERE status = 'online'), '{}') * period.range
+               AS online,
+           coalesce(range_agg(ranges) FILTER (WHERE status = 'away'), '{}') * period.range
+               AS away
+    FROM spans, period
+    GROUP BY staff_id, period.range
+), holds AS (
+    SELECT e.staff_id, tstzmultirange(tstzrange(e.at, coalesce(n.at, now()))) AS held
+    FROM conversation_event e
+    LEFT JOIN LATERAL (
+        SELECT x.at FROM conversation_event x
+        WHERE x.conversation_id = e.conversation_id
+          AND x.kind IN ('assigned', 'resolved', 'reopened') AND (x.at, x.id) > (e.at, e.id)
+        ORDER BY x.at, x.id LIMIT 1
+    ) n ON true
+    WHERE e.kind IN ('assigned', 'reopened') AND e.at < $2 AND (n.at IS NULL OR n.at > $1)
+      AND e.staff_id IN (SELECT staff_id FROM presence)
+)
+SELECT p.staff_id,
+       multirange_seconds(p.online) AS online_seconds,
+       multirange_seconds(p.away) AS away_seconds,
+       multirange_seconds(range_agg(h.held) * p.online) AS handling_seconds,
+       coalesce(sum(multirange_seconds(h.held * p.online)), 0) AS chat_seconds
+FROM presence p LEFT JOIN holds h ON h.staff_id = p.staff_id
+GROUP BY p.staff_id, p.online, p.away
+ORDER BY p.staff_id
 """

@@ -76,6 +76,35 @@ class Csat(msgspec.Struct, frozen=True):
         return self.ratings / self.resolved if self.resolved else None
 
 
+class Occupancy(msgspec.Struct, frozen=True):
+    """One staff member's presence over the period, in seconds (docs/reports.md)."""
+
+    staff_id: int
+    online_seconds: float
+    away_seconds: float
+    handling_seconds: float  # online with at least one chat held
+    chat_seconds: float  # each held chat's own online time, added up
+
+    @property
+    def occupancy(self) -> float | None:
+        """Handling time ÷ online time."""
+        return self.handling_seconds / self.online_seconds if self.online_seconds else None
+
+    @property
+    def load(self) -> float | None:
+        """How many chats were held at once, on average, while online."""
+        return self.chat_seconds / self.online_seconds if self.online_seconds else None
+
+
+class Comment(msgspec.Struct, frozen=True):
+    """A client's comment to a rating: their text, shown only on request, and logged."""
+
+    conversation_id: int
+    rating: int
+    at: datetime
+    body: str
+
+
 class Missed(msgspec.Struct, frozen=True):
     conversation_id: int
     at: datetime
@@ -91,6 +120,7 @@ class Report(msgspec.Struct, frozen=True):
     heat: list[list[int]]  # weekday (Monday first) × hour, new conversations
     csat: Csat
     missed: list[Missed]
+    occupancy: list[Occupancy]
 
 
 class Names(msgspec.Struct, frozen=True):

@@ -16,10 +16,14 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from okno.platform import clock, database
+from okno.platform.chat.compliance import Actor, entries
 from okno.platform.errors import Refused
 from okno.platform.hours.service import MOSCOW
+from okno.platform.processing_log import service as processing_log
+from okno.platform.processing_log.actions import Action
 from okno.platform.reports import queries, sla
 from okno.platform.reports.schemas import (
+    Comment,
     Csat,
     Day,
     Figures,
@@ -28,6 +32,7 @@ from okno.platform.reports.schemas import (
     Monitor,
     MonitorStaff,
     Names,
+    Occupancy,
     QueueLine,
     Report,
 )
@@ -38,6 +43,8 @@ from okno.platform.teams.tables import Team, Topic
 ZONE = ZoneInfo(MOSCOW)
 # Longer periods are a query over years of events; a year is what a supervisor compares.
 MAX_DAYS = 366
+# The comments one «Показать комментарии» shows (and logs): a page a person reads.
+MAX_COMMENTS = 200
 
 
 class ReportError(Refused):
@@ -108,6 +115,13 @@ async def report(filters: Filters) -> Report:
         ratings = await conn.fetch(queries.CSAT, *args)
         missed = await conn.fetch(queries.MISSED, *args)
         sla_events = await conn.fetch(queries.SLA_EVENTS, *args)
+        presence = await conn.fetch(
+            queries.OCCUPANCY,
+            start,
+            end,
+            filters.staff_id,
+            get_settings().presence_timeout_seconds,
+        )
     checker = await sla.Checker.load()
     breaches = _breaches(checker, sla_events, filters.dimension)
     groups = _groups(rows, breaches)
@@ -137,7 +151,39 @@ async def report(filters: Filters) -> Report:
         heat=grid,
         csat=csat,
         missed=[Missed(r["conversation_id"], r["at"], r["seconds"]) for r in missed],
+        occupancy=[msgspec.convert(dict(row), Occupancy) for row in presence],
     )
+
+
+async def comments(staff_id: int, filters: Filters) -> list[Comment]:
+    """The comments of the period's ratings, for a supervisor who asked to see them: each is a
+    client's text, so each one shown is an access logged in the same transaction."""
+    start, end = period(filters.start, filters.end)
+    async with database.transaction():
+        rows = await database.connection().fetch(
+            queries.CSAT_COMMENTS,
+            start,
+            end,
+            filters.team_id,
+            filters.topic_id,
+            filters.staff_id,
+            filters.channel,
+            MAX_COMMENTS,
+        )
+        await processing_log.record(
+            *(
+                entry
+                for row in rows
+                for entry in entries(
+                    Actor.staff(staff_id),
+                    row["subject_id"],
+                    (Action.ACCESS,),
+                    ("message_text",),
+                    reason=f"комментарий к оценке в отчёте: диалог №{row['conversation_id']}",
+                )
+            )
+        )
+    return [Comment(r["conversation_id"], r["rating"], r["created_at"], r["body"]) for r in rows]
 
 
 def _groups(

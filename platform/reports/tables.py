@@ -1,7 +1,8 @@
 """The reports' tables, declared once for Piccolo (migrations/reports/ creates them).
 
-``conversation_event`` is written by the triggers of reports_0001 (why there: see the
-migration), never by the builder; ``sla_policy`` by ``reports.sla``.
+``conversation_event`` is written by the triggers of reports_0001 and ``presence_span`` by
+the trigger of reports_0002 (why there: see the migrations), never by the builder;
+``sla_policy`` by ``reports.sla``.
 """
 
 from __future__ import annotations
@@ -44,3 +45,12 @@ class SlaPolicy(Table, tablename="sla_policy"):
     first_response_minutes = Integer(null=True, default=None)
     resolution_minutes = Integer(null=True, default=None)
     updated_at = Timestamptz(default=DatabaseNow())
+
+
+class PresenceSpan(Table, tablename="presence_span"):
+    # A stretch of «в сети» or «отошёл»; ended_at is null while it lasts.
+    id = BigSerial(primary_key=True)
+    staff_id = BigInt()
+    status = Text()  # online, away
+    started_at = Timestamptz()
+    ended_at = Timestamptz(null=True, default=None)
