@@ -115,13 +115,15 @@ async def report(filters: Filters) -> Report:
         ratings = await conn.fetch(queries.CSAT, *args)
         missed = await conn.fetch(queries.MISSED, *args)
         sla_events = await conn.fetch(queries.SLA_EVENTS, *args)
-        presence = await conn.fetch(
-            queries.OCCUPANCY,
-            start,
-            end,
-            filters.staff_id,
-            get_settings().presence_timeout_seconds,
-        )
+        async with conn.transaction():
+            await conn.execute(queries.NO_JIT)
+            presence = await conn.fetch(
+                queries.OCCUPANCY,
+                start,
+                end,
+                filters.staff_id,
+                get_settings().presence_timeout_seconds,
+            )
     checker = await sla.Checker.load()
     breaches = _breaches(checker, sla_events, filters.dimension)
     groups = _groups(rows, breaches)
