@@ -248,7 +248,7 @@ def _parsed(values: Mapping[str, str]) -> ReportQuery:
 
 
 def _query_string(filters: Filters) -> str:
-    """The filters as the page's own address says them (for the CSV links and the form)."""
+    """The filters as the page's own address says them, for its CSV links (a POST has none)."""
     values = {
         "start": filters.start,
         "end": filters.end,
