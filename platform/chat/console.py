@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from okno.platform import database, job_loop
+from okno.platform import clock, database, job_loop
 from okno.platform.audit import service as audit
 from okno.platform.audit.service import Actor, Entity
 from okno.platform.chat import access, bot, compliance, notify, queries, service, summaries
@@ -27,6 +27,7 @@ from okno.platform.chat.schemas import (
 )
 from okno.platform.chat.scope import Scope
 from okno.platform.chat.tables import ConsolePreference, Conversation
+from okno.platform.reports import sla
 from okno.platform.settings import get_settings
 from okno.platform.teams.tables import Team, Topic
 
@@ -99,7 +100,8 @@ async def conversations(
             filters.snoozed,
         )
     await compliance.list_viewed(scope.staff_id, box, len(rows), searched=bool(q))
-    return ConversationList([summaries.for_staff(row) for row in rows])
+    checker, now = await sla.Checker.load(), clock.now()
+    return ConversationList([summaries.for_staff(row, checker, now) for row in rows])
 
 
 async def set_tags(scope: Scope, conversation_id: int, tags: list[str]) -> Tagged:

@@ -33,7 +33,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from okno.platform import database, metrics, shared_cache
+from okno.platform import clock, database, metrics, shared_cache
 from okno.platform.chat import (
     access,
     messages,
@@ -55,6 +55,7 @@ from okno.platform.chat.schemas import (
     Viewers,
 )
 from okno.platform.chat.scope import Scope
+from okno.platform.reports import sla
 from okno.platform.settings import get_settings
 
 logger = logging.getLogger("okno.chat.hub")
@@ -519,8 +520,11 @@ class Hub:
             self._deliver(row)
             await asyncio.sleep(0)
         stale: set[int] = set()
+        # The staff summaries' SLA states, from the cached targets and hours (no query).
+        checker = await sla.Checker.load() if self.staff and found else None
+        now = clock.now()
         for summary in found:
-            stale |= self._summary_changed(summary)
+            stale |= self._summary_changed(summary, checker, now)
             await asyncio.sleep(0)
         await self._send_client_states(sorted(stale), known={f["id"]: f for f in found})
 
@@ -544,11 +548,13 @@ class Hub:
         if conversation in self.delivered:
             self.delivered[conversation] = max(self.delivered[conversation], row["version"])
 
-    def _summary_changed(self, summary: asyncpg.Record) -> set[int]:
+    def _summary_changed(
+        self, summary: asyncpg.Record, checker: sla.Checker | None, now: datetime
+    ) -> set[int]:
         """Send staff the new summary; return the conversations whose clients need a new state."""
         conversation = summary["id"]
-        if self.staff:
-            frame = encode(summaries.for_staff(summary))
+        if self.staff and checker is not None:
+            frame = encode(summaries.for_staff(summary, checker, now))
             for peer in list(self.staff):
                 if peer.scope is not None and peer.scope.admits(
                     summary["team_id"], summary["assignee_id"]

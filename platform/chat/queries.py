@@ -17,6 +17,7 @@ from piccolo.columns import Column
 
 from okno.platform import database
 from okno.platform.chat.scope import SEES_ALL
+from okno.platform.reports.queries import SLA_CLOCK
 from okno.platform.staff.roles import Role
 
 # The database's clock for a builder's value: rows compared with now() in SQL (presence,
@@ -81,7 +82,8 @@ LEFT JOIN LATERAL (
 def _advance(author_kind: str) -> str:
     """The SET clause that moves a conversation on by one message of ``author_kind`` (an SQL
     expression): counters, unread, and status. A client writing reopens a pending or resolved
-    conversation; an unassigned one that is not resolved waits, since its first such message."""
+    conversation; an unassigned one that is not resolved waits, since its first such message.
+    A client writing also ends a snooze: the chat is back in the lists with its new message."""
     status = (
         f"CASE WHEN {author_kind} = 'subject' AND c.status IN ('pending', 'resolved')"
         " THEN CASE WHEN c.assignee_id IS NULL THEN 'new' ELSE 'open' END ELSE c.status END"
@@ -90,6 +92,8 @@ def _advance(author_kind: str) -> str:
         "last_seq = c.last_seq + 1, last_version = c.last_version + 1, updated_at = now(),"
         f" staff_unread = c.staff_unread + CASE WHEN {author_kind} = 'subject' THEN 1 ELSE 0 END,"
         f" status = {status},"
+        f" snoozed_until = CASE WHEN {author_kind} = 'subject' THEN NULL ELSE c.snoozed_until END,"
+        f" snoozed_by = CASE WHEN {author_kind} = 'subject' THEN NULL ELSE c.snoozed_by END,"
         f" waiting_since = CASE WHEN c.assignee_id IS NULL AND {status} <> 'resolved'"
         " THEN coalesce(c.waiting_since, now()) END"
     )
@@ -363,11 +367,13 @@ PAGE_BEFORE = {
 
 # A conversation as staff lists show it, with its last message and its assignee's presence
 # ($1: the presence timeout); callers add WHERE (summaries.fetch). The hub reads it per pass.
+# With the SLA clock (reports.queries.SLA_CLOCK) its due times are worked out in Python from
+# the cached targets and hours (summaries.for_staff).
 # The preview is the last message a person wrote (the client or staff): the system's lines
 # («К диалогу подключился оператор …») and the bot's would hide the client's question.
-SUMMARY = """
-SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c.last_seq,
-       c.staff_read_seq, c.client_read_seq, c.waiting_since, c.created_at, c.updated_at,
+SUMMARY = f"""
+SELECT c.id, c.status, c.subject_id, c.team_id, c.topic_id, c.assignee_id, c.last_version,
+       c.last_seq, c.staff_read_seq, c.client_read_seq, c.waiting_since, c.created_at, c.updated_at,
        t.slug AS topic_slug, t.title AS topic_title, tm.name AS team_name,
        u.display_name AS assignee_name,
        CASE WHEN p.status IS NULL OR p.seen_at < now() - make_interval(secs => $1) THEN 'offline'
@@ -381,7 +387,8 @@ SELECT c.id, c.status, c.subject_id, c.team_id, c.assignee_id, c.last_version, c
          AS subject_destroyed,
        c.staff_unread AS unread, c.tags, c.snoozed_until,
        (SELECT ch.kind FROM channel_identity ci JOIN channel ch ON ch.id = ci.channel_id
-        WHERE ci.subject_id = c.subject_id LIMIT 1) AS channel_kind
+        WHERE ci.subject_id = c.subject_id LIMIT 1) AS channel_kind,
+       sla.sla_started, sla.sla_answered
 FROM conversation c
 LEFT JOIN topic t ON t.id = c.topic_id
 LEFT JOIN team tm ON tm.id = c.team_id
@@ -393,7 +400,7 @@ LEFT JOIN LATERAL (SELECT seq, body, author_kind, created_at, deleted_at, attach
                    FROM message WHERE conversation_id = c.id
                      AND author_kind IN ('subject', 'staff')
                    ORDER BY seq DESC LIMIT 1) lm ON true
-"""
+{SLA_CLOCK}"""  # noqa: S608 — only the fixed SLA clock join is interpolated
 # One conversation's summary, and several (the hub's drain reads them per pass).
 SUMMARY_OF = f"{SUMMARY} WHERE c.id = $2"
 SUMMARIES_OF = f"{SUMMARY} WHERE c.id = ANY($2::bigint[]) ORDER BY c.id"

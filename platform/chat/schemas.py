@@ -14,6 +14,8 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from okno.platform.reports.sla import SlaState
+
 # ---------------------------------------------------------------- a message (``Message``)
 
 
@@ -151,6 +153,7 @@ class ConversationSummary(ServerFrame, tag="conversation"):
     updated_at: datetime
     waiting_since: datetime | None = None  # in the queue since (unassigned, not resolved)
     snoozed_until: datetime | None = None  # out of the lists until then
+    sla: SlaState | None = None  # against its targets while not resolved (reports.sla)
 
 
 class ConversationList(msgspec.Struct, frozen=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,7 @@ from okno.platform.chat.schemas import (
     TopicChoice,
 )
 from okno.platform.hours import service as hours
+from okno.platform.reports import sla
 from okno.platform.settings import get_settings
 
 PREVIEW_LENGTH = 120
@@ -63,7 +65,9 @@ def client_label(row: asyncpg.Record) -> ClientLabel:
     return ClientLabel(str(row["subject_id"]), label, channel, destroyed=row["subject_destroyed"])
 
 
-def for_staff(row: asyncpg.Record) -> ConversationSummary:
+def for_staff(row: asyncpg.Record, checker: sla.Checker, now: datetime) -> ConversationSummary:
+    """A summary as staff see it; ``checker`` (one per list or hub pass) gives its SLA state
+    at ``now``."""
     return ConversationSummary(
         id=row["id"],
         status=row["status"],
@@ -84,6 +88,9 @@ def for_staff(row: asyncpg.Record) -> ConversationSummary:
         updated_at=row["updated_at"],
         waiting_since=row["waiting_since"] if _queued(row) else None,
         snoozed_until=row["snoozed_until"],
+        sla=checker.state(
+            row["team_id"], row["topic_id"], row["sla_started"], row["sla_answered"], now
+        ),
     )
 
 

@@ -120,16 +120,26 @@ WHERE c.assignee_id IS NULL AND c.waiting_since IS NOT NULL AND c.status <> 'res
 GROUP BY c.team_id, c.topic_id ORDER BY longest DESC
 """
 
-# Conversations not resolved, for the SLA check: when each started (created or last
-# reopened) and whether staff answered since.
-OPEN_FOR_SLA = """
-SELECT c.id, c.team_id, c.topic_id, c.assignee_id, s.started,
-       EXISTS (SELECT 1 FROM conversation_event r WHERE r.conversation_id = c.id
-               AND r.kind = 'response' AND r.at >= s.started) AS answered
-FROM conversation c
-CROSS JOIN LATERAL (SELECT conversation_event_started(c.id) AS started) s
-WHERE c.status <> 'resolved' AND s.started IS NOT NULL
+# The SLA clock of the conversation ``c`` of a statement, as a LATERAL join: when it started
+# (created or last reopened) and whether staff answered since; NULL for a resolved one. One
+# text for the monitor (OPEN_FOR_SLA) and the staff summaries (chat.queries.SUMMARY), so both
+# count a breach alike (reports.sla.Checker.state); two index probes of conversation_event.
+SLA_CLOCK = """
+LEFT JOIN LATERAL (
+    SELECT s.started AS sla_started,
+           EXISTS (SELECT 1 FROM conversation_event r WHERE r.conversation_id = c.id
+                   AND r.kind = 'response' AND r.at >= s.started) AS sla_answered
+    FROM (SELECT conversation_event_started(c.id) AS started) s
+    WHERE c.status <> 'resolved'
+) sla ON true
 """
+# Conversations not resolved, for the monitor's SLA check.
+OPEN_FOR_SLA = f"""
+SELECT c.id, c.team_id, c.topic_id, c.assignee_id, sla.sla_started, sla.sla_answered
+FROM conversation c
+{SLA_CLOCK}
+WHERE c.status <> 'resolved'
+"""  # noqa: S608 — only the fixed SLA_CLOCK text is interpolated
 
 # First answers and resolutions of the period, with when each conversation started: the SLA
 # check counts the working time between the two (reports.sla).

@@ -5,17 +5,19 @@ hours (``okno.platform.hours``: the schedule and the production calendar).
 The clock starts when the conversation was created or last reopened. A target is breached
 when the answer (or the resolution) came after its due time, or has not come and the due
 time has passed. A team without hours works round the clock, so its minutes are plain ones.
+An open conversation's state (``Checker.state``) is the one definition the operator's lists
+and the monitor both show. Every worker keeps the policies in memory (``shared_cache``): the
+hub reads them for each summary it sends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 
-from okno.platform import clock, database
+from okno.platform import clock, database, shared_cache
 from okno.platform.audit import service as audit
 from okno.platform.errors import NotFound, Refused
 from okno.platform.hours import service as hours
@@ -25,6 +27,7 @@ from okno.platform.teams.tables import Team, Topic
 
 # A week of working minutes: beyond it a target is a typo, not a service level.
 MAX_MINUTES = 7 * 24 * 60
+CACHE = "sla_policy"
 
 
 class SlaError(Refused):
@@ -68,7 +71,7 @@ class PolicyRow(msgspec.Struct, frozen=True):
     target: Target
 
 
-async def policies() -> Policies:
+async def _load() -> Policies:
     rows = await SlaPolicy.select().run()
     by_team, by_topic = {}, {}
     for row in rows:
@@ -78,6 +81,13 @@ async def policies() -> Policies:
         else:
             by_topic[row["topic_id"]] = target
     return Policies(by_team, by_topic)
+
+
+_cache: shared_cache.Shared[Policies] = shared_cache.Shared(CACHE, _load)
+
+
+async def policies() -> Policies:
+    return await _cache.get()
 
 
 async def page_rows() -> list[PolicyRow]:
@@ -140,7 +150,27 @@ async def save(actor: audit.Actor, kind: str, key: int, first: str, resolution: 
             row.target.as_audit(),
             after.as_audit(),
         )
+    await shared_cache.announce(CACHE)
     return after
+
+
+class SlaState(msgspec.Struct, frozen=True):
+    """An open conversation against its targets (docs/protocol.md, ``Conversation.sla``): the
+    first answer's due time while none came since the clock started, the resolution's while
+    it is open, and whether either has passed."""
+
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    first_response_breached: bool = False
+    resolution_breached: bool = False
+
+    def breach(self) -> tuple[str, datetime] | None:
+        """The target passed (the first answer's before the resolution's) and its due time."""
+        if self.first_response_breached and self.first_response_due is not None:
+            return "first_response", self.first_response_due
+        if self.resolution_breached and self.resolution_due is not None:
+            return "resolution", self.resolution_due
+        return None
 
 
 class Checker:
@@ -171,6 +201,29 @@ class Checker:
     ) -> datetime | None:
         return self.due(team_id, started, self.policies.resolution(team_id, topic_id))
 
+    def state(
+        self,
+        team_id: int | None,
+        topic_id: int | None,
+        started: datetime | None,
+        answered: bool,
+        now: datetime,
+    ) -> SlaState | None:
+        """The SLA state of a conversation not resolved, whose clock started at ``started``
+        (None: resolved, or no target applies)."""
+        if started is None or not (self.policies.by_team or self.policies.by_topic):
+            return None
+        first = None if answered else self.first_response_due(team_id, topic_id, started)
+        resolution = self.resolution_due(team_id, topic_id, started)
+        if first is None and resolution is None:
+            return None
+        return SlaState(
+            first,
+            resolution,
+            first is not None and first < now,
+            resolution is not None and resolution < now,
+        )
+
 
 class OpenBreach(msgspec.Struct, frozen=True):
     """A conversation not resolved that is past a target now."""
@@ -192,16 +245,9 @@ async def open_breaches() -> list[OpenBreach]:
         rows = await conn.fetch(queries.OPEN_FOR_SLA)
     breaches = []
     for row in rows:
-        team, topic, started = row["team_id"], row["topic_id"], row["started"]
-        checks: Iterable[tuple[str, datetime | None]] = (
-            (
-                "first_response",
-                None if row["answered"] else checker.first_response_due(team, topic, started),
-            ),
-            ("resolution", checker.resolution_due(team, topic, started)),
-        )
-        for what, due in checks:
-            if due is not None and due < now:
-                breaches.append(OpenBreach(row["id"], team, topic, row["assignee_id"], what, due))
-                break
+        team, topic = row["team_id"], row["topic_id"]
+        state = checker.state(team, topic, row["sla_started"], row["sla_answered"], now)
+        breach = state.breach() if state is not None else None
+        if breach is not None:
+            breaches.append(OpenBreach(row["id"], team, topic, row["assignee_id"], *breach))
     return sorted(breaches, key=lambda b: b.due_at)

@@ -10,13 +10,16 @@ the operator switched away from.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import asyncpg
 import pytest
 from playwright.async_api import expect
 
 from okno.platform.staff.roles import Role
+from tests.admin_support import Console, admin_console
 from tests.browser.conftest import staff_page
 from tests.chat_support import Client, Staff, resolve
 
@@ -267,3 +270,92 @@ async def test_two_staff_see_each_other_on_one_conversation(browser, base_url, m
     await resolve(base_url, first_user.login, [conversation])  # no chat left waiting
     await client.close()
     await first.context.close()
+
+
+@dataclass
+class SlaDesk:
+    """A team of the test's own with targets set on «Цели SLA», a topic by hand (so a chat
+    waits in the queue) and one client waiting there."""
+
+    admin: Console
+    slug: str
+    client: Client
+    conversation: int
+
+    async def close(self, base_url: str, login: str) -> None:
+        await resolve(base_url, login, [self.conversation])  # no chat left waiting
+        await self.admin.archive_topic(self.slug)  # later clients see the installed topics
+        await self.admin.close()
+        await self.client.close()
+
+
+async def sla_desk(base_url: str, text: str) -> SlaDesk:
+    suffix = secrets.token_hex(3)
+    admin = await admin_console(base_url)
+    team = await admin.create_team(f"SLA {suffix}")
+    slug = f"sla-{suffix}"
+    await admin.create_topic(slug, f"SLA {suffix}", team, "manual")
+    response = await admin.submit(
+        "/admin/sla/",
+        f"/admin/sla/team/{team}",
+        first_response_minutes="15",
+        resolution_minutes="120",
+    )
+    assert response.status_code == 303, admin.alert()
+    client = await Client.open(base_url)
+    await client.send(type="topic", slug=slug)
+    await client.until("state", topic=slug)
+    conversation = (await client.say(text))["conversation"]
+    return SlaDesk(admin, slug, client, conversation)
+
+
+async def move_back(reader: asyncpg.Connection, conversation: int, minutes: int) -> None:
+    """Moving time: the conversation began ``minutes`` earlier (its SLA clock starts at its
+    «created» event), without waiting for a target to pass."""
+    await reader.execute(
+        "UPDATE conversation_event SET at = at - make_interval(mins => $2) WHERE conversation_id = $1",
+        conversation,
+        minutes,
+    )
+
+
+async def test_the_sla_timer_counts_down_turns_red_and_a_client_ends_a_snooze(
+    browser, base_url, make_staff, reader: asyncpg.Connection
+) -> None:
+    boss = await make_staff(Role.SUPERVISOR)
+    desk = await sla_desk(base_url, "Когда привезут заказ?")
+    console = await staff_page(browser, base_url, boss.login)
+    await console.get_by_role("tab", name="Все").click()
+    item = console.locator(f'.conv-item[data-id="{desk.conversation}"]')
+    timer = item.locator(".chip-sla")
+    # The team works round the clock (no hours set): 15 plain minutes to the first answer.
+    await expect(timer).to_have_text(re.compile(r"^SLA: первый ответ через 1[45] мин$"))
+    await expect(timer).not_to_have_class(re.compile("breached"))
+
+    await move_back(reader, desk.conversation, 20)
+    await console.reload()
+    await console.get_by_role("tab", name="Все").click()
+    await expect(timer).to_have_text(re.compile(r"^SLA нарушен: первый ответ, [45] мин назад$"))
+    await expect(timer).to_have_class(re.compile("breached"))
+    # The monitor counts the same chat over SLA (one definition: reports.sla.Checker.state).
+    live = await console.request.get(f"{base_url}/admin/monitor/live")
+    assert f'data-conversation="{desk.conversation}"' in await live.text()
+
+    # Snoozed, it leaves the list; the client's next message brings it back at once.
+    await item.click()
+    await console.get_by_role("button", name="Отложить").click()
+    await console.get_by_role("menuitem", name="На 1 час").click()
+    await expect(item).to_have_count(0)
+    await desk.client.say("Ау, есть кто-нибудь?")
+    await expect(item).to_have_count(1)
+    await expect(item.locator(".conv-item-preview")).to_have_text("Ау, есть кто-нибудь?")
+    assert (
+        await reader.fetchval(
+            "SELECT snoozed_until FROM conversation WHERE id = $1", desk.conversation
+        )
+        is None
+    )
+
+    assert console.errors.errors == []
+    await desk.close(base_url, boss.login)
+    await console.context.close()

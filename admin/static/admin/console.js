@@ -10,7 +10,7 @@ import { Alerts } from "./alerts.js";
 import { Canned } from "./canned.js";
 import { watchDeliveries } from "./deliveries.js";
 import { renderProfile } from "./profile.js";
-import { bulk, bulkSummary, pickTime, snooze, snoozeChoices, snoozedNow, snoozedText, waitingLabel } from "./triage.js";
+import { bulk, bulkSummary, pickTime, snooze, snoozeChoices, snoozedNow, snoozedText, slaTimer, waitingLabel } from "./triage.js";
 
 const root = document.getElementById("console");
 const me = {
@@ -650,10 +650,15 @@ function listKeydown(event, id) {
   }
 }
 
-/** The queue discipline's badges on a list item: how long it waits (the SLA timer joins here). */
+/** The queue discipline's badges on a list item: how long it waits and its SLA timer (the
+ * list is drawn again every minute, so the timer counts down). */
 function queueBadges(conv) {
+  const badges = [];
   const waiting = waitingLabel(conv);
-  return waiting ? [el("span", { class: "chip chip-waiting" }, waiting)] : [];
+  if (waiting) badges.push(el("span", { class: "chip chip-waiting" }, waiting));
+  const sla = slaTimer(conv);
+  if (sla) badges.push(el("span", { class: `chip chip-sla${sla.breached ? " breached" : ""}` }, sla.text));
+  return badges;
 }
 
 function avatarFor(label) {

@@ -1,5 +1,5 @@
-// Triage in the operator console: how long a queued chat waits, snoozing («отложить до …»),
-// and a supervisor's bulk actions (POST /api/staff/conversations/bulk).
+// Triage in the operator console: how long a queued chat waits, its SLA timer, snoozing
+// («отложить до …»), and a supervisor's bulk actions (POST /api/staff/conversations/bulk).
 
 import { csrfToken, el, icon, plural } from "/static/web/dom.js";
 
@@ -13,6 +13,34 @@ export function waitingLabel(conv, now = Date.now()) {
   if (hours < 24) return `ждёт ${hours} ${plural(hours, "час", "часа", "часов")}`;
   const days = Math.floor(hours / 24);
   return `ждёт ${days} ${plural(days, "день", "дня", "дней")}`;
+}
+
+function minutesText(ms) {
+  const minutes = Math.floor(Math.abs(ms) / 60000);
+  if (minutes < 1) return "меньше минуты";
+  if (minutes < 60) return `${minutes} мин`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 ? `${hours} ч ${minutes % 60} мин` : `${hours} ч`;
+  const days = Math.floor(hours / 24);
+  return `${days} ${plural(days, "день", "дня", "дней")}`;
+}
+
+/** The SLA timer of a conversation not resolved (``conv.sla``, worked out by the server in
+ * working time): the passed target, in red, or the nearest one counting down; null without
+ * targets. A due time passing between two summaries counts as passed too. */
+export function slaTimer(conv, now = Date.now()) {
+  const sla = conv.sla;
+  if (!sla || conv.status === "resolved") return null;
+  const targets = [
+    ["первый ответ", sla.first_response_due, sla.first_response_breached],
+    ["решение", sla.resolution_due, sla.resolution_breached],
+  ]
+    .filter(([, due]) => due)
+    .map(([what, due, breached]) => ({ what, due: new Date(due).getTime(), breached }));
+  const passed = targets.find((t) => t.breached || t.due <= now);
+  if (passed) return { breached: true, text: `SLA нарушен: ${passed.what}, ${minutesText(now - passed.due)} назад` };
+  const next = targets.sort((a, b) => a.due - b.due)[0];
+  return next ? { breached: false, text: `SLA: ${next.what} через ${minutesText(next.due - now)}` } : null;
 }
 
 /** Whether a snooze keeps the conversation out of the lists now. */
