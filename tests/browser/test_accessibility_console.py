@@ -1,8 +1,8 @@
 """The operator console's triage, notification and collision states, checked as every page is
 (axe-core's WCAG 2.1 A and AA rules at desktop and phone sizes, no sideways scroll; docs/ui.md,
 «Accessibility»): the filters open, the notifications dialog, the snooze menu and its time
-dialog, a snoozed conversation, a colleague on the same conversation, and a supervisor's bulk
-selection.
+dialog, a snoozed conversation, a colleague on the same conversation, a supervisor's bulk
+selection, and the SLA timers of the lists (counting down, and breached, selected or not).
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import asyncpg
 from playwright.async_api import expect
 
 from okno.platform.staff.roles import Role
 from tests.browser.conftest import staff_page
 from tests.browser.test_accessibility_staff import Checks
+from tests.browser.test_console_triage import move_back, sla_desk
 from tests.chat_support import Client, resolve
 
 
@@ -80,3 +82,28 @@ async def test_the_console_triage_and_collision_states_are_accessible(
         await client.close()
     await console.context.close()
     await other.context.close()
+
+
+async def test_the_lists_sla_timers_are_accessible(browser, base_url, make_staff, database_url):
+    checks = Checks()
+    boss = await make_staff(Role.SUPERVISOR)
+    late = await sla_desk(base_url, "Где мой заказ?")
+    early = await sla_desk(base_url, "Не проходит оплата")
+    reader = await asyncpg.connect(database_url)
+    await move_back(reader, late.conversation, 30)  # one of the two is past its target
+    await reader.close()
+    console = await staff_page(browser, base_url, boss.login)
+    await console.get_by_role("tab", name="Все").click()
+    for desk, shown in ((late, "SLA нарушен"), (early, "SLA: первый ответ через")):
+        chip = console.locator(f'.conv-item[data-id="{desk.conversation}"] .chip-sla')
+        await expect(chip).to_contain_text(shown)
+    await checks.check(console, "console, SLA timers in the list")
+    await console.locator(f'.conv-item[data-id="{late.conversation}"]').click()
+    await checks.check(console, "console, a breached SLA on the selected chat")
+    await screenshot(console, "console-sla.png")
+
+    checks.done()
+    assert console.errors.errors == []
+    for desk in (late, early):
+        await desk.close(base_url, boss.login)
+    await console.context.close()
