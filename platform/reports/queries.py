@@ -123,14 +123,16 @@ GROUP BY c.team_id, c.topic_id ORDER BY longest DESC
 # The SLA clock of the conversation ``c`` of a statement, as a LATERAL join: when it started
 # (created or last reopened) and whether staff answered since; NULL for a resolved one. One
 # text for the monitor (OPEN_FOR_SLA) and the staff summaries (chat.queries.SUMMARY), so both
-# count a breach alike (reports.sla.Checker.state); two index probes of conversation_event.
+# count a breach alike (reports.sla.Checker.state). OFFSET 0 keeps the status test inside
+# (a one-time filter per row): pulled up into the join, it let the function run for every
+# resolved conversation of a list too (200 summaries: 7 → 21 ms; guarded: docs/reports.md).
 SLA_CLOCK = """
 LEFT JOIN LATERAL (
     SELECT s.started AS sla_started,
            EXISTS (SELECT 1 FROM conversation_event r WHERE r.conversation_id = c.id
                    AND r.kind = 'response' AND r.at >= s.started) AS sla_answered
-    FROM (SELECT conversation_event_started(c.id) AS started) s
-    WHERE c.status <> 'resolved'
+    FROM (SELECT conversation_event_started(c.id) AS started
+          WHERE c.status <> 'resolved' OFFSET 0) s
 ) sla ON true
 """
 # Conversations not resolved, for the monitor's SLA check.
