@@ -310,10 +310,17 @@ async def sla_desk(base_url: str, text: str) -> SlaDesk:
 
 
 async def move_back(reader: asyncpg.Connection, conversation: int, minutes: int) -> None:
-    """Moving time: the conversation began ``minutes`` earlier (its SLA clock starts at its
-    «created» event), without waiting for a target to pass."""
+    """Moving time: the conversation began and has waited ``minutes`` longer (its SLA clock
+    starts at its «created» event), without waiting for a target to pass."""
     await reader.execute(
-        "UPDATE conversation_event SET at = at - make_interval(mins => $2) WHERE conversation_id = $1",
+        "UPDATE conversation_event SET at = at - make_interval(mins => $2)"
+        " WHERE conversation_id = $1",
+        conversation,
+        minutes,
+    )
+    await reader.execute(
+        "UPDATE conversation SET created_at = created_at - make_interval(mins => $2),"
+        " waiting_since = waiting_since - make_interval(mins => $2) WHERE id = $1",
         conversation,
         minutes,
     )
