@@ -17,7 +17,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from okno.platform import database
+from okno.platform import clock, database
 from okno.platform.apitokens.service import ApiClient
 from okno.platform.chat import compliance, messages, queries, service, summaries
 from okno.platform.chat.compliance import Actor
@@ -26,6 +26,7 @@ from okno.platform.chat.schemas import ConversationSummary, MessagePage, Tagged
 from okno.platform.processing_log import service as processing_log
 from okno.platform.processing_log.actions import Action, ActorKind
 from okno.platform.processing_log.schemas import LogEntry
+from okno.platform.reports import sla
 
 
 class ConversationPage(msgspec.Struct, frozen=True):
@@ -120,7 +121,8 @@ async def conversations(
         await processing_log.record(
             *provided(client, (r["subject_id"] for r in rows), ("message_text",), "список диалогов")
         )
-    page = [summaries.for_staff(row) for row in rows]
+    checker, now = await sla.Checker.load(), clock.now()
+    page = [summaries.for_staff(row, checker, now) for row in rows]
     return ConversationPage(page, page[-1].id if page and len(page) == limit else None)
 
 
@@ -134,7 +136,7 @@ async def conversation(client: ApiClient, conversation_id: int) -> ConversationS
         await processing_log.record(
             *provided(client, [found["subject_id"]], ("message_text",), "диалог")
         )
-    return summaries.for_staff(row)
+    return summaries.for_staff(row, await sla.Checker.load(), clock.now())
 
 
 async def history(
