@@ -590,7 +590,9 @@ function listItem(conv) {
       role: "option",
       class: `conv-item${selected ? " selected" : ""}${picked ? " picked" : ""}${conv.unread ? " has-unread" : ""}`,
       "aria-selected": (state.bulk ? picked : selected) ? "true" : "false",
-      tabindex: selected || (!state.current && conv.id === state.listIds[0]) ? "0" : "-1",
+      // One item is in the tab order: the open conversation, or the first when the open one
+      // is not in this list (none, or snoozed out of it), so a list that scrolls is reachable.
+      tabindex: selected || (!state.listIds.includes(state.current) && conv.id === state.listIds[0]) ? "0" : "-1",
       dataset: { id: String(conv.id) },
       onclick: () => {
         if (state.bulk) {
