@@ -89,14 +89,29 @@ async def notes(page) -> list[dict[str, str]]:
 async def test_a_background_operator_hears_and_sees_new_chats(
     browser, base_url, make_staff, reader: asyncpg.Connection
 ) -> None:
-    operator = await make_staff(Role.OPERATOR)  # joins the default team, where chats go
+    # A desk of the operator's own, made on the admin's pages: chats the session's earlier
+    # tests left waiting in the default team, and its other online operators, take no part.
+    operator = await make_staff(Role.OPERATOR)
+    admin = await admin_console(base_url)
+    desk = secrets.token_hex(3)
+    team = await admin.create_team(f"Стол уведомлений {desk}")
+    await admin.add_member(team, operator.login)
+    await admin.remove_member(await admin.team_id("Поддержка"), operator.id)
+    await admin.create_topic(f"notify-{desk}", f"Уведомления {desk}", team)
+
+    async def client_of_the_desk() -> Client:
+        client = await Client.open(base_url)
+        await client.send(type="topic", slug=f"notify-{desk}")
+        await client.until("state", topic=f"notify-{desk}")
+        return client
+
     console = await console_with_hooks(browser, base_url, operator.login, base_url)
     # Away: a new chat waits in the queue instead of being given to this operator.
     await console.locator(".presence-toggle").click()
     await expect(console.locator(".presence-label")).to_have_text("Отошёл")
     await to_background(console)
 
-    first = await Client.open(base_url)
+    first = await client_of_the_desk()
     chats = [(await first.say("Где мой заказ 4417, Иван Петров?"))["conversation"]]
     await console.wait_for_function(
         f"() => window.__sounds.includes({QUEUE_TUNE}) && window.__notes.length > 0"
@@ -125,7 +140,7 @@ async def test_a_background_operator_hears_and_sees_new_chats(
 
     await console.evaluate("() => { window.__sounds = []; window.__notes = []; }")
     await to_background(console)
-    second = await Client.open(base_url)
+    second = await client_of_the_desk()
     chats.append((await second.say("Вернули ли деньги за заказ 5120?"))["conversation"])
     await console.wait_for_function("() => window.__notes.length > 0")
     [note] = [n for n in await notes(console) if n["title"] == "Новое обращение"]
@@ -137,7 +152,7 @@ async def test_a_background_operator_hears_and_sees_new_chats(
     await console.locator(".presence-toggle").click()
     await expect(console.locator(".presence-label")).to_have_text("В сети")
     await to_background(console)
-    third = await Client.open(base_url)
+    third = await client_of_the_desk()
     chats.append((await third.say("Подскажите, как поменять адрес доставки?"))["conversation"])
     await console.wait_for_function(f"() => window.__sounds.includes({TRANSFER_TUNE})")
     await console.get_by_role("tab", name=re.compile("Мои")).click()
@@ -155,6 +170,7 @@ async def test_a_background_operator_hears_and_sees_new_chats(
     await resolve(base_url, operator.login, chats)  # no chat left waiting
     for client in (first, second, third):
         await client.close()
+    await admin.close()
     await console.context.close()
 
 
