@@ -248,3 +248,7 @@ ACTS_FOR_JOURNAL = (
     "SELECT id, sha256, subject_id, scope, act::text AS act, created_at"
     " FROM destruction_act ORDER BY id"
 )
+
+# The files other subjects' and staff's attachments still name: theirs, whatever they contain
+# (a picture two clients both sent is not a copy of the destroyed one's).
+KEPT_ATTACHMENT_FILES = "SELECT path FROM attachment WHERE path IS NOT NULL"

@@ -304,7 +304,7 @@ def _files(uploads: Path | None) -> list[Path]:
 
 
 def _scan_files(
-    evidence: Evidence, distinctive: list[str], leaving: set[Doomed]
+    evidence: Evidence, distinctive: list[str], leaving: set[Doomed], kept: set[str]
 ) -> tuple[int, list[str]]:
     """Attachments (in the storage: a folder or a bucket) are compared by size, then SHA-256,
     with the destroyed files (other clients' uploads are theirs, whatever they contain); every
@@ -315,7 +315,11 @@ def _scan_files(
     sizes = set(evidence.digests.values())
     encoded = [value.encode() for value in distinctive]
     problems = []
-    stored = [(key, size) for key, size in store.sizes() if StoredFile(key) not in leaving]
+    stored = [
+        (key, size)
+        for key, size in store.sizes()
+        if StoredFile(key) not in leaving and key not in kept
+    ]
     for key, size in stored:
         data = store.read(key) if size in sizes else None
         if data is not None and hashlib.sha256(data).hexdigest() in evidence.digests:
@@ -348,6 +352,7 @@ async def check(
     found += await _search(conn, shared, where, mode="inside")
     problems = sorted({f"{evidence.values[value]} в {place}" for value, place in found})
     gone = {item.resolve() if isinstance(item, Path) else item for item in leaving or ()}
-    files, in_files = await asyncio.to_thread(_scan_files, evidence, distinctive, gone)
+    kept = {row["path"] for row in await conn.fetch(queries.KEPT_ATTACHMENT_FILES)}
+    files, in_files = await asyncio.to_thread(_scan_files, evidence, distinctive, gone, kept)
     problems += in_files
     return Report(tables, len(evidence.values), files, tuple(problems))
