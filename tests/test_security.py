@@ -95,6 +95,7 @@ ROUTES: dict[str, str | frozenset[Role]] = {
     "GET /admin/monitor/live": TEAM_LEADS,
     "GET /admin/reports": TEAM_LEADS,
     "GET /admin/reports/csv": TEAM_LEADS,
+    "POST /admin/reports/comments": TEAM_LEADS,
     "GET /admin/sla": ADMIN,
     "POST /admin/sla/{kind:str}/{key:int}": ADMIN,
     "GET /admin/channels": ADMIN,
