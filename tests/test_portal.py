@@ -402,7 +402,7 @@ def test_every_portal_page_needs_the_subject_session() -> None:
     from tests.test_access import http_routes
 
     for method, path, handler in http_routes():
-        if path.startswith("/me"):
+        if path == "/me" or path.startswith("/me/"):  # not /metrics
             public = {"/me", "/me/login", "/me/login/code"}
             assert declared_access(handler) == ("public" if path in public else "subject"), (
                 method,
